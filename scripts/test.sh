@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Every check, in order of speed: format, lints, native tests, the wasm32 build,
+# the core's contract suites in headless Chromium, then the release package in a page.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+mkdir -p .tmp
+export TMPDIR="$PWD/.tmp"            # chromedriver leaves a profile per run: keep them here
+trap 'rm -rf "$PWD/.tmp"' EXIT
+export WASM_BINDGEN_TEST_TIMEOUT=300
+
+step "cargo fmt --check";        cargo fmt --check
+step "cargo clippy (native)";    cargo clippy --all-targets -- -D warnings
+step "cargo clippy (wasm32)";    cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+step "native tests";             cargo test
+step "wasm32 build";             cargo check --target wasm32-unknown-unknown
+step "browser tests (headless Chromium)"
+wasm-pack test --headless --chrome
+step "release package in a page (headless Chromium)"
+bash scripts/build.sh
+(cd pkg-config && npm test)

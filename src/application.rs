@@ -1,0 +1,153 @@
+//! The application layer: saves aggregates atomically, gets them back (latest,
+//! at a version, at a time), keeps snapshots, and presents the notification log.
+
+mod loading;
+mod notification_log;
+mod section_json;
+mod snapshotting;
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use uuid::Uuid;
+
+pub use loading::{At, Replayed};
+pub use notification_log::{NotificationLog, Section, SectionId, DEFAULT_SECTION_SIZE};
+
+use crate::domain::{Aggregate, DomainEvent, Pending, Registry, Root};
+use crate::error::{Error, Result};
+use crate::persistence::{
+    ApplicationRecorder, Mapper, MemoryApplicationRecorder, MemorySnapshotRecorder, Notification, NotificationQuery, SnapshotRecorder,
+};
+
+/// An event-sourced application: one log of events, its snapshots, its types.
+pub struct Application {
+    name: String,
+    events: Rc<dyn ApplicationRecorder>,
+    snapshots: Rc<dyn SnapshotRecorder>,
+    mapper: Mapper,
+    /// Aggregate type -> take a snapshot at every multiple of this version.
+    snapshot_every: HashMap<String, u64>,
+    /// Keep at most this many snapshots per aggregate.
+    keep_snapshots: Option<usize>,
+    section_size: usize,
+}
+
+impl Application {
+    /// An application over the given recorders.
+    pub fn new(name: impl Into<String>, events: Rc<dyn ApplicationRecorder>, snapshots: Rc<dyn SnapshotRecorder>) -> Self {
+        Application {
+            name: name.into(),
+            events,
+            snapshots,
+            mapper: Mapper::default(),
+            snapshot_every: HashMap::new(),
+            keep_snapshots: None,
+            section_size: DEFAULT_SECTION_SIZE,
+        }
+    }
+
+    /// An application kept in memory.
+    pub fn in_memory(name: impl Into<String>) -> Self {
+        Self::new(name, Rc::new(MemoryApplicationRecorder::new()), Rc::new(MemorySnapshotRecorder::new()))
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Registers a Rust aggregate type, so its events can be saved and read.
+    pub fn register<A: Aggregate + 'static>(&mut self) -> &mut Self {
+        self.mapper.registry_mut().register_aggregate::<A>();
+        self
+    }
+
+    /// The registry of types, renames and upcasters.
+    pub fn registry(&self) -> &Registry {
+        self.mapper.registry()
+    }
+
+    pub fn registry_mut(&mut self) -> &mut Registry {
+        self.mapper.registry_mut()
+    }
+
+    /// Takes a snapshot of every `aggregate_type` whose version reaches a multiple of `every`.
+    pub fn snapshot_every(&mut self, aggregate_type: impl Into<String>, every: u64) -> Result<&mut Self> {
+        if every == 0 {
+            return Err(Error::invalid("a snapshot interval must be at least 1"));
+        }
+        self.snapshot_every.insert(aggregate_type.into(), every);
+        Ok(self)
+    }
+
+    /// Keeps only the newest `keep` snapshots of each aggregate.
+    pub fn keep_snapshots(&mut self, keep: usize) -> Result<&mut Self> {
+        if keep == 0 {
+            return Err(Error::invalid("keep at least one snapshot per aggregate"));
+        }
+        self.keep_snapshots = Some(keep);
+        Ok(self)
+    }
+
+    /// Sets how many notifications a log section holds at most.
+    pub fn section_size(&mut self, size: usize) -> Result<&mut Self> {
+        if size == 0 {
+            return Err(Error::invalid("a section holds at least one notification"));
+        }
+        self.section_size = size;
+        Ok(self)
+    }
+
+    /// Saves the pending events of many aggregates in one atomic insert and
+    /// returns their notification ids. On error nothing is saved and the
+    /// aggregates keep their pending events.
+    pub async fn save(&self, aggregates: &mut [&mut dyn Pending]) -> Result<Vec<u64>> {
+        let events: Vec<DomainEvent> = aggregates.iter().flat_map(|a| a.pending_events().iter().cloned()).collect();
+        let ids = self.save_events(&events).await?;
+        aggregates.iter_mut().for_each(|a| a.clear_pending());
+        Ok(ids)
+    }
+
+    /// Saves events in one atomic insert, then takes any snapshots they are due.
+    /// If a snapshot fails, the events are still saved and the error is returned.
+    pub async fn save_events(&self, events: &[DomainEvent]) -> Result<Vec<u64>> {
+        let stored = events.iter().map(|e| self.mapper.to_stored_event(e)).collect::<Result<Vec<_>>>()?;
+        let ids = self.events.insert_events(&stored).await?;
+        self.take_due_snapshots(events).await?;
+        Ok(ids)
+    }
+
+    /// An aggregate at its latest version.
+    pub async fn get<A: Aggregate + 'static>(&self, id: Uuid) -> Result<Root<A>> {
+        self.get_at(id, At::Latest).await
+    }
+
+    /// An aggregate as it was at a version or a time.
+    pub async fn get_at<A: Aggregate + 'static>(&self, id: Uuid, at: At) -> Result<Root<A>> {
+        let source = self.load(id, at).await?;
+        source.expect_type(self.registry(), A::TYPE)?;
+        let start = match source.snapshot {
+            Some(s) => {
+                let state = serde_json::from_value(s.state)
+                    .map_err(|e| Error::corrupt(format!("snapshot of {id} at v{}: {e}", s.originator_version)))?;
+                Some((s.originator_version, s.created_on, s.modified_on, state))
+            }
+            None => None,
+        };
+        Root::replay(id, start, &source.events)
+    }
+
+    /// Notifications from the log, as the query says.
+    pub async fn notifications(&self, query: &NotificationQuery) -> Result<Vec<Notification>> {
+        self.events.select_notifications(query).await
+    }
+
+    /// The notification log, in sections.
+    pub fn notification_log(&self) -> NotificationLog<'_> {
+        NotificationLog::new(self.events.as_ref(), self.section_size)
+    }
+
+    pub fn mapper(&self) -> &Mapper {
+        &self.mapper
+    }
+}

@@ -1,0 +1,171 @@
+//! The registry of what an application knows: aggregate types, their event types
+//! with schema versions, renamed topics, and upcasters for old payloads.
+
+use std::collections::{BTreeMap, HashMap};
+use std::marker::PhantomData;
+use std::rc::Rc;
+
+use serde_json::Value;
+
+use super::aggregate::Aggregate;
+use super::event::{DomainEvent, Payload};
+use crate::error::{Error, Result};
+
+/// Brings a payload (or snapshot state) from one schema version to the next.
+pub type Upcaster = Rc<dyn Fn(Payload) -> Result<Payload>>;
+
+/// Folds events into an aggregate's state as JSON: how the application replays
+/// aggregates whose types it knows only by name (defined from JavaScript, say).
+pub trait Fold {
+    /// The state before the first event.
+    fn initial(&self) -> Result<Value>;
+    /// The state after `events`, in one call so that a foreign fold crosses once.
+    fn apply(&self, state: Value, events: &[DomainEvent]) -> Result<Value>;
+}
+
+/// One aggregate type, described as data.
+#[derive(Clone)]
+pub struct AggregateType {
+    pub name: String,
+    /// Schema version of the snapshot state.
+    pub schema_version: u32,
+    /// Event name -> schema version.
+    pub events: BTreeMap<String, u32>,
+    pub fold: Rc<dyn Fold>,
+}
+
+impl AggregateType {
+    /// The description of a Rust [`Aggregate`].
+    pub fn of<A: Aggregate + 'static>() -> Self {
+        AggregateType {
+            name: A::TYPE.to_owned(),
+            schema_version: A::SCHEMA_VERSION,
+            events: A::EVENTS.iter().map(|e| (e.name.to_owned(), e.schema_version)).collect(),
+            fold: Rc::new(TypedFold::<A>(PhantomData)),
+        }
+    }
+
+    /// The topic of one of its events: `Dog.TrickAdded`.
+    pub fn topic(&self, event_name: &str) -> String {
+        format!("{}.{event_name}", self.name)
+    }
+}
+
+/// Folds a Rust aggregate through JSON.
+struct TypedFold<A>(PhantomData<A>);
+
+impl<A: Aggregate> Fold for TypedFold<A> {
+    fn initial(&self) -> Result<Value> {
+        to_json(&A::default())
+    }
+
+    fn apply(&self, state: Value, events: &[DomainEvent]) -> Result<Value> {
+        let mut aggregate: A = serde_json::from_value(state).map_err(|e| Error::corrupt(format!("{} state: {e}", A::TYPE)))?;
+        for event in events {
+            aggregate.apply(event)?;
+        }
+        to_json(&aggregate)
+    }
+}
+
+fn to_json<A: Aggregate>(aggregate: &A) -> Result<Value> {
+    serde_json::to_value(aggregate).map_err(|e| Error::invalid(format!("{} state is not JSON: {e}", A::TYPE)))
+}
+
+/// Where a topic leads: its aggregate type and the event's current schema version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved<'a> {
+    pub topic: &'a str,
+    pub aggregate_type: &'a str,
+    pub schema_version: u32,
+}
+
+/// All that an application knows about its types.
+#[derive(Clone, Default)]
+pub struct Registry {
+    aggregates: HashMap<String, AggregateType>,
+    /// Topic -> (aggregate type, event schema version).
+    topics: HashMap<String, (String, u32)>,
+    renames: HashMap<String, String>,
+    upcasters: HashMap<(String, u32), Upcaster>,
+}
+
+impl Registry {
+    /// Registers (or redefines) an aggregate type and all its event topics.
+    pub fn register(&mut self, aggregate_type: AggregateType) -> Result<()> {
+        let name = &aggregate_type.name;
+        if name.is_empty() || aggregate_type.events.keys().any(|e| e.is_empty() || e.contains('.')) {
+            return Err(Error::invalid(format!("aggregate type {name:?}: names must be non-empty and event names may not contain '.'")));
+        }
+        if aggregate_type.schema_version == 0 || aggregate_type.events.values().any(|v| *v == 0) {
+            return Err(Error::invalid(format!("aggregate type {name:?}: schema versions start at 1")));
+        }
+        self.topics.retain(|_, (owner, _)| owner != name);
+        for (event, version) in &aggregate_type.events {
+            self.topics.insert(aggregate_type.topic(event), (name.clone(), *version));
+        }
+        self.aggregates.insert(name.clone(), aggregate_type);
+        Ok(())
+    }
+
+    /// Registers a Rust aggregate type.
+    pub fn register_aggregate<A: Aggregate + 'static>(&mut self) {
+        self.register(AggregateType::of::<A>()).expect("a Rust aggregate's description is valid");
+    }
+
+    /// Reads events stored under `old` as events of `new` (a renamed event or type).
+    pub fn rename(&mut self, old: impl Into<String>, new: impl Into<String>) {
+        self.renames.insert(old.into(), new.into());
+    }
+
+    /// Registers the upcaster from `from` to `from + 1` for an event topic, or for
+    /// the snapshot state of an aggregate type (keyed by the type's name).
+    pub fn upcaster(&mut self, topic: impl Into<String>, from: u32, upcaster: impl Fn(Payload) -> Result<Payload> + 'static) {
+        self.upcasters.insert((topic.into(), from), Rc::new(upcaster));
+    }
+
+    /// The aggregate type of this name, following renames.
+    pub fn aggregate(&self, name: &str) -> Result<&AggregateType> {
+        let mut current = name;
+        for _ in 0..=self.renames.len() {
+            if let Some(found) = self.aggregates.get(current) {
+                return Ok(found);
+            }
+            match self.renames.get(current) {
+                Some(next) => current = next,
+                None => break,
+            }
+        }
+        Err(Error::UnknownTopic(name.to_owned()))
+    }
+
+    /// Follows renames to a registered topic.
+    pub fn resolve<'a>(&'a self, topic: &'a str) -> Result<Resolved<'a>> {
+        let mut current = topic;
+        for _ in 0..=self.renames.len() {
+            if let Some((aggregate_type, schema_version)) = self.topics.get(current) {
+                return Ok(Resolved { topic: current, aggregate_type, schema_version: *schema_version });
+            }
+            match self.renames.get(current) {
+                Some(next) => current = next,
+                None => break,
+            }
+        }
+        Err(Error::UnknownTopic(topic.to_owned()))
+    }
+
+    /// Brings `payload` from schema version `from` up to `to`, one upcaster at a time.
+    pub fn upcast(&self, key: &str, from: u32, to: u32, mut payload: Payload) -> Result<Payload> {
+        if from > to {
+            return Err(Error::corrupt(format!("{key:?} was stored at schema version {from}, newer than {to} known here")));
+        }
+        for version in from..to {
+            let upcaster = self
+                .upcasters
+                .get(&(key.to_owned(), version))
+                .ok_or_else(|| Error::MissingUpcaster { topic: key.to_owned(), from: version })?;
+            payload = upcaster(payload)?;
+        }
+        Ok(payload)
+    }
+}

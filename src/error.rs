@@ -1,0 +1,72 @@
+//! The one error type of tributary. Each variant says what went wrong and how a
+//! caller should react; none of them is ever a panic.
+
+use uuid::Uuid;
+
+/// `Result` with tributary's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong, by what it means for the caller.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Another writer saved this version first. Nothing of the batch was written:
+    /// reload the aggregate and decide again.
+    #[error("conflict: aggregate {originator_id} already has version {originator_version}; reload it and retry ({detail})")]
+    Conflict {
+        originator_id: Uuid,
+        originator_version: u64,
+        /// The storage's own words, kept for diagnosis.
+        detail: String,
+    },
+    /// This upstream notification was already tracked: its effects exist, skip it.
+    #[error("notification {notification_id} is already tracked for {application_name:?}")]
+    DuplicateTracking { application_name: String, notification_id: u64 },
+    /// The call was wrong (a nil id, version 0, a payload that is not an object...).
+    /// Nothing was written: fix the call.
+    #[error("invalid input: {0}")]
+    Validation(String),
+    /// There is no such aggregate, or not at that version or time.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// A topic that no registered event type or rename knows: register it.
+    #[error("unknown topic {0:?}: register its aggregate type, or a rename for an old topic")]
+    UnknownTopic(String),
+    /// A stored record has an old schema version and nothing upcasts it.
+    #[error("no upcaster for {topic:?} from schema version {from}: register one")]
+    MissingUpcaster { topic: String, from: u32 },
+    /// A stored record cannot be read as what it claims to be.
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+    /// A wait ran out of time before what it waited for happened.
+    #[error("timed out after {waited_ms} ms waiting for {what}")]
+    Timeout { waited_ms: u64, what: String },
+    /// The storage failed; the message is the storage's own.
+    #[error("storage error: {0}")]
+    Storage(String),
+}
+
+impl Error {
+    /// A stable name for the kind of error, used as the JavaScript `Error.name`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Error::Conflict { .. } => "ConflictError",
+            Error::DuplicateTracking { .. } => "DuplicateTrackingError",
+            Error::Validation(_) => "ValidationError",
+            Error::NotFound(_) => "NotFoundError",
+            Error::UnknownTopic(_) => "UnknownTopicError",
+            Error::MissingUpcaster { .. } => "UpcastError",
+            Error::Corrupt(_) => "CorruptRecordError",
+            Error::Timeout { .. } => "TimeoutError",
+            Error::Storage(_) => "StorageError",
+        }
+    }
+
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        Error::Validation(message.into())
+    }
+
+    pub(crate) fn corrupt(message: impl Into<String>) -> Self {
+        Error::Corrupt(message.into())
+    }
+}

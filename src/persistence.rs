@@ -1,0 +1,14 @@
+//! The persistence layer: the records storage keeps, the recorder ports every
+//! adapter implements, the mapper between domain events and stored records, and
+//! the in-memory adapter.
+
+mod mapper;
+mod memory;
+mod record;
+mod recorder;
+mod transcoder;
+
+pub use mapper::{Mapper, SNAPSHOT_TOPIC};
+pub use memory::{MemoryApplicationRecorder, MemorySnapshotRecorder};
+pub use record::{EventQuery, Notification, StoredEvent, Tracking};
+pub use recorder::{AggregateRecorder, ApplicationRecorder, NotificationQuery, SnapshotRecorder, TrackingRecorder};

@@ -1,0 +1,169 @@
+//! The in-memory adapter: every port over plain collections, natively and in wasm.
+//! Each call checks the whole batch before it changes anything, which makes it
+//! atomic. Clones share the same storage, as two handles on one database would.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use super::record::{EventQuery, Notification, StoredEvent, Tracking};
+use super::recorder::{AggregateRecorder, ApplicationRecorder, NotificationQuery, SnapshotRecorder, TrackingRecorder};
+use crate::error::{Error, Result};
+
+/// Events with their notification log, and tracking records.
+#[derive(Clone, Default)]
+pub struct MemoryApplicationRecorder {
+    inner: Rc<RefCell<Log>>,
+}
+
+#[derive(Default)]
+struct Log {
+    notifications: Vec<Notification>,
+    /// originator id -> version -> index in `notifications`.
+    streams: HashMap<Uuid, BTreeMap<u64, usize>>,
+    tracking: HashMap<String, BTreeSet<u64>>,
+}
+
+/// Snapshots: stored events without a log, which may be pruned.
+#[derive(Clone, Default)]
+pub struct MemorySnapshotRecorder {
+    inner: Rc<RefCell<HashMap<Uuid, BTreeMap<u64, StoredEvent>>>>,
+}
+
+impl MemoryApplicationRecorder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl MemorySnapshotRecorder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+/// Fails on the first invalid event or taken position, in the batch or in storage.
+fn check_batch(events: &[StoredEvent], taken: impl Fn(&Uuid, u64) -> bool) -> Result<()> {
+    let mut seen = HashSet::with_capacity(events.len());
+    for event in events {
+        event.validate()?;
+        let position = (event.originator_id, event.originator_version);
+        if taken(&position.0, position.1) || !seen.insert(position) {
+            return Err(Error::Conflict {
+                originator_id: position.0,
+                originator_version: position.1,
+                detail: "position taken (in-memory recorder)".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Applies an [`EventQuery`] to one aggregate's versions.
+fn select<'a, T: 'a>(stream: Option<&'a BTreeMap<u64, T>>, query: EventQuery) -> Vec<&'a T> {
+    let Some(stream) = stream else { return vec![] };
+    let matching = stream.iter().filter(|(v, _)| query.contains(**v)).map(|(_, t)| t);
+    let limit = query.limit.unwrap_or(usize::MAX);
+    if query.desc {
+        matching.rev().take(limit).collect()
+    } else {
+        matching.take(limit).collect()
+    }
+}
+
+#[async_trait(?Send)]
+impl AggregateRecorder for MemoryApplicationRecorder {
+    async fn insert_events(&self, events: &[StoredEvent]) -> Result<Vec<u64>> {
+        let mut log = self.inner.borrow_mut();
+        check_batch(events, |id, v| log.streams.get(id).is_some_and(|s| s.contains_key(&v)))?;
+        let mut ids = Vec::with_capacity(events.len());
+        for event in events {
+            let index = log.notifications.len();
+            let id = index as u64 + 1;
+            log.streams.entry(event.originator_id).or_default().insert(event.originator_version, index);
+            log.notifications.push(Notification::new(id, event.clone()));
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+
+    async fn select_events(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<StoredEvent>> {
+        let log = self.inner.borrow();
+        Ok(select(log.streams.get(&originator_id), query).into_iter().map(|i| log.notifications[*i].stored_event()).collect())
+    }
+}
+
+#[async_trait(?Send)]
+impl ApplicationRecorder for MemoryApplicationRecorder {
+    async fn select_notifications(&self, query: &NotificationQuery) -> Result<Vec<Notification>> {
+        let log = self.inner.borrow();
+        let from = usize::try_from(query.start.max(1) - 1).unwrap_or(usize::MAX);
+        let tail = log.notifications.get(from..).unwrap_or_default();
+        Ok(tail
+            .iter()
+            .take_while(|n| query.stop.is_none_or(|stop| n.id <= stop))
+            .filter(|n| query.matches(n))
+            .take(query.limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn max_notification_id(&self) -> Result<Option<u64>> {
+        Ok(self.inner.borrow().notifications.last().map(|n| n.id))
+    }
+}
+
+#[async_trait(?Send)]
+impl TrackingRecorder for MemoryApplicationRecorder {
+    async fn insert_tracking(&self, tracking: &Tracking) -> Result<()> {
+        if tracking.application_name.is_empty() || tracking.notification_id == 0 {
+            return Err(Error::invalid("a tracking record needs an application name and a notification id from 1"));
+        }
+        let mut log = self.inner.borrow_mut();
+        let positions = log.tracking.entry(tracking.application_name.clone()).or_default();
+        if !positions.insert(tracking.notification_id) {
+            return Err(Error::DuplicateTracking {
+                application_name: tracking.application_name.clone(),
+                notification_id: tracking.notification_id,
+            });
+        }
+        Ok(())
+    }
+
+    async fn max_tracking_id(&self, application_name: &str) -> Result<Option<u64>> {
+        Ok(self.inner.borrow().tracking.get(application_name).and_then(|p| p.last().copied()))
+    }
+}
+
+#[async_trait(?Send)]
+impl AggregateRecorder for MemorySnapshotRecorder {
+    async fn insert_events(&self, events: &[StoredEvent]) -> Result<Vec<u64>> {
+        let mut streams = self.inner.borrow_mut();
+        check_batch(events, |id, v| streams.get(id).is_some_and(|s| s.contains_key(&v)))?;
+        for event in events {
+            streams.entry(event.originator_id).or_default().insert(event.originator_version, event.clone());
+        }
+        Ok(vec![])
+    }
+
+    async fn select_events(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<StoredEvent>> {
+        Ok(select(self.inner.borrow().get(&originator_id), query).into_iter().cloned().collect())
+    }
+}
+
+#[async_trait(?Send)]
+impl SnapshotRecorder for MemorySnapshotRecorder {
+    async fn prune(&self, originator_id: Uuid, keep: usize) -> Result<usize> {
+        let mut streams = self.inner.borrow_mut();
+        let Some(stream) = streams.get_mut(&originator_id) else { return Ok(0) };
+        let excess = stream.len().saturating_sub(keep);
+        let doomed: Vec<u64> = stream.keys().take(excess).copied().collect();
+        doomed.iter().for_each(|v| {
+            stream.remove(v);
+        });
+        Ok(excess)
+    }
+}

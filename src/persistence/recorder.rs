@@ -1,0 +1,99 @@
+//! The ports every storage adapter implements, after the Python library's
+//! recorders. Async and `?Send` (browser futures are not `Send`); each call is one
+//! storage transaction, so a call either happens whole or not at all.
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use super::record::{EventQuery, Notification, StoredEvent, Tracking};
+use crate::error::{Error, Result};
+
+/// Keeps aggregates' stored events, unique by `(originator_id, originator_version)`.
+#[async_trait(?Send)]
+pub trait AggregateRecorder {
+    /// Inserts a batch atomically. A taken position anywhere in the batch fails
+    /// it whole with [`Error::Conflict`]. Returns the notification ids given to
+    /// the events, in order; empty where the recorder keeps no log (snapshots).
+    async fn insert_events(&self, events: &[StoredEvent]) -> Result<Vec<u64>>;
+
+    /// One aggregate's events, as the query says.
+    async fn select_events(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<StoredEvent>>;
+}
+
+/// Which notifications to select: ids from `start`, at most `limit`, none past
+/// `stop`, and only these topics when `topics` is not empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NotificationQuery {
+    pub start: u64,
+    pub limit: usize,
+    pub stop: Option<u64>,
+    pub topics: Vec<String>,
+}
+
+impl NotificationQuery {
+    pub fn new(start: u64, limit: usize) -> Self {
+        NotificationQuery { start, limit, ..Self::default() }
+    }
+
+    /// Whether a notification passes the filters (not counting `limit`).
+    pub fn matches(&self, notification: &Notification) -> bool {
+        notification.id >= self.start
+            && self.stop.is_none_or(|stop| notification.id <= stop)
+            && (self.topics.is_empty() || self.topics.contains(&notification.topic))
+    }
+}
+
+/// An aggregate recorder whose every event also gets the next notification id:
+/// 1, 2, 3 ... in commit order, the application's log.
+#[async_trait(?Send)]
+pub trait ApplicationRecorder: AggregateRecorder {
+    async fn select_notifications(&self, query: &NotificationQuery) -> Result<Vec<Notification>>;
+
+    /// The id of the newest notification, `None` while the log is empty.
+    async fn max_notification_id(&self) -> Result<Option<u64>>;
+}
+
+/// An aggregate recorder for snapshots, which, unlike events, may be pruned.
+#[async_trait(?Send)]
+pub trait SnapshotRecorder: AggregateRecorder {
+    /// Deletes all but the newest `keep` snapshots of an aggregate; returns how many went.
+    async fn prune(&self, originator_id: Uuid, keep: usize) -> Result<usize>;
+}
+
+/// Remembers how far downstream applications have processed upstream logs.
+#[async_trait(?Send)]
+pub trait TrackingRecorder {
+    /// Records a position; one already recorded is [`Error::DuplicateTracking`].
+    async fn insert_tracking(&self, tracking: &Tracking) -> Result<()>;
+
+    /// The highest position recorded for an upstream application.
+    async fn max_tracking_id(&self, application_name: &str) -> Result<Option<u64>>;
+
+    /// Whether processing has reached `notification_id` (positions only grow).
+    async fn has_tracking_id(&self, application_name: &str, notification_id: u64) -> Result<bool> {
+        Ok(self.max_tracking_id(application_name).await?.is_some_and(|max| max >= notification_id))
+    }
+
+    /// Resolves once processing has reached `notification_id`, or fails with
+    /// [`Error::Timeout`] after `timeout_ms`. Polls with a growing interval, so any
+    /// adapter gets it, including ones written by other tabs or processes.
+    async fn wait(&self, application_name: &str, notification_id: u64, timeout_ms: u64) -> Result<()> {
+        let mut waited = 0;
+        let mut interval = 1;
+        loop {
+            if self.has_tracking_id(application_name, notification_id).await? {
+                return Ok(());
+            }
+            if waited >= timeout_ms {
+                return Err(Error::Timeout {
+                    waited_ms: waited,
+                    what: format!("{application_name:?} to reach notification {notification_id}"),
+                });
+            }
+            let step = interval.min(timeout_ms - waited);
+            futures_timer::Delay::new(std::time::Duration::from_millis(step)).await;
+            waited += step;
+            interval = (interval * 2).min(50);
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! The JSON transcoder: event and snapshot state as the Python library's
+//! `JSONTranscoder` writes it (compact, UTF-8, `timestamp` first, `class_version`
+//! last and only above 1, datetimes as `{"_type_": "datetime_iso", ...}`).
+
+use serde_json::{Map, Value};
+
+use crate::domain::{parse_iso, to_iso, Payload, Timestamp};
+use crate::error::{Error, Result};
+
+/// A state object as decoded: its timestamp, its other fields, its schema version.
+pub(crate) struct Decoded {
+    pub timestamp: Timestamp,
+    pub fields: Payload,
+    pub schema_version: u32,
+}
+
+/// Encodes `timestamp`, then `fields` in their order, then `class_version`.
+pub(crate) fn encode(timestamp: &Timestamp, fields: &Payload, schema_version: u32) -> Vec<u8> {
+    let mut object = Map::with_capacity(fields.len() + 2);
+    object.insert("timestamp".into(), datetime(timestamp));
+    object.extend(fields.iter().map(|(k, v)| (k.clone(), v.clone())));
+    with_class_version(&mut object, schema_version);
+    serde_json::to_vec(&Value::Object(object)).expect("a JSON map always serialises")
+}
+
+/// Decodes bytes written by [`encode`] (or by the Python library).
+pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded> {
+    let mut fields: Payload = serde_json::from_slice(bytes).map_err(|e| Error::corrupt(format!("state is not a JSON object: {e}")))?;
+    let timestamp = fields.shift_remove("timestamp").ok_or_else(|| Error::corrupt("state has no timestamp"))?;
+    let timestamp = read_datetime(&timestamp)?;
+    let schema_version = take_class_version(&mut fields)?;
+    Ok(Decoded { timestamp, fields, schema_version })
+}
+
+/// `{"_type_":"datetime_iso","_data_":"2024-01-02T03:04:05.678901+00:00"}`.
+pub(crate) fn datetime(timestamp: &Timestamp) -> Value {
+    let mut object = Map::with_capacity(2);
+    object.insert("_type_".into(), Value::from("datetime_iso"));
+    object.insert("_data_".into(), Value::from(to_iso(timestamp)));
+    Value::Object(object)
+}
+
+/// Reads a `datetime_iso` custom-type object.
+pub(crate) fn read_datetime(value: &Value) -> Result<Timestamp> {
+    match (value.get("_type_").and_then(Value::as_str), value.get("_data_").and_then(Value::as_str)) {
+        (Some("datetime_iso"), Some(text)) => parse_iso(text).map_err(|e| Error::corrupt(e.to_string())),
+        _ => Err(Error::corrupt(format!("{value} is not a datetime_iso value"))),
+    }
+}
+
+/// Appends `class_version` when above 1, as Python does.
+pub(crate) fn with_class_version(object: &mut Payload, schema_version: u32) {
+    if schema_version > 1 {
+        object.insert("class_version".into(), Value::from(schema_version));
+    }
+}
+
+/// Removes and returns `class_version`, 1 when absent.
+pub(crate) fn take_class_version(object: &mut Payload) -> Result<u32> {
+    match object.shift_remove("class_version") {
+        None => Ok(1),
+        Some(value) => value
+            .as_u64()
+            .and_then(|v| u32::try_from(v).ok())
+            .filter(|v| *v >= 1)
+            .ok_or_else(|| Error::corrupt(format!("class_version {value} is not a positive integer"))),
+    }
+}

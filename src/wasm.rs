@@ -1,0 +1,22 @@
+//! The boundary to JavaScript, compiled only for wasm32. Core errors cross as
+//! real JS `Error` objects whose `name` is the error kind, never as panics.
+
+mod demo;
+
+use wasm_bindgen::prelude::*;
+
+/// `Result` across the boundary.
+pub(crate) type JsResult<T> = Result<T, JsValue>;
+
+/// A core error as a JS `Error` with a stable `name` (`ConflictError`, ...).
+pub(crate) fn js_error(error: crate::Error) -> JsValue {
+    let js = js_sys::Error::new(&error.to_string());
+    js.set_name(error.name());
+    js.into()
+}
+
+/// The version of the tributary crate inside this package.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}

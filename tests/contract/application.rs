@@ -1,0 +1,367 @@
+//! Application scenarios, given / when / then, over any pair of recorders.
+
+use std::rc::Rc;
+
+use chrono::{Duration, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tributary::domain::Pending;
+use tributary::persistence::{ApplicationRecorder, EventQuery, NotificationQuery, SnapshotRecorder, StoredEvent};
+use tributary::{Aggregate, Application, At, DomainEvent, Error, EventType, Result, Root};
+use uuid::Uuid;
+
+use super::dog::Dog;
+
+/// Fresh, empty recorders for one scenario.
+#[derive(Clone)]
+pub struct Stores {
+    pub events: Rc<dyn ApplicationRecorder>,
+    pub snapshots: Rc<dyn SnapshotRecorder>,
+}
+
+impl Stores {
+    pub fn memory() -> Self {
+        Stores {
+            events: Rc::new(tributary::persistence::MemoryApplicationRecorder::new()),
+            snapshots: Rc::new(tributary::persistence::MemorySnapshotRecorder::new()),
+        }
+    }
+
+    /// A dog school over these recorders.
+    pub fn app(&self) -> Application {
+        let mut app = Application::new("dogschool", self.events.clone(), self.snapshots.clone());
+        app.register::<Dog>();
+        app
+    }
+}
+
+fn registered(name: &str) -> Root<Dog> {
+    Root::create("Registered", json!({ "name": name })).unwrap()
+}
+
+async fn log_length(app: &Application) -> usize {
+    app.notifications(&NotificationQuery::new(1, usize::MAX)).await.unwrap().len()
+}
+
+pub async fn save_returns_notification_ids_and_get_returns_the_latest_state(stores: Stores) {
+    // given
+    let app = stores.app();
+    let mut fido = registered("Fido");
+    let mut rex = registered("Rex");
+    // when
+    fido.trigger("TrickAdded", json!({ "trick": "roll over" })).unwrap();
+    let ids = app.save(&mut [&mut fido, &mut rex]).await.unwrap();
+    // then
+    assert_eq!(ids, vec![1, 2, 3]);
+    assert!(fido.pending_events().is_empty());
+    let got = app.get::<Dog>(fido.id()).await.unwrap();
+    assert_eq!((got.version(), got.state()), (2, &Dog { name: "Fido".into(), tricks: vec!["roll over".into()] }));
+    assert_eq!(got.created_on(), fido.created_on());
+    assert_eq!(got.modified_on(), fido.modified_on());
+    assert_eq!(app.get::<Dog>(rex.id()).await.unwrap().version(), 1);
+}
+
+pub async fn save_at_a_taken_version_raises_conflict_and_writes_nothing(stores: Stores) {
+    // given two handles on the same dog at version 1
+    let app = stores.app();
+    let mut fido = registered("Fido");
+    app.save(&mut [&mut fido]).await.unwrap();
+    let mut here = app.get::<Dog>(fido.id()).await.unwrap();
+    let mut there = app.get::<Dog>(fido.id()).await.unwrap();
+    here.trigger("TrickAdded", json!({ "trick": "sit" })).unwrap();
+    there.trigger("TrickAdded", json!({ "trick": "beg" })).unwrap();
+    app.save(&mut [&mut here]).await.unwrap();
+    // when
+    let error = app.save(&mut [&mut there]).await.unwrap_err();
+    // then
+    assert!(matches!(error, Error::Conflict { originator_id, originator_version: 2, .. } if originator_id == fido.id()), "{error:?}");
+    assert_eq!(error.name(), "ConflictError");
+    assert_eq!(there.pending_events().len(), 1, "the loser keeps its pending event");
+    assert_eq!(app.get::<Dog>(fido.id()).await.unwrap().state().tricks, vec!["sit"]);
+    assert_eq!(log_length(&app).await, 2, "no notification for the losing event");
+}
+
+pub async fn a_two_aggregate_save_where_one_conflicts_writes_neither(stores: Stores) {
+    // given
+    let app = stores.app();
+    let mut fido = registered("Fido");
+    app.save(&mut [&mut fido]).await.unwrap();
+    let mut stale = app.get::<Dog>(fido.id()).await.unwrap();
+    fido.trigger("TrickAdded", json!({ "trick": "sit" })).unwrap();
+    app.save(&mut [&mut fido]).await.unwrap();
+    // when a new dog is saved with the stale one
+    let mut rex = registered("Rex");
+    stale.trigger("TrickAdded", json!({ "trick": "beg" })).unwrap();
+    let error = app.save(&mut [&mut rex, &mut stale]).await.unwrap_err();
+    // then
+    assert!(matches!(error, Error::Conflict { .. }), "{error:?}");
+    assert!(matches!(app.get::<Dog>(rex.id()).await, Err(Error::NotFound(_))));
+    assert_eq!(log_length(&app).await, 2);
+}
+
+pub async fn replay_from_snapshots_equals_full_replay_at_every_version_of_1000(stores: Stores) {
+    // given a dog of 1,000 events, snapshotted every 10 versions
+    let mut app = stores.app();
+    app.snapshot_every("Dog", 10).unwrap();
+    let mut dog = registered("Fido");
+    for i in 2..=1000 {
+        dog.trigger("TrickAdded", json!({ "trick": format!("trick {i}") })).unwrap();
+        if i % 97 == 0 {
+            app.save(&mut [&mut dog]).await.unwrap();
+        }
+    }
+    app.save(&mut [&mut dog]).await.unwrap();
+    let full = Application::new("no snapshots", stores.events.clone(), Rc::new(tributary::persistence::MemorySnapshotRecorder::new()));
+    let mut full = full;
+    full.register::<Dog>();
+    assert_eq!(stores.snapshots.select_events(dog.id(), EventQuery::all()).await.unwrap().len(), 100);
+    // then every version replays the same either way
+    for version in 1..=1000 {
+        let snapshotted = app.get_at::<Dog>(dog.id(), At::Version(version)).await.unwrap();
+        let replayed = full.get_at::<Dog>(dog.id(), At::Version(version)).await.unwrap();
+        assert_eq!(snapshotted, replayed, "version {version}");
+        assert_eq!(snapshotted.state().tricks.len() as u64, version - 1);
+    }
+    assert_eq!(app.get::<Dog>(dog.id()).await.unwrap(), full.get::<Dog>(dog.id()).await.unwrap());
+}
+
+pub async fn state_at_a_version_and_at_a_time(stores: Stores) {
+    // given tricks learned at known times
+    let app = stores.app();
+    let t0 = Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).unwrap();
+    let mut dog = registered("Fido");
+    dog.trigger_at("TrickAdded", json!({ "trick": "sit" }), t0 + Duration::hours(1)).unwrap();
+    dog.trigger_at("TrickAdded", json!({ "trick": "beg" }), t0 + Duration::hours(2)).unwrap();
+    app.save(&mut [&mut dog]).await.unwrap();
+    let created = dog.created_on();
+    let tricks = |root: Root<Dog>| root.state().tricks.clone();
+    // then, by version
+    assert_eq!(tricks(app.get_at(dog.id(), At::Version(1)).await.unwrap()), Vec::<String>::new());
+    assert_eq!(tricks(app.get_at(dog.id(), At::Version(2)).await.unwrap()), vec!["sit"]);
+    assert!(matches!(app.get_at::<Dog>(dog.id(), At::Version(4)).await, Err(Error::NotFound(m)) if m.contains("latest is 3")));
+    // and by time (the registration is "now", later than t0's events, which
+    // are lifted to it: timestamps never go backwards within an aggregate)
+    assert_eq!(dog.modified_on(), created, "earlier timestamps are raised to the last one");
+    let mut pup = registered("Pup");
+    let later = created + Duration::days(1);
+    pup.trigger_at("TrickAdded", json!({ "trick": "sit" }), later).unwrap();
+    pup.trigger_at("TrickAdded", json!({ "trick": "beg" }), later + Duration::hours(1)).unwrap();
+    app.save(&mut [&mut pup]).await.unwrap();
+    let at = |t| app.get_at::<Dog>(pup.id(), At::Time(t));
+    assert!(matches!(at(pup.created_on() - Duration::seconds(1)).await, Err(Error::NotFound(_))));
+    assert_eq!(at(pup.created_on()).await.unwrap().version(), 1);
+    assert_eq!(tricks(at(later).await.unwrap()), vec!["sit"]);
+    assert_eq!(tricks(at(later + Duration::minutes(59)).await.unwrap()), vec!["sit"]);
+    assert_eq!(tricks(at(later + Duration::hours(5)).await.unwrap()), vec!["sit", "beg"]);
+}
+
+pub async fn get_starts_from_the_latest_snapshot_at_or_below_the_version(stores: Stores) {
+    // given a dog at version 3 and a doctored snapshot at version 2
+    let app = stores.app();
+    let mut dog = registered("Fido");
+    dog.trigger("TrickAdded", json!({ "trick": "sit" })).unwrap();
+    dog.trigger("TrickAdded", json!({ "trick": "beg" })).unwrap();
+    app.save(&mut [&mut dog]).await.unwrap();
+    let mut snapshot = app.take_snapshot(dog.id(), Some(2)).await.unwrap();
+    assert_eq!(snapshot.state, json!({ "name": "Fido", "tricks": ["sit"] }));
+    snapshot.originator_version = 2;
+    snapshot.state = json!({ "name": "From the snapshot", "tricks": ["sit"] });
+    // (replace the real one: a fresh recorder pair shares the events)
+    let doctored = Stores { events: stores.events.clone(), snapshots: Rc::new(tributary::persistence::MemorySnapshotRecorder::new()) };
+    doctored.snapshots.insert_events(&[app.mapper().to_stored_snapshot(&snapshot).unwrap()]).await.unwrap();
+    let app = doctored.app();
+    // then versions at or above 2 start from it, versions below do not
+    assert_eq!(
+        app.get::<Dog>(dog.id()).await.unwrap().state(),
+        &Dog { name: "From the snapshot".into(), tricks: vec!["sit".into(), "beg".into()] }
+    );
+    assert_eq!(app.get_at::<Dog>(dog.id(), At::Version(2)).await.unwrap().state().name, "From the snapshot");
+    assert_eq!(app.get_at::<Dog>(dog.id(), At::Version(1)).await.unwrap().state().name, "Fido");
+    assert_eq!(app.get::<Dog>(dog.id()).await.unwrap().created_on(), dog.created_on());
+}
+
+pub async fn snapshots_are_pruned_to_the_newest_k(stores: Stores) {
+    let mut app = stores.app();
+    app.snapshot_every("Dog", 2).unwrap().keep_snapshots(2).unwrap();
+    let mut dog = registered("Fido");
+    for i in 0..9 {
+        dog.trigger("TrickAdded", json!({ "trick": format!("t{i}") })).unwrap();
+        app.save(&mut [&mut dog]).await.unwrap();
+    }
+    let kept: Vec<u64> =
+        stores.snapshots.select_events(dog.id(), EventQuery::all()).await.unwrap().iter().map(|s| s.originator_version).collect();
+    assert_eq!(kept, vec![8, 10]);
+    assert_eq!(app.get::<Dog>(dog.id()).await.unwrap().version(), 10);
+}
+
+/// The Dog of a later release: `Registered` gained `breed` (schema 2), and the
+/// state gained `age` (schema 2).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct DogV2 {
+    name: String,
+    breed: String,
+    tricks: Vec<String>,
+    age: u32,
+}
+
+impl Aggregate for DogV2 {
+    const TYPE: &'static str = "Dog";
+    const EVENTS: &'static [EventType] = &[EventType::at("Registered", 2), EventType::new("TrickAdded")];
+    const SCHEMA_VERSION: u32 = 2;
+
+    fn apply(&mut self, event: &DomainEvent) -> Result<()> {
+        match event.name() {
+            "Registered" => (self.name, self.breed) = (event.field("name")?, event.field("breed")?),
+            _ => self.tricks.push(event.field("trick")?),
+        }
+        Ok(())
+    }
+}
+
+pub async fn a_v1_event_and_a_v1_snapshot_are_upcast_on_read(stores: Stores) {
+    // given v1 records, written by the first release
+    let old = stores.app();
+    let mut fido = registered("Fido");
+    fido.trigger("TrickAdded", json!({ "trick": "sit" })).unwrap();
+    let mut rex = registered("Rex");
+    old.save(&mut [&mut fido, &mut rex]).await.unwrap();
+    old.take_snapshot(fido.id(), None).await.unwrap();
+    // when the new release reads them without upcasters, it says what is missing
+    let mut new = Application::new("dogschool", stores.events.clone(), stores.snapshots.clone());
+    new.register::<DogV2>();
+    assert_eq!(new.get::<DogV2>(rex.id()).await.unwrap_err(), Error::MissingUpcaster { topic: "Dog.Registered".into(), from: 1 });
+    assert_eq!(new.get::<DogV2>(fido.id()).await.unwrap_err(), Error::MissingUpcaster { topic: "Dog".into(), from: 1 });
+    // and with them, reads both
+    new.registry_mut().upcaster("Dog.Registered", 1, |mut payload| {
+        payload.insert("breed".into(), json!("unknown"));
+        Ok(payload)
+    });
+    new.registry_mut().upcaster("Dog", 1, |mut state| {
+        state.insert("breed".into(), json!("unknown"));
+        state.insert("age".into(), json!(0));
+        Ok(state)
+    });
+    let rex_v2 = new.get::<DogV2>(rex.id()).await.unwrap();
+    assert_eq!(rex_v2.state(), &DogV2 { name: "Rex".into(), breed: "unknown".into(), tricks: vec![], age: 0 });
+    let fido_v2 = new.get::<DogV2>(fido.id()).await.unwrap();
+    assert_eq!(fido_v2.state(), &DogV2 { name: "Fido".into(), breed: "unknown".into(), tricks: vec!["sit".into()], age: 0 });
+    // and new events are written at schema 2
+    let mut max = Root::<DogV2>::create("Registered", json!({ "name": "Max", "breed": "collie" })).unwrap();
+    new.save(&mut [&mut max]).await.unwrap();
+    let stored = stores.events.select_events(max.id(), EventQuery::all()).await.unwrap();
+    assert!(String::from_utf8(stored[0].state.clone()).unwrap().ends_with(r#""breed":"collie","class_version":2}"#));
+    let snapshot = new.take_snapshot(max.id(), None).await.unwrap();
+    let written = new.mapper().to_stored_snapshot(&snapshot).unwrap();
+    assert!(String::from_utf8(written.state).unwrap().ends_with(r#""age":0,"class_version":2}}"#));
+}
+
+pub async fn an_unknown_topic_without_upcaster_is_a_clear_error_and_a_rename_reads_it(stores: Stores) {
+    // given an event whose topic this release does not know
+    let mut app = stores.app();
+    let mut dog = registered("Fido");
+    app.save(&mut [&mut dog]).await.unwrap();
+    let learned = StoredEvent {
+        originator_id: dog.id(),
+        originator_version: 2,
+        topic: "Dog.TrickLearned".into(),
+        state: br#"{"timestamp":{"_type_":"datetime_iso","_data_":"2030-01-01T00:00:00+00:00"},"trick":"sit"}"#.to_vec(),
+    };
+    stores.events.insert_events(&[learned]).await.unwrap();
+    // then
+    let error = app.get::<Dog>(dog.id()).await.unwrap_err();
+    assert_eq!(error, Error::UnknownTopic("Dog.TrickLearned".into()));
+    assert!(error.to_string().contains("register"), "says what to do: {error}");
+    app.registry_mut().rename("Dog.TrickLearned", "Dog.TrickAdded");
+    assert_eq!(app.get::<Dog>(dog.id()).await.unwrap().state().tricks, vec!["sit"]);
+}
+
+pub async fn bad_input_gives_clear_errors_and_writes_nothing(stores: Stores) {
+    let app = stores.app();
+    let invalid = |r: Result<Root<Dog>>| matches!(r, Err(Error::Validation(_)));
+    // a nil id, a payload that is not an object, a reserved key, an unknown event
+    assert!(invalid(Root::create_with_id(Uuid::nil(), "Registered", json!({ "name": "Fido" }))));
+    assert!(invalid(Root::create("Registered", json!(["Fido"]))));
+    assert!(invalid(Root::create("Registered", json!({ "timestamp": 1 }))));
+    assert!(matches!(Root::<Dog>::create("Barked", json!({})), Err(Error::UnknownTopic(t)) if t == "Dog.Barked"));
+    // an apply that fails leaves the aggregate as it was
+    let mut dog = registered("Fido");
+    assert!(matches!(dog.trigger("TrickAdded", json!({ "trick": "" })), Err(Error::Validation(_))));
+    assert!(matches!(dog.trigger("TrickAdded", json!({ "trick": 7 })), Err(Error::Validation(m)) if m.contains("trick")));
+    assert_eq!((dog.version(), dog.pending_events().len()), (1, 1));
+    // events of a type the application does not know, or at version 0
+    let unknown = DomainEvent::new(Uuid::new_v4(), 1, "Cat.Registered", Utc::now(), json!({})).unwrap();
+    let known = dog.pending_events()[0].clone();
+    assert!(matches!(app.save_events(&[known.clone(), unknown]).await, Err(Error::UnknownTopic(_))));
+    assert!(
+        matches!(DomainEvent::new(Uuid::new_v4(), 0, "Dog.Registered", Utc::now(), json!({})), Err(Error::Validation(m)) if m.contains("start at 1"))
+    );
+    assert!(
+        matches!(DomainEvent::new(Uuid::new_v4(), 1, "Dog.Registered", Utc::now(), Value::Null), Err(Error::Validation(m)) if m.contains("JSON object"))
+    );
+    assert_eq!(log_length(&app).await, 0, "nothing was written");
+    // reads and settings
+    assert!(matches!(app.get::<Dog>(Uuid::nil()).await, Err(Error::Validation(_))));
+    assert!(matches!(app.get_at::<Dog>(Uuid::new_v4(), At::Version(0)).await, Err(Error::Validation(_))));
+    assert!(matches!(app.get::<Dog>(Uuid::new_v4()).await, Err(Error::NotFound(_))));
+    assert!(matches!(app.notification_log().section("ten").await, Err(Error::Validation(_))));
+    assert!(matches!(app.notification_log().section("0,10").await, Err(Error::Validation(_))));
+    let mut app = app;
+    assert!(app.snapshot_every("Dog", 0).is_err() && app.keep_snapshots(0).is_err() && app.section_size(0).is_err());
+    // a Dog is not a DogV2-typed Cat
+    app.save(&mut [&mut dog]).await.unwrap();
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    struct Cat;
+    impl Aggregate for Cat {
+        const TYPE: &'static str = "Cat";
+        const EVENTS: &'static [EventType] = &[];
+        fn apply(&mut self, _: &DomainEvent) -> Result<()> {
+            Ok(())
+        }
+    }
+    app.register::<Cat>();
+    assert!(matches!(app.get::<Cat>(dog.id()).await, Err(Error::Validation(m)) if m.contains("is a Dog, not a Cat")));
+}
+
+pub async fn a_corrupt_stored_record_is_a_typed_error(stores: Stores) {
+    let app = stores.app();
+    let (a, b, c) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let record =
+        |id, state: &[u8]| StoredEvent { originator_id: id, originator_version: 1, topic: "Dog.Registered".into(), state: state.to_vec() };
+    stores
+        .events
+        .insert_events(&[
+            record(a, b"not json"),
+            record(b, br#"{"name":"no timestamp"}"#),
+            record(c, br#"{"timestamp":"yesterday","name":"x"}"#),
+        ])
+        .await
+        .unwrap();
+    for id in [a, b, c] {
+        let error = app.get::<Dog>(id).await.unwrap_err();
+        assert!(matches!(&error, Error::Corrupt(m) if m.contains(&id.to_string())), "{error:?}");
+        assert_eq!(error.name(), "CorruptRecordError");
+    }
+}
+
+pub async fn sections_follow_the_python_rules(stores: Stores) {
+    let mut app = stores.app();
+    let empty = app.notification_log().section("1,10").await.unwrap();
+    assert_eq!(empty.to_json(), r#"{"id": null, "next_id": null, "items": []}"#);
+    let mut dogs: Vec<Root<Dog>> = (0..12).map(|i| registered(&format!("dog {i}"))).collect();
+    let mut pending: Vec<&mut dyn Pending> = dogs.iter_mut().map(|d| d as &mut dyn Pending).collect();
+    app.save(&mut pending).await.unwrap();
+    let ids = |s: tributary::Section| (s.id.map(|i| i.to_string()), s.next_id.map(|i| i.to_string()), s.items.len());
+    let some = |s: &str| Some(s.to_owned());
+    assert_eq!(ids(app.notification_log().section("1,2").await.unwrap()), (some("1,2"), some("3,4"), 2));
+    assert_eq!(ids(app.notification_log().section("1,10").await.unwrap()), (some("1,10"), some("11,20"), 10));
+    assert_eq!(ids(app.notification_log().section("11,20").await.unwrap()), (some("11,12"), None, 2));
+    assert_eq!(
+        ids(app.notification_log().section("1,100").await.unwrap()),
+        (some("1,10"), some("11,20"), 10),
+        "capped at the section size"
+    );
+    assert_eq!(ids(app.notification_log().section("13,20").await.unwrap()), (None, None, 0));
+    assert_eq!(ids(app.notification_log().section("5,4").await.unwrap()), (None, None, 0));
+    app.section_size(5).unwrap();
+    assert_eq!(ids(app.notification_log().section("1,10").await.unwrap()), (some("1,5"), some("6,10"), 5));
+}

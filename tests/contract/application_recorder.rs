@@ -1,0 +1,57 @@
+//! The application recorder contract: the notification log.
+
+use tributary::persistence::{ApplicationRecorder, NotificationQuery};
+use tributary::Error;
+use uuid::Uuid;
+
+use super::stored;
+
+pub async fn notification_ids_count_from_one_in_commit_order(recorder: impl ApplicationRecorder) {
+    let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+    assert_eq!(recorder.insert_events(&[stored(a, 1, "Dog.Registered"), stored(b, 1, "Dog.Registered")]).await.unwrap(), vec![1, 2]);
+    assert_eq!(recorder.insert_events(&[stored(a, 2, "Dog.TrickAdded")]).await.unwrap(), vec![3]);
+
+    let log = recorder.select_notifications(&NotificationQuery::new(1, 10)).await.unwrap();
+    let positions: Vec<_> = log.iter().map(|n| (n.id, n.originator_id, n.originator_version)).collect();
+    assert_eq!(positions, vec![(1, a, 1), (2, b, 1), (3, a, 2)]);
+    assert_eq!(log[2].state, stored(a, 2, "Dog.TrickAdded").state);
+}
+
+pub async fn a_conflicting_insert_takes_no_notification_id(recorder: impl ApplicationRecorder) {
+    let id = Uuid::new_v4();
+    recorder.insert_events(&[stored(id, 1, "Dog.Registered")]).await.unwrap();
+    let error = recorder.insert_events(&[stored(id, 2, "Dog.TrickAdded"), stored(id, 1, "Dog.Registered")]).await.unwrap_err();
+    assert!(matches!(error, Error::Conflict { .. }));
+    assert_eq!(recorder.max_notification_id().await.unwrap(), Some(1));
+    assert_eq!(recorder.insert_events(&[stored(id, 2, "Dog.TrickAdded")]).await.unwrap(), vec![2], "no gap after a conflict");
+}
+
+pub async fn select_notifications_honours_start_limit_stop_and_topics(recorder: impl ApplicationRecorder) {
+    let id = Uuid::new_v4();
+    let topics = ["Dog.Registered", "Dog.TrickAdded", "Dog.Renamed"];
+    let events: Vec<_> = (1..=9).map(|v| stored(id, v, topics[(v as usize - 1) % 3])).collect();
+    recorder.insert_events(&events).await.unwrap();
+    let ids = |query: NotificationQuery| {
+        let recorder = &recorder;
+        async move { recorder.select_notifications(&query).await.unwrap().iter().map(|n| n.id).collect::<Vec<_>>() }
+    };
+
+    assert_eq!(ids(NotificationQuery::new(1, 3)).await, vec![1, 2, 3]);
+    assert_eq!(ids(NotificationQuery::new(4, 100)).await, vec![4, 5, 6, 7, 8, 9]);
+    assert_eq!(ids(NotificationQuery { stop: Some(6), ..NotificationQuery::new(4, 100) }).await, vec![4, 5, 6]);
+    assert_eq!(ids(NotificationQuery { topics: vec!["Dog.TrickAdded".into()], ..NotificationQuery::new(1, 100) }).await, vec![2, 5, 8]);
+    let two_topics = NotificationQuery { topics: vec!["Dog.TrickAdded".into(), "Dog.Renamed".into()], ..NotificationQuery::new(3, 3) };
+    assert_eq!(ids(two_topics).await, vec![3, 5, 6]);
+    assert_eq!(
+        ids(NotificationQuery { topics: vec!["Dog.Renamed".into()], stop: Some(7), ..NotificationQuery::new(1, 100) }).await,
+        vec![3, 6]
+    );
+    assert_eq!(ids(NotificationQuery::new(10, 5)).await, Vec::<u64>::new());
+}
+
+pub async fn max_notification_id_is_none_then_the_newest(recorder: impl ApplicationRecorder) {
+    assert_eq!(recorder.max_notification_id().await.unwrap(), None);
+    let id = Uuid::new_v4();
+    recorder.insert_events(&[stored(id, 1, "Dog.Registered"), stored(id, 2, "Dog.TrickAdded")]).await.unwrap();
+    assert_eq!(recorder.max_notification_id().await.unwrap(), Some(2));
+}

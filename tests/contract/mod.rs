@@ -1,0 +1,87 @@
+//! The contract suites, written once: every adapter of a port must pass the
+//! suite of that port. Runner files (native, in-browser, per adapter) call
+//! [`contract_suite!`] with factories for fresh, empty recorders.
+//! (`mod.rs` because each file directly under `tests/` is a test crate.)
+
+#![allow(dead_code)]
+
+pub mod aggregate_recorder;
+pub mod application;
+pub mod application_recorder;
+pub mod dog;
+pub mod snapshot_recorder;
+pub mod tracking_recorder;
+
+use tributary::persistence::StoredEvent;
+use uuid::Uuid;
+
+/// A stored event with recognisable state bytes.
+pub fn stored(originator_id: Uuid, originator_version: u64, topic: &str) -> StoredEvent {
+    StoredEvent { originator_id, originator_version, topic: topic.into(), state: format!("{{\"v\":{originator_version}}}").into_bytes() }
+}
+
+/// Calls `$run!(module_alias, suite_module, factory, tests...)` once per suite.
+/// The factories are expressions giving a fresh adapter (paths fully qualified).
+#[allow(unused_macros)]
+macro_rules! contract_suite {
+    ($run:ident, events: $events:expr, snapshots: $snapshots:expr, tracking: $tracking:expr, app: $app:expr) => {
+        $run!(
+            events_as_aggregate_recorder,
+            aggregate_recorder,
+            $events,
+            insert_then_select_returns_events_in_version_order,
+            select_honours_gt_lte_desc_and_limit,
+            select_of_an_unknown_aggregate_is_empty,
+            state_bytes_round_trip_unchanged,
+            insert_at_a_taken_version_conflicts_naming_the_aggregate_and_writes_nothing,
+            a_batch_repeating_a_position_conflicts_and_writes_nothing,
+            invalid_records_are_refused_before_anything_is_written
+        );
+        $run!(
+            snapshots_as_aggregate_recorder,
+            aggregate_recorder,
+            $snapshots,
+            insert_then_select_returns_events_in_version_order,
+            select_honours_gt_lte_desc_and_limit,
+            insert_at_a_taken_version_conflicts_naming_the_aggregate_and_writes_nothing,
+            invalid_records_are_refused_before_anything_is_written
+        );
+        $run!(
+            application_recorder,
+            application_recorder,
+            $events,
+            notification_ids_count_from_one_in_commit_order,
+            a_conflicting_insert_takes_no_notification_id,
+            select_notifications_honours_start_limit_stop_and_topics,
+            max_notification_id_is_none_then_the_newest
+        );
+        $run!(snapshot_recorder, snapshot_recorder, $snapshots, prune_keeps_the_newest_k_of_that_aggregate_only);
+        $run!(
+            tracking_recorder,
+            tracking_recorder,
+            $tracking,
+            max_tracking_id_is_kept_per_application,
+            a_duplicate_tracking_record_is_a_typed_error,
+            invalid_tracking_records_are_refused,
+            wait_resolves_once_the_position_is_recorded,
+            wait_times_out_with_a_typed_error
+        );
+        $run!(
+            application,
+            application,
+            $app,
+            save_returns_notification_ids_and_get_returns_the_latest_state,
+            save_at_a_taken_version_raises_conflict_and_writes_nothing,
+            a_two_aggregate_save_where_one_conflicts_writes_neither,
+            replay_from_snapshots_equals_full_replay_at_every_version_of_1000,
+            state_at_a_version_and_at_a_time,
+            get_starts_from_the_latest_snapshot_at_or_below_the_version,
+            snapshots_are_pruned_to_the_newest_k,
+            a_v1_event_and_a_v1_snapshot_are_upcast_on_read,
+            an_unknown_topic_without_upcaster_is_a_clear_error_and_a_rename_reads_it,
+            bad_input_gives_clear_errors_and_writes_nothing,
+            a_corrupt_stored_record_is_a_typed_error,
+            sections_follow_the_python_rules
+        );
+    };
+}

@@ -1,0 +1,20 @@
+//! Every contract suite on the in-memory adapter, natively.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+#[macro_use]
+mod contract;
+
+macro_rules! native {
+    ($alias:ident, $suite:ident, $factory:expr, $($test:ident),* $(,)?) => {
+        mod $alias {
+            $( #[test] fn $test() { futures::executor::block_on(crate::contract::$suite::$test($factory)) } )*
+        }
+    };
+}
+
+contract_suite!(native,
+    events: tributary::persistence::MemoryApplicationRecorder::new(),
+    snapshots: tributary::persistence::MemorySnapshotRecorder::new(),
+    tracking: tributary::persistence::MemoryApplicationRecorder::new(),
+    app: crate::contract::application::Stores::memory());
