@@ -17,10 +17,12 @@ pub use notification_log::{NotificationLog, Section, SectionId, DEFAULT_SECTION_
 use crate::domain::{Aggregate, DomainEvent, Pending, Registry, Root};
 use crate::error::{Error, Result};
 use crate::persistence::{
-    ApplicationRecorder, Mapper, MemoryApplicationRecorder, MemorySnapshotRecorder, Notification, NotificationQuery, SnapshotRecorder,
+    ApplicationRecorder, Mapper, MemoryApplicationRecorder, Notification, NotificationQuery, Recording, SnapshotRecorder, Tracking,
 };
 
 /// An event-sourced application: one log of events, its snapshots, its types.
+/// Cloning is cheap and shares the storage.
+#[derive(Clone)]
 pub struct Application {
     name: String,
     events: Rc<dyn ApplicationRecorder>,
@@ -34,12 +36,12 @@ pub struct Application {
 }
 
 impl Application {
-    /// An application over the given recorders.
-    pub fn new(name: impl Into<String>, events: Rc<dyn ApplicationRecorder>, snapshots: Rc<dyn SnapshotRecorder>) -> Self {
+    /// An application over a recorder (and the snapshot store beside it).
+    pub fn new(name: impl Into<String>, events: Rc<dyn ApplicationRecorder>) -> Self {
         Application {
             name: name.into(),
+            snapshots: events.snapshots(),
             events,
-            snapshots,
             mapper: Mapper::default(),
             snapshot_every: HashMap::new(),
             keep_snapshots: None,
@@ -49,7 +51,7 @@ impl Application {
 
     /// An application kept in memory.
     pub fn in_memory(name: impl Into<String>) -> Self {
-        Self::new(name, Rc::new(MemoryApplicationRecorder::new()), Rc::new(MemorySnapshotRecorder::new()))
+        Self::new(name, Rc::new(MemoryApplicationRecorder::new()))
     }
 
     pub fn name(&self) -> &str {
@@ -108,12 +110,19 @@ impl Application {
         Ok(ids)
     }
 
-    /// Saves events in one atomic insert, then takes any snapshots they are due.
-    /// If a snapshot fails, the events are still saved and the error is returned.
+    /// Saves events, and the snapshots they are due, in one atomic insert.
     pub async fn save_events(&self, events: &[DomainEvent]) -> Result<Vec<u64>> {
+        self.save_tracked(events, None).await
+    }
+
+    /// Saves events with the tracking record of the upstream notification that
+    /// caused them: both or neither, so that it is processed exactly once.
+    pub async fn save_tracked(&self, events: &[DomainEvent], tracking: Option<&Tracking>) -> Result<Vec<u64>> {
         let stored = events.iter().map(|e| self.mapper.to_stored_event(e)).collect::<Result<Vec<_>>>()?;
-        let ids = self.events.insert_events(&stored).await?;
-        self.take_due_snapshots(events).await?;
+        let snapshots = self.due_snapshots(events).await?;
+        let snapshots = snapshots.iter().map(|s| self.mapper.to_stored_snapshot(s)).collect::<Result<Vec<_>>>()?;
+        let ids = self.events.record(Recording { events: &stored, snapshots: &snapshots, tracking }).await?;
+        self.prune_snapshots(&snapshots).await?;
         Ok(ids)
     }
 

@@ -11,4 +11,4 @@ mod transcoder;
 pub use mapper::{Mapper, SNAPSHOT_TOPIC};
 pub use memory::{MemoryApplicationRecorder, MemorySnapshotRecorder};
 pub use record::{EventQuery, Notification, StoredEvent, Tracking};
-pub use recorder::{AggregateRecorder, ApplicationRecorder, NotificationQuery, SnapshotRecorder, TrackingRecorder};
+pub use recorder::{AggregateRecorder, ApplicationRecorder, NotificationQuery, Recording, SnapshotRecorder, TrackingRecorder};

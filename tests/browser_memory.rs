@@ -20,7 +20,7 @@ macro_rules! browser {
 }
 
 contract_suite!(browser,
-    events: tributary::persistence::MemoryApplicationRecorder::new(),
-    snapshots: tributary::persistence::MemorySnapshotRecorder::new(),
-    tracking: tributary::persistence::MemoryApplicationRecorder::new(),
+    events: std::rc::Rc::new(tributary::persistence::MemoryApplicationRecorder::new()),
+    snapshots: tributary::persistence::ApplicationRecorder::snapshots(&tributary::persistence::MemoryApplicationRecorder::new()),
+    tracking: std::rc::Rc::new(tributary::persistence::MemoryApplicationRecorder::new()),
     app: crate::contract::application::Stores::memory());

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use base64::{engine::general_purpose::STANDARD, Engine};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use tributary::persistence::{AggregateRecorder, MemoryApplicationRecorder, MemorySnapshotRecorder, StoredEvent};
+use tributary::persistence::{AggregateRecorder, ApplicationRecorder, MemoryApplicationRecorder, StoredEvent};
 use tributary::{Aggregate, Application, At, DomainEvent, EventType, Result};
 use uuid::Uuid;
 
@@ -58,7 +58,7 @@ impl Aggregate for PythonDog {
 }
 
 fn app() -> Application {
-    let mut app = Application::new("dogschool", Rc::new(MemoryApplicationRecorder::new()), Rc::new(MemorySnapshotRecorder::new()));
+    let mut app = Application::new("dogschool", Rc::new(MemoryApplicationRecorder::new()));
     app.register::<PythonDog>();
     app
 }
@@ -90,10 +90,10 @@ fn a_python_aggregate_replays_from_its_events_and_from_its_snapshot() {
     futures::executor::block_on(async {
         let plain = case("plain");
         let recorder = Rc::new(MemoryApplicationRecorder::new());
-        let snapshots = Rc::new(MemorySnapshotRecorder::new());
+        let snapshots = recorder.snapshots();
         recorder.insert_events(&records(&plain["stored_events"])).await.unwrap();
         let id: Uuid = "12345678-1234-5678-1234-567812345678".parse().unwrap();
-        let mut app = Application::new("dogschool", recorder, snapshots.clone());
+        let mut app = Application::new("dogschool", recorder);
         app.register::<PythonDog>();
         let full = app.get::<PythonDog>(id).await.unwrap();
         snapshots.insert_events(&records(&plain["snapshots"])).await.unwrap();
@@ -111,7 +111,7 @@ fn section_json_is_byte_identical_to_the_python_service_for_every_case() {
             let case = case(label);
             let recorder = Rc::new(MemoryApplicationRecorder::new());
             recorder.insert_events(&records(&case["stored_events"])).await.unwrap();
-            let app = Application::new("dogschool", recorder, Rc::new(MemorySnapshotRecorder::new()));
+            let app = Application::new("dogschool", recorder);
             let json = app.notification_log().section("1,10").await.unwrap().to_json();
             assert_eq!(json, case["log_section_1_10_raw"].as_str().unwrap(), "case {label}");
             let parsed: Value = serde_json::from_str(&json).unwrap();

@@ -1,10 +1,14 @@
-//! Snapshots: taken on demand or every N versions, pruned to the newest K.
+//! Snapshots: taken on demand, or every N versions in the same transaction as
+//! the events that reach them; pruned to the newest K.
+
+use std::collections::HashSet;
 
 use uuid::Uuid;
 
 use super::{loading::At, Application};
 use crate::domain::{now, DomainEvent, Snapshot};
 use crate::error::{Error, Result};
+use crate::persistence::StoredEvent;
 
 impl Application {
     /// Snapshots an aggregate at `version` (its latest when `None`). Taking the
@@ -21,25 +25,82 @@ impl Application {
             state: replayed.state,
         };
         let stored = self.mapper().to_stored_snapshot(&snapshot)?;
-        match self.snapshots.insert_events(&[stored]).await {
+        match self.snapshots.insert_events(std::slice::from_ref(&stored)).await {
             Ok(_) | Err(Error::Conflict { .. }) => {}
             Err(error) => return Err(error),
         }
-        if let Some(keep) = self.keep_snapshots {
-            self.snapshots.prune(id, keep).await?;
-        }
+        self.prune_snapshots(&[stored]).await?;
         Ok(snapshot)
     }
 
-    /// Snapshots each aggregate whose new version is a multiple of its type's interval.
-    pub(crate) async fn take_due_snapshots(&self, saved: &[DomainEvent]) -> Result<()> {
-        for event in saved {
-            let aggregate_type = self.registry().resolve(&event.topic)?.aggregate_type;
-            let due = self.snapshot_every.get(aggregate_type).is_some_and(|every| event.originator_version % every == 0);
-            if due {
-                self.take_snapshot(event.originator_id, Some(event.originator_version)).await?;
+    /// The snapshots due at the versions these unsaved events reach: the state
+    /// before them (replayed), folded through them. Each aggregate's events in a
+    /// batch must follow one another, so the fold is the aggregate's history.
+    pub(crate) async fn due_snapshots(&self, events: &[DomainEvent]) -> Result<Vec<Snapshot>> {
+        let mut due = Vec::new();
+        for (id, run) in runs_by_aggregate(events)? {
+            let aggregate_type = self.registry().aggregate(self.registry().resolve(&run[0].topic)?.aggregate_type)?;
+            let Some(every) = self.snapshot_every.get(&aggregate_type.name).copied() else { continue };
+            if !run.iter().any(|e| e.originator_version % every == 0) {
+                continue;
             }
+            let first = run[0].originator_version;
+            let (mut state, created_on) = if first == 1 {
+                (aggregate_type.fold.initial()?, run[0].timestamp)
+            } else {
+                match self.replay(id, At::Version(first - 1)).await {
+                    Ok(before) => (before.state, before.created_on),
+                    Err(Error::NotFound(_)) => continue, // the insert will say what is wrong
+                    Err(error) => return Err(error),
+                }
+            };
+            let mut applied = 0;
+            for (i, event) in run.iter().enumerate().filter(|(_, e)| e.originator_version % every == 0) {
+                state = aggregate_type.fold.apply(state, &run[applied..=i])?;
+                applied = i + 1;
+                due.push(Snapshot {
+                    originator_id: id,
+                    originator_version: event.originator_version,
+                    aggregate_type: aggregate_type.name.clone(),
+                    timestamp: now(),
+                    created_on,
+                    modified_on: event.timestamp,
+                    state: state.clone(),
+                });
+            }
+        }
+        Ok(due)
+    }
+
+    /// Keeps the newest snapshots of each aggregate just snapshotted.
+    pub(crate) async fn prune_snapshots(&self, written: &[StoredEvent]) -> Result<()> {
+        let Some(keep) = self.keep_snapshots else { return Ok(()) };
+        let ids: HashSet<Uuid> = written.iter().map(|s| s.originator_id).collect();
+        for id in ids {
+            self.snapshots.prune(id, keep).await?;
         }
         Ok(())
     }
+}
+
+/// Groups a batch's events by aggregate, in first-seen order, checking that
+/// each aggregate's versions follow one another.
+fn runs_by_aggregate(events: &[DomainEvent]) -> Result<Vec<(Uuid, Vec<DomainEvent>)>> {
+    let mut runs: Vec<(Uuid, Vec<DomainEvent>)> = Vec::new();
+    for event in events {
+        match runs.iter_mut().find(|(id, _)| *id == event.originator_id) {
+            Some((_, run)) => {
+                let last = run.last().expect("runs are never empty").originator_version;
+                if event.originator_version != last + 1 {
+                    return Err(Error::invalid(format!(
+                        "aggregate {}: version {} follows {last} in one save; versions must follow one another",
+                        event.originator_id, event.originator_version
+                    )));
+                }
+                run.push(event.clone());
+            }
+            None => runs.push((event.originator_id, vec![event.clone()])),
+        }
+    }
+    Ok(runs)
 }

@@ -10,13 +10,14 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::record::{EventQuery, Notification, StoredEvent, Tracking};
-use super::recorder::{AggregateRecorder, ApplicationRecorder, NotificationQuery, SnapshotRecorder, TrackingRecorder};
+use super::recorder::{AggregateRecorder, ApplicationRecorder, NotificationQuery, Recording, SnapshotRecorder, TrackingRecorder};
 use crate::error::{Error, Result};
 
-/// Events with their notification log, and tracking records.
+/// Events with their notification log, tracking records, and the snapshots beside them.
 #[derive(Clone, Default)]
 pub struct MemoryApplicationRecorder {
     inner: Rc<RefCell<Log>>,
+    snapshots: MemorySnapshotRecorder,
 }
 
 #[derive(Default)]
@@ -62,6 +63,18 @@ fn check_batch(events: &[StoredEvent], taken: impl Fn(&Uuid, u64) -> bool) -> Re
     Ok(())
 }
 
+/// Fails on an invalid tracking record or one already recorded.
+fn check_tracking(tracking: &Tracking, recorded: Option<&BTreeSet<u64>>) -> Result<()> {
+    tracking.validate()?;
+    if recorded.is_some_and(|ids| ids.contains(&tracking.notification_id)) {
+        return Err(Error::DuplicateTracking {
+            application_name: tracking.application_name.clone(),
+            notification_id: tracking.notification_id,
+        });
+    }
+    Ok(())
+}
+
 /// Applies an [`EventQuery`] to one aggregate's versions.
 fn select<'a, T: 'a>(stream: Option<&'a BTreeMap<u64, T>>, query: EventQuery) -> Vec<&'a T> {
     let Some(stream) = stream else { return vec![] };
@@ -77,17 +90,7 @@ fn select<'a, T: 'a>(stream: Option<&'a BTreeMap<u64, T>>, query: EventQuery) ->
 #[async_trait(?Send)]
 impl AggregateRecorder for MemoryApplicationRecorder {
     async fn insert_events(&self, events: &[StoredEvent]) -> Result<Vec<u64>> {
-        let mut log = self.inner.borrow_mut();
-        check_batch(events, |id, v| log.streams.get(id).is_some_and(|s| s.contains_key(&v)))?;
-        let mut ids = Vec::with_capacity(events.len());
-        for event in events {
-            let index = log.notifications.len();
-            let id = index as u64 + 1;
-            log.streams.entry(event.originator_id).or_default().insert(event.originator_version, index);
-            log.notifications.push(Notification::new(id, event.clone()));
-            ids.push(id);
-        }
-        Ok(ids)
+        self.record(Recording { events, ..Recording::default() }).await
     }
 
     async fn select_events(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<StoredEvent>> {
@@ -98,6 +101,34 @@ impl AggregateRecorder for MemoryApplicationRecorder {
 
 #[async_trait(?Send)]
 impl ApplicationRecorder for MemoryApplicationRecorder {
+    async fn record(&self, recording: Recording<'_>) -> Result<Vec<u64>> {
+        let mut log = self.inner.borrow_mut();
+        let mut snapshots = self.snapshots.inner.borrow_mut();
+        // Check everything first: then the writes below cannot fail half way.
+        check_batch(recording.events, |id, v| log.streams.get(id).is_some_and(|s| s.contains_key(&v)))?;
+        check_batch(recording.snapshots, |id, v| snapshots.get(id).is_some_and(|s| s.contains_key(&v)))?;
+        if let Some(tracking) = recording.tracking {
+            check_tracking(tracking, log.tracking.get(&tracking.application_name))?;
+            log.tracking.entry(tracking.application_name.clone()).or_default().insert(tracking.notification_id);
+        }
+        for snapshot in recording.snapshots {
+            snapshots.entry(snapshot.originator_id).or_default().insert(snapshot.originator_version, snapshot.clone());
+        }
+        let mut ids = Vec::with_capacity(recording.events.len());
+        for event in recording.events {
+            let index = log.notifications.len();
+            let id = index as u64 + 1;
+            log.streams.entry(event.originator_id).or_default().insert(event.originator_version, index);
+            log.notifications.push(Notification::new(id, event.clone()));
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+
+    fn snapshots(&self) -> Rc<dyn SnapshotRecorder> {
+        Rc::new(self.snapshots.clone())
+    }
+
     async fn select_notifications(&self, query: &NotificationQuery) -> Result<Vec<Notification>> {
         let log = self.inner.borrow();
         let from = usize::try_from(query.start.max(1) - 1).unwrap_or(usize::MAX);

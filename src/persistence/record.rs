@@ -64,6 +64,16 @@ pub struct Tracking {
     pub notification_id: u64,
 }
 
+impl Tracking {
+    /// A tracking record names an application and a notification id from 1.
+    pub fn validate(&self) -> Result<()> {
+        if self.application_name.is_empty() || self.notification_id == 0 {
+            return Err(Error::invalid("a tracking record needs an application name and a notification id from 1"));
+        }
+        Ok(())
+    }
+}
+
 /// Which of an aggregate's events to select: versions in `(gt, lte]`, ascending
 /// unless `desc`, at most `limit`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -2,6 +2,8 @@
 //! recorders. Async and `?Send` (browser futures are not `Send`); each call is one
 //! storage transaction, so a call either happens whole or not at all.
 
+use std::rc::Rc;
+
 use async_trait::async_trait;
 use uuid::Uuid;
 
@@ -43,10 +45,28 @@ impl NotificationQuery {
     }
 }
 
+/// What one atomic write holds: events, the snapshots taken at their versions,
+/// and the tracking record of the upstream notification that caused them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Recording<'a> {
+    pub events: &'a [StoredEvent],
+    pub snapshots: &'a [StoredEvent],
+    pub tracking: Option<&'a Tracking>,
+}
+
 /// An aggregate recorder whose every event also gets the next notification id:
-/// 1, 2, 3 ... in commit order, the application's log.
+/// 1, 2, 3 ... in commit order, the application's log. It keeps the snapshots
+/// and tracking records beside the events, so that one transaction can write all three.
 #[async_trait(?Send)]
-pub trait ApplicationRecorder: AggregateRecorder {
+pub trait ApplicationRecorder: AggregateRecorder + TrackingRecorder {
+    /// Writes a recording in one transaction: everything, or on any error
+    /// (a taken position, a duplicate tracking record) nothing. Returns the
+    /// events' notification ids.
+    async fn record(&self, recording: Recording<'_>) -> Result<Vec<u64>>;
+
+    /// The snapshot store beside the events.
+    fn snapshots(&self) -> Rc<dyn SnapshotRecorder>;
+
     async fn select_notifications(&self, query: &NotificationQuery) -> Result<Vec<Notification>>;
 
     /// The id of the newest notification, `None` while the log is empty.

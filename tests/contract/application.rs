@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::dog::Dog;
 
-/// Fresh, empty recorders for one scenario.
+/// A fresh, empty recorder for one scenario, and the snapshot store beside it.
 #[derive(Clone)]
 pub struct Stores {
     pub events: Rc<dyn ApplicationRecorder>,
@@ -20,18 +20,28 @@ pub struct Stores {
 }
 
 impl Stores {
+    pub fn new(events: Rc<dyn ApplicationRecorder>) -> Self {
+        Stores { snapshots: events.snapshots(), events }
+    }
+
     pub fn memory() -> Self {
-        Stores {
-            events: Rc::new(tributary::persistence::MemoryApplicationRecorder::new()),
-            snapshots: Rc::new(tributary::persistence::MemorySnapshotRecorder::new()),
-        }
+        Self::new(Rc::new(tributary::persistence::MemoryApplicationRecorder::new()))
     }
 
     /// A dog school over these recorders.
     pub fn app(&self) -> Application {
-        let mut app = Application::new("dogschool", self.events.clone(), self.snapshots.clone());
+        let mut app = Application::new("dogschool", self.events.clone());
         app.register::<Dog>();
         app
+    }
+
+    /// The dog at a version, folded from every event with no snapshot.
+    async fn full_replay(&self, app: &Application, id: Uuid, version: u64) -> Dog {
+        let mut dog = Dog::default();
+        for stored in self.events.select_events(id, EventQuery { lte: Some(version), ..EventQuery::all() }).await.unwrap() {
+            dog.apply(&app.mapper().to_domain_event(&stored).unwrap()).unwrap();
+        }
+        dog
     }
 }
 
@@ -111,18 +121,43 @@ pub async fn replay_from_snapshots_equals_full_replay_at_every_version_of_1000(s
         }
     }
     app.save(&mut [&mut dog]).await.unwrap();
-    let full = Application::new("no snapshots", stores.events.clone(), Rc::new(tributary::persistence::MemorySnapshotRecorder::new()));
-    let mut full = full;
-    full.register::<Dog>();
-    assert_eq!(stores.snapshots.select_events(dog.id(), EventQuery::all()).await.unwrap().len(), 100);
+    let snapshots = stores.snapshots.select_events(dog.id(), EventQuery::all()).await.unwrap();
+    assert_eq!(snapshots.iter().map(|s| s.originator_version).collect::<Vec<_>>(), (1..=100).map(|i| i * 10).collect::<Vec<_>>());
     // then every version replays the same either way
     for version in 1..=1000 {
         let snapshotted = app.get_at::<Dog>(dog.id(), At::Version(version)).await.unwrap();
-        let replayed = full.get_at::<Dog>(dog.id(), At::Version(version)).await.unwrap();
-        assert_eq!(snapshotted, replayed, "version {version}");
-        assert_eq!(snapshotted.state().tricks.len() as u64, version - 1);
+        assert_eq!(snapshotted.state(), &stores.full_replay(&app, dog.id(), version).await, "version {version}");
+        assert_eq!((snapshotted.version(), snapshotted.state().tricks.len() as u64), (version, version - 1));
     }
-    assert_eq!(app.get::<Dog>(dog.id()).await.unwrap(), full.get::<Dog>(dog.id()).await.unwrap());
+    let latest = app.get::<Dog>(dog.id()).await.unwrap();
+    assert_eq!((latest.version(), latest.modified_on(), latest.created_on()), (1000, dog.modified_on(), dog.created_on()));
+}
+
+pub async fn due_snapshots_commit_with_their_events_or_not_at_all(stores: Stores) {
+    // given a dog at version 2, snapshots every 3 versions
+    let mut app = stores.app();
+    app.snapshot_every("Dog", 3).unwrap();
+    let mut dog = registered("Fido");
+    dog.trigger("TrickAdded", json!({ "trick": "sit" })).unwrap();
+    app.save(&mut [&mut dog]).await.unwrap();
+    let mut stale = app.get::<Dog>(dog.id()).await.unwrap();
+    // when a save reaching version 3 conflicts, no snapshot is written
+    let mut rival = app.get::<Dog>(dog.id()).await.unwrap();
+    rival.trigger("TrickAdded", json!({ "trick": "beg" })).unwrap();
+    app.save(&mut [&mut rival]).await.unwrap();
+    let at_3 = stores.snapshots.select_events(dog.id(), EventQuery::all()).await.unwrap();
+    assert_eq!(at_3.len(), 1, "the winner's snapshot at version 3");
+    stale.trigger("TrickAdded", json!({ "trick": "roll" })).unwrap();
+    stale.trigger("TrickAdded", json!({ "trick": "stay" })).unwrap();
+    assert!(matches!(app.save(&mut [&mut stale]).await, Err(Error::Conflict { .. })));
+    assert_eq!(stores.snapshots.select_events(dog.id(), EventQuery::all()).await.unwrap(), at_3);
+    // and the snapshot holds the winner's state at version 3
+    let snapshot = app.mapper().to_snapshot(&at_3[0]).unwrap();
+    assert_eq!(snapshot.state, json!({ "name": "Fido", "tricks": ["sit", "beg"] }));
+    assert_eq!(snapshot.modified_on, rival.modified_on());
+    // events of one aggregate in one save must follow one another
+    let event = |v| DomainEvent::new(dog.id(), v, "Dog.TrickAdded", Utc::now(), json!({ "trick": "x" })).unwrap();
+    assert!(matches!(app.save_events(&[event(4), event(6)]).await, Err(Error::Validation(m)) if m.contains("follow")));
 }
 
 pub async fn state_at_a_version_and_at_a_time(stores: Stores) {
@@ -162,14 +197,11 @@ pub async fn get_starts_from_the_latest_snapshot_at_or_below_the_version(stores:
     dog.trigger("TrickAdded", json!({ "trick": "sit" })).unwrap();
     dog.trigger("TrickAdded", json!({ "trick": "beg" })).unwrap();
     app.save(&mut [&mut dog]).await.unwrap();
-    let mut snapshot = app.take_snapshot(dog.id(), Some(2)).await.unwrap();
-    assert_eq!(snapshot.state, json!({ "name": "Fido", "tricks": ["sit"] }));
+    let mut snapshot = app.take_snapshot(dog.id(), Some(1)).await.unwrap();
+    assert_eq!(snapshot.state, json!({ "name": "Fido", "tricks": [] }));
     snapshot.originator_version = 2;
     snapshot.state = json!({ "name": "From the snapshot", "tricks": ["sit"] });
-    // (replace the real one: a fresh recorder pair shares the events)
-    let doctored = Stores { events: stores.events.clone(), snapshots: Rc::new(tributary::persistence::MemorySnapshotRecorder::new()) };
-    doctored.snapshots.insert_events(&[app.mapper().to_stored_snapshot(&snapshot).unwrap()]).await.unwrap();
-    let app = doctored.app();
+    stores.snapshots.insert_events(&[app.mapper().to_stored_snapshot(&snapshot).unwrap()]).await.unwrap();
     // then versions at or above 2 start from it, versions below do not
     assert_eq!(
         app.get::<Dog>(dog.id()).await.unwrap().state(),
@@ -227,7 +259,7 @@ pub async fn a_v1_event_and_a_v1_snapshot_are_upcast_on_read(stores: Stores) {
     old.save(&mut [&mut fido, &mut rex]).await.unwrap();
     old.take_snapshot(fido.id(), None).await.unwrap();
     // when the new release reads them without upcasters, it says what is missing
-    let mut new = Application::new("dogschool", stores.events.clone(), stores.snapshots.clone());
+    let mut new = Application::new("dogschool", stores.events.clone());
     new.register::<DogV2>();
     assert_eq!(new.get::<DogV2>(rex.id()).await.unwrap_err(), Error::MissingUpcaster { topic: "Dog.Registered".into(), from: 1 });
     assert_eq!(new.get::<DogV2>(fido.id()).await.unwrap_err(), Error::MissingUpcaster { topic: "Dog".into(), from: 1 });

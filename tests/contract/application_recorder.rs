@@ -1,12 +1,14 @@
 //! The application recorder contract: the notification log.
 
-use tributary::persistence::{ApplicationRecorder, NotificationQuery};
+use std::rc::Rc;
+
+use tributary::persistence::{ApplicationRecorder, EventQuery, NotificationQuery, Recording, StoredEvent, Tracking};
 use tributary::Error;
 use uuid::Uuid;
 
 use super::stored;
 
-pub async fn notification_ids_count_from_one_in_commit_order(recorder: impl ApplicationRecorder) {
+pub async fn notification_ids_count_from_one_in_commit_order(recorder: Rc<impl ApplicationRecorder + ?Sized>) {
     let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
     assert_eq!(recorder.insert_events(&[stored(a, 1, "Dog.Registered"), stored(b, 1, "Dog.Registered")]).await.unwrap(), vec![1, 2]);
     assert_eq!(recorder.insert_events(&[stored(a, 2, "Dog.TrickAdded")]).await.unwrap(), vec![3]);
@@ -17,7 +19,7 @@ pub async fn notification_ids_count_from_one_in_commit_order(recorder: impl Appl
     assert_eq!(log[2].state, stored(a, 2, "Dog.TrickAdded").state);
 }
 
-pub async fn a_conflicting_insert_takes_no_notification_id(recorder: impl ApplicationRecorder) {
+pub async fn a_conflicting_insert_takes_no_notification_id(recorder: Rc<impl ApplicationRecorder + ?Sized>) {
     let id = Uuid::new_v4();
     recorder.insert_events(&[stored(id, 1, "Dog.Registered")]).await.unwrap();
     let error = recorder.insert_events(&[stored(id, 2, "Dog.TrickAdded"), stored(id, 1, "Dog.Registered")]).await.unwrap_err();
@@ -26,7 +28,7 @@ pub async fn a_conflicting_insert_takes_no_notification_id(recorder: impl Applic
     assert_eq!(recorder.insert_events(&[stored(id, 2, "Dog.TrickAdded")]).await.unwrap(), vec![2], "no gap after a conflict");
 }
 
-pub async fn select_notifications_honours_start_limit_stop_and_topics(recorder: impl ApplicationRecorder) {
+pub async fn select_notifications_honours_start_limit_stop_and_topics(recorder: Rc<impl ApplicationRecorder + ?Sized>) {
     let id = Uuid::new_v4();
     let topics = ["Dog.Registered", "Dog.TrickAdded", "Dog.Renamed"];
     let events: Vec<_> = (1..=9).map(|v| stored(id, v, topics[(v as usize - 1) % 3])).collect();
@@ -49,9 +51,50 @@ pub async fn select_notifications_honours_start_limit_stop_and_topics(recorder: 
     assert_eq!(ids(NotificationQuery::new(10, 5)).await, Vec::<u64>::new());
 }
 
-pub async fn max_notification_id_is_none_then_the_newest(recorder: impl ApplicationRecorder) {
+pub async fn max_notification_id_is_none_then_the_newest(recorder: Rc<impl ApplicationRecorder + ?Sized>) {
     assert_eq!(recorder.max_notification_id().await.unwrap(), None);
     let id = Uuid::new_v4();
     recorder.insert_events(&[stored(id, 1, "Dog.Registered"), stored(id, 2, "Dog.TrickAdded")]).await.unwrap();
     assert_eq!(recorder.max_notification_id().await.unwrap(), Some(2));
+}
+
+fn snapshot(id: Uuid, version: u64) -> StoredEvent {
+    stored(id, version, "eventsourcing.domain:Snapshot")
+}
+
+fn tracking(id: u64) -> Tracking {
+    Tracking { application_name: "upstream".into(), notification_id: id }
+}
+
+pub async fn record_writes_events_snapshots_and_tracking_together(recorder: Rc<impl ApplicationRecorder + ?Sized>) {
+    let id = Uuid::new_v4();
+    let events = [stored(id, 1, "Dog.Registered"), stored(id, 2, "Dog.TrickAdded")];
+    let ids = recorder.record(Recording { events: &events, snapshots: &[snapshot(id, 2)], tracking: Some(&tracking(7)) }).await.unwrap();
+    assert_eq!(ids, vec![1, 2]);
+    assert_eq!(recorder.select_events(id, EventQuery::all()).await.unwrap().len(), 2);
+    assert_eq!(recorder.snapshots().select_events(id, EventQuery::all()).await.unwrap(), vec![snapshot(id, 2)]);
+    assert_eq!(recorder.max_tracking_id("upstream").await.unwrap(), Some(7));
+}
+
+pub async fn a_recording_with_a_duplicate_tracking_record_writes_nothing(recorder: Rc<impl ApplicationRecorder + ?Sized>) {
+    recorder.insert_tracking(&tracking(7)).await.unwrap();
+    let id = Uuid::new_v4();
+    let events = [stored(id, 1, "Dog.Registered")];
+    let error =
+        recorder.record(Recording { events: &events, snapshots: &[snapshot(id, 1)], tracking: Some(&tracking(7)) }).await.unwrap_err();
+    assert_eq!(error, Error::DuplicateTracking { application_name: "upstream".into(), notification_id: 7 });
+    assert!(recorder.select_events(id, EventQuery::all()).await.unwrap().is_empty());
+    assert!(recorder.snapshots().select_events(id, EventQuery::all()).await.unwrap().is_empty());
+    assert_eq!(recorder.max_notification_id().await.unwrap(), None);
+}
+
+pub async fn a_recording_with_a_taken_snapshot_position_writes_nothing(recorder: Rc<impl ApplicationRecorder + ?Sized>) {
+    let id = Uuid::new_v4();
+    recorder.snapshots().insert_events(&[snapshot(id, 1)]).await.unwrap();
+    let events = [stored(id, 1, "Dog.Registered")];
+    let error =
+        recorder.record(Recording { events: &events, snapshots: &[snapshot(id, 1)], tracking: Some(&tracking(1)) }).await.unwrap_err();
+    assert!(matches!(error, Error::Conflict { originator_version: 1, .. }), "{error:?}");
+    assert!(recorder.select_events(id, EventQuery::all()).await.unwrap().is_empty());
+    assert_eq!(recorder.max_tracking_id("upstream").await.unwrap(), None);
 }

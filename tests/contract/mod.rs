@@ -53,7 +53,10 @@ macro_rules! contract_suite {
             notification_ids_count_from_one_in_commit_order,
             a_conflicting_insert_takes_no_notification_id,
             select_notifications_honours_start_limit_stop_and_topics,
-            max_notification_id_is_none_then_the_newest
+            max_notification_id_is_none_then_the_newest,
+            record_writes_events_snapshots_and_tracking_together,
+            a_recording_with_a_duplicate_tracking_record_writes_nothing,
+            a_recording_with_a_taken_snapshot_position_writes_nothing
         );
         $run!(snapshot_recorder, snapshot_recorder, $snapshots, prune_keeps_the_newest_k_of_that_aggregate_only);
         $run!(
@@ -74,6 +77,7 @@ macro_rules! contract_suite {
             save_at_a_taken_version_raises_conflict_and_writes_nothing,
             a_two_aggregate_save_where_one_conflicts_writes_neither,
             replay_from_snapshots_equals_full_replay_at_every_version_of_1000,
+            due_snapshots_commit_with_their_events_or_not_at_all,
             state_at_a_version_and_at_a_time,
             get_starts_from_the_latest_snapshot_at_or_below_the_version,
             snapshots_are_pruned_to_the_newest_k,

@@ -1,11 +1,13 @@
 //! The snapshot recorder contract: pruning.
 
+use std::rc::Rc;
+
 use tributary::persistence::{EventQuery, SnapshotRecorder};
 use uuid::Uuid;
 
 use super::stored;
 
-pub async fn prune_keeps_the_newest_k_of_that_aggregate_only(recorder: impl SnapshotRecorder) {
+pub async fn prune_keeps_the_newest_k_of_that_aggregate_only(recorder: Rc<impl SnapshotRecorder + ?Sized>) {
     let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
     let snapshots: Vec<_> = [10, 20, 30, 40].iter().flat_map(|v| [stored(a, *v, "Snapshot"), stored(b, *v, "Snapshot")]).collect();
     recorder.insert_events(&snapshots).await.unwrap();
