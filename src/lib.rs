@@ -45,6 +45,8 @@ mod error;
 pub mod persistence;
 
 #[cfg(target_arch = "wasm32")]
+pub mod indexeddb;
+#[cfg(target_arch = "wasm32")]
 mod wasm;
 
 pub use application::{Application, At, NotificationLog, Replayed, Section, SectionId};

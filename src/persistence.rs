@@ -10,5 +10,5 @@ mod transcoder;
 
 pub use mapper::{Mapper, SNAPSHOT_TOPIC};
 pub use memory::{MemoryApplicationRecorder, MemorySnapshotRecorder};
-pub use record::{EventQuery, Notification, StoredEvent, Tracking};
+pub use record::{validate_batch, EventQuery, Notification, StoredEvent, Tracking};
 pub use recorder::{AggregateRecorder, ApplicationRecorder, NotificationQuery, Recording, SnapshotRecorder, TrackingRecorder};

@@ -3,13 +3,13 @@
 //! atomic. Clones share the same storage, as two handles on one database would.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use super::record::{EventQuery, Notification, StoredEvent, Tracking};
+use super::record::{validate_batch, EventQuery, Notification, StoredEvent, Tracking};
 use super::recorder::{AggregateRecorder, ApplicationRecorder, NotificationQuery, Recording, SnapshotRecorder, TrackingRecorder};
 use crate::error::{Error, Result};
 
@@ -48,19 +48,15 @@ impl MemorySnapshotRecorder {
 
 /// Fails on the first invalid event or taken position, in the batch or in storage.
 fn check_batch(events: &[StoredEvent], taken: impl Fn(&Uuid, u64) -> bool) -> Result<()> {
-    let mut seen = HashSet::with_capacity(events.len());
-    for event in events {
-        event.validate()?;
-        let position = (event.originator_id, event.originator_version);
-        if taken(&position.0, position.1) || !seen.insert(position) {
-            return Err(Error::Conflict {
-                originator_id: position.0,
-                originator_version: position.1,
-                detail: "position taken (in-memory recorder)".into(),
-            });
-        }
+    validate_batch(events)?;
+    match events.iter().find(|e| taken(&e.originator_id, e.originator_version)) {
+        Some(event) => Err(Error::Conflict {
+            originator_id: event.originator_id,
+            originator_version: event.originator_version,
+            detail: "position taken (in-memory recorder)".into(),
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Fails on an invalid tracking record or one already recorded.

@@ -25,6 +25,22 @@ impl StoredEvent {
     }
 }
 
+/// Checks a batch before any write: every record valid, no position twice.
+pub fn validate_batch(events: &[StoredEvent]) -> Result<()> {
+    let mut seen = std::collections::HashSet::with_capacity(events.len());
+    for event in events {
+        event.validate()?;
+        if !seen.insert((event.originator_id, event.originator_version)) {
+            return Err(Error::Conflict {
+                originator_id: event.originator_id,
+                originator_version: event.originator_version,
+                detail: "the batch holds this position twice".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// A stored event with its place in the application's log (1, 2, 3 ...).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notification {

@@ -1,0 +1,111 @@
+//! Records as JS objects and keys as JS arrays. Ids are hyphenated UUID strings
+//! and numbers are JS numbers, so keys sort as IndexedDB sorts them.
+
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use uuid::Uuid;
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::error::{Error, Result};
+use crate::persistence::{Notification, StoredEvent, Tracking};
+
+/// The largest integer a JS number holds exactly.
+pub(crate) const MAX_SAFE: u64 = (1 << 53) - 1;
+
+pub(crate) fn number(value: u64) -> Result<JsValue> {
+    if value > MAX_SAFE {
+        return Err(Error::invalid(format!("{value} is too large for IndexedDB (above 2^53 - 1)")));
+    }
+    Ok(JsValue::from_f64(value as f64))
+}
+
+pub(crate) fn id(originator_id: &Uuid) -> JsValue {
+    JsValue::from_str(&originator_id.hyphenated().to_string())
+}
+
+/// The key `[first, second]`.
+pub(crate) fn pair(first: JsValue, second: JsValue) -> JsValue {
+    Array::of2(&first, &second).into()
+}
+
+fn object(fields: &[(&str, JsValue)]) -> JsValue {
+    let object = Object::new();
+    for (key, value) in fields {
+        Reflect::set(&object, &JsValue::from_str(key), value).expect("setting a field of a fresh object");
+    }
+    object.into()
+}
+
+/// A row of the `events` store.
+pub(crate) fn event_row(notification_id: u64, event: &StoredEvent) -> Result<JsValue> {
+    Ok(object(&[
+        ("id", number(notification_id)?),
+        ("originator_id", id(&event.originator_id)),
+        ("originator_version", number(event.originator_version)?),
+        ("topic", JsValue::from_str(&event.topic)),
+        ("state", Uint8Array::from(event.state.as_slice()).into()),
+    ]))
+}
+
+/// A row of the `snapshots` store.
+pub(crate) fn snapshot_row(snapshot: &StoredEvent) -> Result<JsValue> {
+    Ok(object(&[
+        ("originator_id", id(&snapshot.originator_id)),
+        ("originator_version", number(snapshot.originator_version)?),
+        ("topic", JsValue::from_str(&snapshot.topic)),
+        ("state", Uint8Array::from(snapshot.state.as_slice()).into()),
+    ]))
+}
+
+/// A row of the `tracking` store.
+pub(crate) fn tracking_row(tracking: &Tracking) -> Result<JsValue> {
+    Ok(object(&[
+        ("application_name", JsValue::from_str(&tracking.application_name)),
+        ("notification_id", number(tracking.notification_id)?),
+    ]))
+}
+
+/// Reads a row of `events` or `snapshots`; anything malformed is a corrupt record.
+pub(crate) fn read_stored(row: &JsValue) -> Result<StoredEvent> {
+    let originator_id = string(row, "originator_id")?;
+    Ok(StoredEvent {
+        originator_id: originator_id.parse().map_err(|_| corrupt(row, &format!("originator_id {originator_id:?} is not a UUID")))?,
+        originator_version: integer(row, "originator_version")?,
+        topic: string(row, "topic")?,
+        state: match field(row, "state")?.dyn_into::<Uint8Array>() {
+            Ok(bytes) => bytes.to_vec(),
+            Err(_) => return Err(corrupt(row, "state is not bytes")),
+        },
+    })
+}
+
+/// Reads a row of `events` as a notification.
+pub(crate) fn read_notification(row: &JsValue) -> Result<Notification> {
+    Ok(Notification::new(integer(row, "id")?, read_stored(row)?))
+}
+
+/// The second part of a `[name, number]` or `[id, version]` key.
+pub(crate) fn key_number(key: &JsValue) -> Result<u64> {
+    let part = Array::from(key).get(1);
+    as_integer(&part).ok_or_else(|| Error::corrupt(format!("key {key:?} does not end in a number")))
+}
+
+fn field(row: &JsValue, key: &str) -> Result<JsValue> {
+    Reflect::get(row, &JsValue::from_str(key)).map_err(|_| corrupt(row, &format!("no field {key}")))
+}
+
+fn string(row: &JsValue, key: &str) -> Result<String> {
+    field(row, key)?.as_string().ok_or_else(|| corrupt(row, &format!("{key} is not a string")))
+}
+
+fn integer(row: &JsValue, key: &str) -> Result<u64> {
+    as_integer(&field(row, key)?).ok_or_else(|| corrupt(row, &format!("{key} is not a positive integer")))
+}
+
+fn as_integer(value: &JsValue) -> Option<u64> {
+    value.as_f64().filter(|n| n.fract() == 0.0 && *n >= 1.0 && *n <= MAX_SAFE as f64).map(|n| n as u64)
+}
+
+fn corrupt(row: &JsValue, why: &str) -> Error {
+    let id = Reflect::get(row, &JsValue::from_str("originator_id")).ok().and_then(|v| v.as_string()).unwrap_or_default();
+    Error::corrupt(format!("IndexedDB row {id}: {why}"))
+}

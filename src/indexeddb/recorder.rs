@@ -1,0 +1,170 @@
+//! The application recorder over IndexedDB: events and their notification log,
+//! tracking records, and (through [`IndexedDbSnapshots`]) the snapshots.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use async_trait::async_trait;
+use futures::future::join_all;
+use rexie::{Direction, KeyRange, Rexie, Transaction, TransactionMode};
+use uuid::Uuid;
+
+use super::codec::{event_row, key_number, number, pair, read_notification, read_stored, snapshot_row, tracking_row, MAX_SAFE};
+use super::failure::storage;
+use super::query::{count, Positions};
+use super::schema::{self, ALL_STORES, EVENTS, POSITION, SNAPSHOTS, TOPIC, TRACKING};
+use super::snapshots::IndexedDbSnapshots;
+use super::write::{add_all, Row};
+use crate::error::{Error, Result};
+use crate::persistence::{
+    validate_batch, AggregateRecorder, ApplicationRecorder, EventQuery, Notification, NotificationQuery, Recording, SnapshotRecorder,
+    StoredEvent, Tracking, TrackingRecorder,
+};
+
+/// An open database, shared by the recorders over it.
+pub(crate) struct Connection {
+    name: String,
+    database: RefCell<Option<Rexie>>,
+}
+
+impl Connection {
+    /// A transaction over these stores; fails once the connection is closed.
+    pub(crate) fn transaction(&self, stores: &[&str], mode: TransactionMode) -> Result<Transaction> {
+        let database = self.database.borrow();
+        let database = database.as_ref().ok_or_else(|| Error::Storage(format!("database {:?} is closed; open it again", self.name)))?;
+        database.transaction(stores, mode).map_err(|e| storage("starting a transaction", e))
+    }
+}
+
+/// Events, notifications and tracking records in one IndexedDB database.
+/// Clones share the connection.
+#[derive(Clone)]
+pub struct IndexedDbRecorder {
+    connection: Rc<Connection>,
+}
+
+impl IndexedDbRecorder {
+    /// Opens (creating or upgrading) the database `name`.
+    pub async fn open(name: &str) -> Result<Self> {
+        let database = schema::open(name).await?;
+        Ok(IndexedDbRecorder { connection: Rc::new(Connection { name: name.to_owned(), database: RefCell::new(Some(database)) }) })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.connection.name
+    }
+
+    /// Closes the connection; later calls fail with a storage error.
+    pub fn close(&self) {
+        if let Some(database) = self.connection.database.borrow_mut().take() {
+            database.close();
+        }
+    }
+}
+
+#[async_trait(?Send)]
+impl AggregateRecorder for IndexedDbRecorder {
+    async fn insert_events(&self, events: &[StoredEvent]) -> Result<Vec<u64>> {
+        self.record(Recording { events, ..Recording::default() }).await
+    }
+
+    async fn select_events(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<StoredEvent>> {
+        let transaction = self.connection.transaction(&[EVENTS], TransactionMode::ReadOnly)?;
+        let index = transaction.store(EVENTS).and_then(|s| s.index(POSITION)).map_err(|e| storage("reading events", e))?;
+        Positions::Index(index).select(&originator_id, &query).await?.iter().map(read_stored).collect()
+    }
+}
+
+#[async_trait(?Send)]
+impl ApplicationRecorder for IndexedDbRecorder {
+    async fn record(&self, recording: Recording<'_>) -> Result<Vec<u64>> {
+        validate_batch(recording.events)?;
+        validate_batch(recording.snapshots)?;
+        recording.tracking.map(Tracking::validate).transpose()?;
+        let transaction = self.connection.transaction(&ALL_STORES, TransactionMode::ReadWrite)?;
+        let opened = |store| transaction.store(store).map_err(|e| storage("writing", e));
+        let (events, snapshots, tracking) = (opened(EVENTS)?, opened(SNAPSHOTS)?, opened(TRACKING)?);
+        // The next ids follow the newest in this transaction: transactions over
+        // the same stores run one at a time, across tabs too, so ids never gap.
+        let last = last_key(&events, None).await?.map(|key| key.as_f64().unwrap_or(0.0) as u64).unwrap_or(0);
+        let ids: Vec<u64> = (last + 1..).take(recording.events.len()).collect();
+        let mut rows = Vec::with_capacity(recording.events.len() + recording.snapshots.len() + 1);
+        for (id, event) in ids.iter().zip(recording.events) {
+            rows.push((&events, event_row(*id, event)?, Row::Event(event)));
+        }
+        for snapshot in recording.snapshots {
+            rows.push((&snapshots, snapshot_row(snapshot)?, Row::Snapshot(snapshot)));
+        }
+        if let Some(record) = recording.tracking {
+            rows.push((&tracking, tracking_row(record)?, Row::Tracking(record)));
+        }
+        add_all(transaction, rows).await?;
+        Ok(ids)
+    }
+
+    fn snapshots(&self) -> Rc<dyn SnapshotRecorder> {
+        Rc::new(IndexedDbSnapshots::new(self.connection.clone()))
+    }
+
+    async fn select_notifications(&self, query: &NotificationQuery) -> Result<Vec<Notification>> {
+        let (lower, upper) = (query.start.max(1), query.stop.unwrap_or(MAX_SAFE).min(MAX_SAFE));
+        if query.limit == 0 || lower > upper {
+            return Ok(vec![]);
+        }
+        let transaction = self.connection.transaction(&[EVENTS], TransactionMode::ReadOnly)?;
+        let store = transaction.store(EVENTS).map_err(|e| storage("reading the log", e))?;
+        let failed = |e| storage("reading the log", e);
+        let limit = count(Some(query.limit));
+        let rows = if query.topics.is_empty() {
+            store.get_all(Some(range(number(lower)?, number(upper)?)?), limit).await.map_err(failed)?
+        } else {
+            // One getAll per topic, all in flight at once, merged by id.
+            let index = store.index(TOPIC).map_err(failed)?;
+            let mut ranges = Vec::with_capacity(query.topics.len());
+            for topic in &query.topics {
+                let topic = wasm_bindgen::JsValue::from_str(topic);
+                ranges.push(range(pair(topic.clone(), number(lower)?), pair(topic, number(upper)?))?);
+            }
+            let reads = join_all(ranges.into_iter().map(|r| index.get_all(Some(r), limit))).await;
+            reads.into_iter().collect::<std::result::Result<Vec<_>, _>>().map_err(failed)?.concat()
+        };
+        let mut notifications = rows.iter().map(read_notification).collect::<Result<Vec<_>>>()?;
+        notifications.sort_by_key(|n| n.id);
+        notifications.truncate(query.limit);
+        Ok(notifications)
+    }
+
+    async fn max_notification_id(&self) -> Result<Option<u64>> {
+        let transaction = self.connection.transaction(&[EVENTS], TransactionMode::ReadOnly)?;
+        let store = transaction.store(EVENTS).map_err(|e| storage("reading the log", e))?;
+        last_key(&store, None)
+            .await?
+            .map(|key| key.as_f64().map(|n| n as u64).ok_or_else(|| Error::corrupt("a notification id is not a number")))
+            .transpose()
+    }
+}
+
+#[async_trait(?Send)]
+impl TrackingRecorder for IndexedDbRecorder {
+    async fn insert_tracking(&self, tracking: &Tracking) -> Result<()> {
+        self.record(Recording { tracking: Some(tracking), ..Recording::default() }).await.map(drop)
+    }
+
+    async fn max_tracking_id(&self, application_name: &str) -> Result<Option<u64>> {
+        let transaction = self.connection.transaction(&[TRACKING], TransactionMode::ReadOnly)?;
+        let store = transaction.store(TRACKING).map_err(|e| storage("reading tracking", e))?;
+        let name = wasm_bindgen::JsValue::from_str(application_name);
+        let all = range(pair(name.clone(), number(1)?), pair(name, number(MAX_SAFE)?))?;
+        last_key(&store, Some(all)).await?.map(|key| key_number(&key)).transpose()
+    }
+}
+
+/// The greatest key in a store (or range): one cursor step.
+async fn last_key(store: &rexie::Store, range: Option<KeyRange>) -> Result<Option<wasm_bindgen::JsValue>> {
+    let rows = store.scan(range, Some(1), None, Some(Direction::Prev)).await.map_err(|e| storage("reading the newest key", e))?;
+    Ok(rows.into_iter().next().map(|(key, _)| key))
+}
+
+pub(crate) fn range(lower: wasm_bindgen::JsValue, upper: wasm_bindgen::JsValue) -> Result<KeyRange> {
+    KeyRange::bound(&lower, &upper, None, None).map_err(|e| storage("making a key range", e.into()))
+}

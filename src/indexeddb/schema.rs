@@ -1,0 +1,68 @@
+//! The database schema, versioned: a later release adds stores or indexes with
+//! an upgrade, and this release refuses a database a newer one has upgraded.
+
+use futures::future::{select, Either};
+use rexie::{Index, ObjectStore, Rexie};
+
+use super::failure::{dom_error, storage};
+use crate::error::{Error, Result};
+
+/// The schema version this release writes (the IndexedDB database version).
+pub const SCHEMA_VERSION: u32 = 1;
+
+pub(crate) const EVENTS: &str = "events";
+pub(crate) const SNAPSHOTS: &str = "snapshots";
+pub(crate) const TRACKING: &str = "tracking";
+pub(crate) const POSITION: &str = "position";
+pub(crate) const TOPIC: &str = "topic";
+pub(crate) const ALL_STORES: [&str; 3] = [EVENTS, SNAPSHOTS, TRACKING];
+
+/// How long an open may wait for other tabs to let an upgrade through.
+const BLOCKED_AFTER_MS: u64 = 10_000;
+
+/// Opens (creating or upgrading) the database of this name.
+pub(crate) async fn open(name: &str) -> Result<Rexie> {
+    if name.is_empty() {
+        return Err(Error::invalid("a database name must not be empty"));
+    }
+    let build = Rexie::builder(name)
+        .version(SCHEMA_VERSION)
+        .add_object_store(
+            ObjectStore::new(EVENTS)
+                .key_path("id")
+                .add_index(Index::new_array(POSITION, ["originator_id", "originator_version"]).unique(true))
+                .add_index(Index::new_array(TOPIC, ["topic", "id"])),
+        )
+        .add_object_store(ObjectStore::new(SNAPSHOTS).key_path_array(["originator_id", "originator_version"]))
+        .add_object_store(ObjectStore::new(TRACKING).key_path_array(["application_name", "notification_id"]))
+        .build();
+    let blocked = futures_timer::Delay::new(std::time::Duration::from_millis(BLOCKED_AFTER_MS));
+    let database = match select(Box::pin(build), blocked).await {
+        Either::Left((opened, _)) => opened.map_err(|e| open_failure(name, e))?,
+        Either::Right(_) => {
+            return Err(Error::Storage(format!(
+                "opening database {name:?} is blocked: another tab holds an older version open; close or reload the other tabs"
+            )))
+        }
+    };
+    let stores = database.store_names();
+    if let Some(missing) = ALL_STORES.iter().find(|s| !stores.iter().any(|n| n == *s)) {
+        database.close();
+        return Err(Error::Storage(format!("database {name:?} is not a tributary database (no {missing:?} store)")));
+    }
+    Ok(database)
+}
+
+fn open_failure(name: &str, error: rexie::Error) -> Error {
+    match dom_error(&error) {
+        Some((kind, message)) if kind == "VersionError" => Error::Storage(format!(
+            "database {name:?} was written by a newer release of tributary (schema above {SCHEMA_VERSION}); update this app ({kind}: {message})"
+        )),
+        _ => storage(&format!("opening database {name:?}"), error),
+    }
+}
+
+/// Deletes a database. Waits until every tab has closed it.
+pub async fn delete_database(name: &str) -> Result<()> {
+    Rexie::delete(name).await.map_err(|e| storage(&format!("deleting database {name:?}"), e))
+}
