@@ -1,7 +1,19 @@
 #!/usr/bin/env bash
-# Builds the release wasm package into pkg-config/wasm, optimised by the npm
-# binaryen's wasm-opt (Debian's is too old: its output fails to load).
+# Builds the npm package as it is published, and installs it into the demo:
+#   1. the release wasm (optimised by the npm binaryen's wasm-opt; Debian's is too
+#      old: its output fails to load) into pkg-config/wasm,
+#   2. the TypeScript facade into pkg-config/dist,
+#   3. `npm pack` into target/npm/tributary-<version>.tgz,
+#   4. that tarball into www/node_modules, as any app would install it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/pkg-config/node_modules/.bin:$PATH"
+
 wasm-pack build --release --target web --out-dir pkg-config/wasm --out-name tributary --no-pack
+rm -f pkg-config/wasm/.gitignore
+(cd pkg-config && rm -rf dist && tsc -p tsconfig.json)
+mkdir -p target/npm
+tarball=$(cd pkg-config && npm pack --pack-destination ../target/npm --silent --loglevel=error | tail -n 1)
+echo "[build] packed target/npm/$tarball"
+rm -rf www/node_modules/tributary
+(cd www && npm install --no-audit --no-fund --no-package-lock --loglevel=error)

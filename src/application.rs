@@ -3,6 +3,7 @@
 
 mod loading;
 mod notification_log;
+mod recording;
 mod section_json;
 mod snapshotting;
 
@@ -13,6 +14,7 @@ use uuid::Uuid;
 
 pub use loading::{At, Replayed};
 pub use notification_log::{NotificationLog, Section, SectionId, DEFAULT_SECTION_SIZE};
+pub use recording::{NewEvent, Recorded};
 
 use crate::domain::{Aggregate, DomainEvent, Pending, Registry, Root};
 use crate::error::{Error, Result};
@@ -25,7 +27,7 @@ use crate::persistence::{
 #[derive(Clone)]
 pub struct Application {
     name: String,
-    events: Rc<dyn ApplicationRecorder>,
+    recorder: Rc<dyn ApplicationRecorder>,
     snapshots: Rc<dyn SnapshotRecorder>,
     mapper: Mapper,
     /// Aggregate type -> take a snapshot at every multiple of this version.
@@ -37,11 +39,11 @@ pub struct Application {
 
 impl Application {
     /// An application over a recorder (and the snapshot store beside it).
-    pub fn new(name: impl Into<String>, events: Rc<dyn ApplicationRecorder>) -> Self {
+    pub fn new(name: impl Into<String>, recorder: Rc<dyn ApplicationRecorder>) -> Self {
         Application {
             name: name.into(),
-            snapshots: events.snapshots(),
-            events,
+            snapshots: recorder.snapshots(),
+            recorder,
             mapper: Mapper::default(),
             snapshot_every: HashMap::new(),
             keep_snapshots: None,
@@ -121,7 +123,7 @@ impl Application {
         let stored = events.iter().map(|e| self.mapper.to_stored_event(e)).collect::<Result<Vec<_>>>()?;
         let snapshots = self.due_snapshots(events).await?;
         let snapshots = snapshots.iter().map(|s| self.mapper.to_stored_snapshot(s)).collect::<Result<Vec<_>>>()?;
-        let ids = self.events.record(Recording { events: &stored, snapshots: &snapshots, tracking }).await?;
+        let ids = self.recorder.record(Recording { events: &stored, snapshots: &snapshots, tracking }).await?;
         self.prune_snapshots(&snapshots).await?;
         Ok(ids)
     }
@@ -148,12 +150,12 @@ impl Application {
 
     /// Notifications from the log, as the query says.
     pub async fn notifications(&self, query: &NotificationQuery) -> Result<Vec<Notification>> {
-        self.events.select_notifications(query).await
+        self.recorder.select_notifications(query).await
     }
 
     /// The notification log, in sections.
     pub fn notification_log(&self) -> NotificationLog<'_> {
-        NotificationLog::new(self.events.as_ref(), self.section_size)
+        NotificationLog::new(self.recorder.as_ref(), self.section_size)
     }
 
     pub fn mapper(&self) -> &Mapper {

@@ -41,6 +41,10 @@ pub enum Error {
     /// A wait ran out of time before what it waited for happened.
     #[error("timed out after {waited_ms} ms waiting for {what}")]
     Timeout { waited_ms: u64, what: String },
+    /// A function the caller supplied (an `apply`, an upcaster, a handler)
+    /// failed; nothing was written. Fix that function.
+    #[error("{0}")]
+    Handler(String),
     /// The storage failed; the message is the storage's own.
     #[error("storage error: {0}")]
     Storage(String),
@@ -58,6 +62,7 @@ impl Error {
             Error::MissingUpcaster { .. } => "UpcastError",
             Error::Corrupt(_) => "CorruptRecordError",
             Error::Timeout { .. } => "TimeoutError",
+            Error::Handler(_) => "HandlerError",
             Error::Storage(_) => "StorageError",
         }
     }

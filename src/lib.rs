@@ -49,6 +49,6 @@ pub mod indexeddb;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
-pub use application::{Application, At, NotificationLog, Replayed, Section, SectionId};
+pub use application::{Application, At, NewEvent, NotificationLog, Recorded, Replayed, Section, SectionId};
 pub use domain::{Aggregate, DomainEvent, EventType, Payload, Registry, Root, Snapshot, Timestamp};
 pub use error::{Error, Result};

@@ -1,12 +1,13 @@
-//! The boundary to JavaScript, compiled only for wasm32. Core errors cross as
-//! real JS `Error` objects whose `name` is the error kind, never as panics.
+//! The boundary to JavaScript, compiled only for wasm32 and kept thin: it
+//! parses what JS sends, calls the core, and hands back JSON. Calls are coarse
+//! (one per operation, one per replayed batch), and core errors cross as real JS
+//! `Error` objects whose `name` is the error kind, never as panics.
 
-mod demo;
+mod core;
+mod js_fold;
+mod json;
 
 use wasm_bindgen::prelude::*;
-
-/// `Result` across the boundary.
-pub(crate) type JsResult<T> = Result<T, JsValue>;
 
 /// A core error as a JS `Error` with a stable `name` (`ConflictError`, ...).
 pub(crate) fn js_error(error: crate::Error) -> JsValue {

@@ -90,7 +90,7 @@ impl Application {
         };
         let snapshot = self.usable_snapshot(id, at, lte).await?;
         let gt = snapshot.as_ref().map(|s| s.originator_version);
-        let stored = self.events.select_events(id, EventQuery { gt, lte, ..EventQuery::all() }).await?;
+        let stored = self.recorder.select_events(id, EventQuery { gt, lte, ..EventQuery::all() }).await?;
         let events = self.decode(&stored, at)?;
         if snapshot.is_none() && events.is_empty() {
             return Err(Error::NotFound(match at {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tributary::domain::Pending;
 use tributary::persistence::{ApplicationRecorder, EventQuery, NotificationQuery, SnapshotRecorder, StoredEvent};
-use tributary::{Aggregate, Application, At, DomainEvent, Error, EventType, Result, Root};
+use tributary::{Aggregate, Application, At, DomainEvent, Error, EventType, NewEvent, Recorded, Result, Root};
 use uuid::Uuid;
 
 use super::dog::Dog;
@@ -396,4 +396,68 @@ pub async fn sections_follow_the_python_rules(stores: Stores) {
     assert_eq!(ids(app.notification_log().section("5,4").await.unwrap()), (None, None, 0));
     app.section_size(5).unwrap();
     assert_eq!(ids(app.notification_log().section("1,10").await.unwrap()), (some("1,5"), some("6,10"), 5));
+}
+
+fn new_event(id: Option<Uuid>, event: &str, payload: Value, expected_version: Option<u64>) -> NewEvent {
+    NewEvent { aggregate_type: "Dog".into(), id, event: event.into(), payload, expected_version }
+}
+
+pub async fn record_by_name_creates_appends_and_checks_expected_versions(stores: Stores) {
+    let app = stores.app();
+    // create, then append without and with an expected version
+    let [created] = app.record(&[new_event(None, "Registered", json!({ "name": "Fido" }), None)]).await.unwrap()[..] else { panic!() };
+    assert_eq!((created.version, created.notification_id, created.id.get_version_num()), (1, 1, 4));
+    let id = Some(created.id);
+    let appended = app.record(&[new_event(id, "TrickAdded", json!({ "trick": "sit" }), None)]).await.unwrap();
+    assert_eq!(appended, vec![Recorded { id: created.id, version: 2, notification_id: 2 }]);
+    let stale = app.record(&[new_event(id, "TrickAdded", json!({ "trick": "beg" }), Some(1))]).await.unwrap_err();
+    assert!(matches!(&stale, Error::Conflict { originator_version: 2, detail, .. } if detail.contains("it is at 2")), "{stale:?}");
+    let expected = app.record(&[new_event(id, "TrickAdded", json!({ "trick": "beg" }), Some(2))]).await.unwrap();
+    assert_eq!((expected[0].version, expected[0].notification_id), (3, 3));
+    // a create at a taken id conflicts; several events of one new aggregate follow one another
+    let taken = app.record(&[new_event(id, "Registered", json!({ "name": "Again" }), Some(0))]).await.unwrap_err();
+    assert!(matches!(taken, Error::Conflict { originator_version: 1, .. }));
+    let named = Dog::create_id("Rex");
+    let batch = [
+        new_event(Some(named), "Registered", json!({ "name": "Rex" }), Some(0)),
+        new_event(Some(named), "TrickAdded", json!({ "trick": "sit" }), None),
+    ];
+    let recorded = app.record(&batch).await.unwrap();
+    assert_eq!(recorded.iter().map(|r| (r.id, r.version, r.notification_id)).collect::<Vec<_>>(), vec![(named, 1, 4), (named, 2, 5)]);
+    // and the aggregate replays by its registered type
+    let replayed = app.replay(created.id, At::Latest).await.unwrap();
+    assert_eq!((replayed.aggregate_type.as_str(), replayed.version), ("Dog", 3));
+    assert_eq!(replayed.state, json!({ "name": "Fido", "tricks": ["sit", "beg"] }));
+    assert_eq!(app.events(created.id, EventQuery::all()).await.unwrap().len(), 3);
+}
+
+pub async fn record_by_name_refuses_bad_requests_and_writes_nothing(stores: Stores) {
+    let mut app = stores.app();
+    let dog = app.record(&[new_event(None, "Registered", json!({ "name": "Fido" }), None)]).await.unwrap()[0].id;
+    let refused = |requests: Vec<NewEvent>| {
+        let app = &app;
+        async move { app.record(&requests).await.unwrap_err() }
+    };
+    let good = new_event(None, "Registered", json!({ "name": "Rex" }), None);
+    let cat = NewEvent { aggregate_type: "Cat".into(), ..good.clone() };
+    assert_eq!(refused(vec![good.clone(), cat]).await, Error::UnknownTopic("Cat".into()));
+    assert_eq!(refused(vec![good.clone(), new_event(None, "Barked", json!({}), None)]).await, Error::UnknownTopic("Dog.Barked".into()));
+    assert!(
+        matches!(refused(vec![good.clone(), new_event(None, "Registered", json!("Rex"), None)]).await, Error::Validation(m) if m.contains("JSON object"))
+    );
+    assert!(matches!(refused(vec![new_event(Some(Uuid::nil()), "Registered", json!({}), None)]).await, Error::Validation(_)));
+    assert_eq!(log_length(&app).await, 1, "nothing of a refused batch is written");
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    struct Cat {}
+    impl Aggregate for Cat {
+        const TYPE: &'static str = "Cat";
+        const EVENTS: &'static [EventType] = &[EventType::new("Adopted")];
+        fn apply(&mut self, _: &DomainEvent) -> Result<()> {
+            Ok(())
+        }
+    }
+    app.register::<Cat>();
+    let as_cat =
+        NewEvent { aggregate_type: "Cat".into(), id: Some(dog), event: "Adopted".into(), payload: json!({}), expected_version: None };
+    assert!(matches!(app.record(&[as_cat]).await, Err(Error::Validation(m)) if m.contains("is a Dog, not a Cat")));
 }

@@ -85,7 +85,9 @@ macro_rules! contract_suite {
             an_unknown_topic_without_upcaster_is_a_clear_error_and_a_rename_reads_it,
             bad_input_gives_clear_errors_and_writes_nothing,
             a_corrupt_stored_record_is_a_typed_error,
-            sections_follow_the_python_rules
+            sections_follow_the_python_rules,
+            record_by_name_creates_appends_and_checks_expected_versions,
+            record_by_name_refuses_bad_requests_and_writes_nothing
         );
     };
 }

@@ -1,0 +1,188 @@
+// The Application: a thin, typed layer over the WebAssembly core. It checks
+// calls before they reach the core, sends each operation across in one call,
+// and turns what the core throws into typed errors.
+
+import init, { Core } from "../wasm/tributary.js";
+import { calling, typed, UnknownTopicError, ValidationError } from "./errors.js";
+import { checkId, checkPayload, checkVersion, type Json } from "./json.js";
+import type {
+  AggregateDefinition, AggregateName, AggregateView, EventData, EventMap, EventMeta, EventName, EventView, Notification,
+  OpenOptions, RecordRequest, Recorded, Section, State, Types,
+} from "./types.js";
+
+let loading: Promise<unknown> | undefined;
+
+/**
+ * Opens (creating if needed) an application's event log.
+ * @example
+ * const app = (await openApplication("dogschool")).defineAggregate("Dog", { initial, apply });
+ */
+export async function openApplication(name: string, options: OpenOptions = {}): Promise<Application> {
+  if (typeof name !== "string" || name === "") throw new ValidationError("an application needs a non-empty name");
+  const { storage = "indexeddb", ...settings } = options;
+  loading ??= init();
+  await loading;
+  const core = await calling(() => Core.open(name, storage, JSON.stringify(settings)));
+  return new Application(name, core);
+}
+
+const parse = <T>(json: string): T => JSON.parse(json);
+
+/** A record request before its checks. */
+type Loose = { aggregate: string; id?: string; event: string; data: unknown; expectedVersion?: number };
+
+/** An event from the core, with its timestamp as a Date. */
+function meta<E extends EventView>(e: E): E {
+  return { ...e, timestamp: new Date(e.timestamp) };
+}
+
+export class Application<T extends Types = {}> {
+  readonly name: string;
+  readonly #core: Core;
+  readonly #defined = new Map<string, Set<string>>();
+
+  /** @internal use `openApplication`. */
+  constructor(name: string, core: Core) {
+    this.name = name;
+    this.#core = core;
+  }
+
+  /**
+   * Defines an aggregate type. Returns this application, typed with it: keep the
+   * result (`app = app.defineAggregate(...)`) for completion of names and data.
+   */
+  defineAggregate<N extends string, S, E extends EventMap>(name: N, definition: AggregateDefinition<S, E>): Application<T & { [K in N]: { state: S; events: E } }> {
+    if (typeof name !== "string" || !name || name.includes(".")) throw new ValidationError(`aggregate name ${JSON.stringify(name)} must be non-empty, without dots`);
+    if (typeof definition?.initial !== "function" || typeof definition.apply !== "object") {
+      throw new ValidationError(`${name} needs an initial() function and an apply object of functions`);
+    }
+    const events = Object.keys(definition.apply);
+    for (const event of events) {
+      if (typeof (definition.apply as Record<string, unknown>)[event] !== "function") throw new ValidationError(`${name}.apply.${event} must be a function`);
+    }
+    const versions = Object.fromEntries(events.map((e) => [e, (definition.eventVersions as Record<string, number> | undefined)?.[e] ?? 1]));
+    const apply = definition.apply as Record<string, (state: unknown, data: unknown, meta: EventMeta) => unknown>;
+    const fold = (stateJson: string, eventsJson: string): string => {
+      let state = JSON.parse(stateJson);
+      for (const { data, ...event } of JSON.parse(eventsJson) as EventView[]) {
+        const step = apply[event.type];
+        if (!step) throw new Error(`no apply function for ${event.type}`);
+        state = step(state, data, { ...event, timestamp: new Date(event.timestamp) });
+      }
+      return JSON.stringify(state);
+    };
+    const initial = () => JSON.stringify(definition.initial());
+    this.#sync(() => this.#core.defineAggregate(name, JSON.stringify({ events: versions, schemaVersion: definition.schemaVersion ?? 1 }), initial, fold));
+    for (const [event, byVersion] of Object.entries(definition.upcasters ?? {})) {
+      const key = event === "snapshot" ? name : `${name}.${event}`;
+      for (const [from, upcast] of Object.entries(byVersion as Record<string, (data: unknown) => unknown>)) {
+        this.#sync(() => this.#core.defineUpcaster(key, Number(from), (json: string) => JSON.stringify(upcast(JSON.parse(json)))));
+      }
+    }
+    this.#defined.set(name, new Set(events));
+    return this as unknown as Application<T & { [K in N]: { state: S; events: E } }>;
+  }
+
+  /** Creates an aggregate with its first event. Pass `id` for a name-derived id. */
+  async create<N extends AggregateName<T>, K extends EventName<T, N>>(aggregate: N, event: K, data: EventData<T, N, K>, options: { id?: string } = {}): Promise<Recorded> {
+    const [recorded] = await this.#save([{ aggregate, event, data, id: options.id, expectedVersion: 0 }]);
+    return recorded!;
+  }
+
+  /** Records an event of an aggregate, after `expectedVersion` if given (else after its newest). */
+  async record<N extends AggregateName<T>, K extends EventName<T, N>>(aggregate: N, id: string, event: K, data: EventData<T, N, K>, options: { expectedVersion?: number } = {}): Promise<{ version: number; notificationId: number }> {
+    checkId(id);
+    const [recorded] = await this.#save([{ aggregate, id, event, data, expectedVersion: options.expectedVersion }]);
+    return { version: recorded!.version, notificationId: recorded!.notificationId };
+  }
+
+  /** Records events of several aggregates in one atomic save: all or none. */
+  async recordMany(events: RecordRequest<T>[]): Promise<Recorded[]> {
+    if (!Array.isArray(events)) throw new ValidationError("recordMany takes an array of events");
+    return this.#save(events as Loose[]);
+  }
+
+  /** An aggregate: latest, or as it was at `{ version }` or `{ at: Date }`. */
+  async get<N extends AggregateName<T>>(aggregate: N, id: string, options: { version?: number; at?: Date } = {}): Promise<AggregateView<State<T, N>>> {
+    this.#checkAggregate(aggregate);
+    checkId(id);
+    const at: { version?: number; at?: string } = {};
+    if (options.version !== undefined) {
+      checkVersion(options.version, "version", 1);
+      at.version = options.version;
+    }
+    if (options.at !== undefined) {
+      if (!(options.at instanceof Date) || Number.isNaN(options.at.getTime())) throw new ValidationError("at must be a valid Date");
+      at.at = options.at.toISOString();
+    }
+    const view = parse<AggregateView<State<T, N>>>(await calling(() => this.#core.get(aggregate, id, JSON.stringify(at))));
+    return { ...view, createdOn: new Date(view.createdOn), modifiedOn: new Date(view.modifiedOn) };
+  }
+
+  /** Every event of an aggregate, oldest first. */
+  async history(id: string): Promise<EventView[]> {
+    checkId(id);
+    return parse<EventView[]>(await calling(() => this.#core.history(id))).map(meta);
+  }
+
+  /** Notifications after a position (default 0), at most `limit` (default 100), of some topics ("Dog.TrickAdded"). */
+  async notifications(options: { after?: number; limit?: number; topics?: string[]; upTo?: number } = {}): Promise<Notification[]> {
+    if (options.after !== undefined) checkVersion(options.after, "after", 0);
+    if (options.limit !== undefined) checkVersion(options.limit, "limit", 0);
+    if (options.upTo !== undefined) checkVersion(options.upTo, "upTo", 0);
+    if (options.topics !== undefined && (!Array.isArray(options.topics) || options.topics.some((t) => typeof t !== "string"))) {
+      throw new ValidationError("topics must be an array of strings like \"Dog.TrickAdded\"");
+    }
+    return parse<Notification[]>(await calling(() => this.#core.notifications(JSON.stringify(options)))).map(meta);
+  }
+
+  /** The notification log in sections, in the Python library's format. */
+  readonly notificationLog = {
+    /** A section ("1,10"), parsed. */
+    section: async (id: string): Promise<Section> => JSON.parse(await this.notificationLog.sectionJson(id)),
+    /** A section ("1,10") as the exact JSON text a Python server sends. */
+    sectionJson: (id: string): Promise<string> => calling(() => this.#core.section(String(id))),
+  };
+
+  /** Snapshots an aggregate at its latest version. */
+  async takeSnapshot<N extends AggregateName<T>>(aggregate: N, id: string): Promise<{ version: number }> {
+    this.#checkAggregate(aggregate);
+    checkId(id);
+    return parse(await calling(() => this.#core.takeSnapshot(aggregate, id)));
+  }
+
+  /** Closes the application; later calls throw a StorageError. */
+  close(): void {
+    this.#core.close();
+  }
+
+  async #save(events: Loose[]): Promise<Recorded[]> {
+    const requests = events.map((request, i) => this.#request(request, events.length > 1 ? `event ${i}` : "event"));
+    return parse<Recorded[]>(await calling(() => this.#core.record(JSON.stringify(requests))));
+  }
+
+  #request(request: Loose, what: string): object {
+    if (typeof request !== "object" || request === null) throw new ValidationError(`${what} must be an object`);
+    const { aggregate, id, event, data, expectedVersion } = request;
+    const events = this.#checkAggregate(aggregate);
+    if (!events.has(event)) throw new UnknownTopicError(`${aggregate} has no event ${JSON.stringify(event)}; it has ${[...events].join(", ")}`);
+    if (id !== undefined) checkId(id, `${what}: id`);
+    if (expectedVersion !== undefined) checkVersion(expectedVersion, `${what}: expectedVersion`, 0);
+    checkPayload(data, `${what}: ${aggregate}.${event} data`);
+    return { aggregate, id, event, data: data as Json, expectedVersion };
+  }
+
+  #checkAggregate(aggregate: string): Set<string> {
+    const events = this.#defined.get(aggregate);
+    if (!events) throw new UnknownTopicError(`no aggregate type ${JSON.stringify(aggregate)}: define it with defineAggregate first`);
+    return events;
+  }
+
+  #sync(call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      throw typed(error);
+    }
+  }
+}

@@ -1,0 +1,8 @@
+// tributary: event sourcing in the browser. See the README for the API.
+export { openApplication, Application } from "./application.js";
+export {
+  TributaryError, ConflictError, ValidationError, UnknownTopicError, NotFoundError, UpcastError,
+  CorruptRecordError, HandlerError, TimeoutError, DuplicateTrackingError, StorageError,
+} from "./errors.js";
+export type { Json } from "./json.js";
+export type * from "./types.js";

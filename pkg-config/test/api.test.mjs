@@ -1,0 +1,263 @@
+// The npm package as published, driven in headless Chromium as a web app would
+// use it: IndexedDB persistence, tabs, time travel, snapshots, errors.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { tabs } from "./browser.mjs";
+
+test("create, record, recordMany, get, history and the notification log", async () => {
+  const { pages: [page], close } = await tabs();
+  const out = await page.evaluate(async () => {
+    const { openDogSchool } = await import("/test/dogschool.js");
+    const app = await openDogSchool("dogschool");
+    const created = await app.create("Dog", "Registered", { name: "Fido" });
+    const recorded = await app.record("Dog", created.id, "TrickAdded", { trick: "roll over" }, { expectedVersion: 1 });
+    const many = await app.recordMany([
+      { aggregate: "Dog", event: "Registered", data: { name: "Rex" } },
+      { aggregate: "Dog", id: created.id, event: "TrickAdded", data: { trick: "sit" } },
+    ]);
+    const dog = await app.get("Dog", created.id);
+    const history = await app.history(created.id);
+    const tricks = await app.notifications({ after: 0, limit: 100, topics: ["Dog.TrickAdded"] });
+    const page2 = await app.notifications({ after: 2, limit: 1 });
+    const out = {
+      created, recorded, many,
+      dog: { ...dog, createdOn: dog.createdOn instanceof Date, modifiedOn: dog.modifiedOn.getTime() >= dog.createdOn.getTime() },
+      history: history.map((e) => [e.originatorVersion, e.type, e.data, e.timestamp instanceof Date]),
+      tricks: tricks.map((n) => [n.notificationId, n.topic, n.aggregate, n.type, n.data.trick, n.originatorId === created.id]),
+      page2: page2.map((n) => n.notificationId),
+      section: await app.notificationLog.section("1,10"),
+      json: await app.notificationLog.sectionJson("1,2"),
+    };
+    app.close();
+    return out;
+  });
+  const { created } = out;
+  assert.match(created.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+  assert.deepEqual([created.version, created.notificationId], [1, 1]);
+  assert.deepEqual(out.recorded, { version: 2, notificationId: 2 });
+  assert.deepEqual(out.many.map((r) => [r.version, r.notificationId]), [[1, 3], [3, 4]]);
+  assert.deepEqual(out.dog, { id: created.id, aggregate: "Dog", version: 3, state: { name: "Fido", tricks: ["roll over", "sit"] }, createdOn: true, modifiedOn: true });
+  assert.deepEqual(out.history, [[1, "Registered", { name: "Fido" }, true], [2, "TrickAdded", { trick: "roll over" }, true], [3, "TrickAdded", { trick: "sit" }, true]]);
+  assert.deepEqual(out.tricks, [[2, "Dog.TrickAdded", "Dog", "TrickAdded", "roll over", true], [4, "Dog.TrickAdded", "Dog", "TrickAdded", "sit", true]]);
+  assert.deepEqual(out.page2, [3]);
+  assert.equal(out.section.id, "1,4");
+  assert.equal(out.section.next_id, null);
+  assert.equal(out.section.items.length, 4);
+  const hex = created.id.replaceAll("-", "");
+  assert.ok(out.json.startsWith(`{"id": "1,2", "next_id": "3,4", "items": [{"id": 1, "originator_id": "${hex}", "originator_version": 1, "topic": "Dog.Registered", "state": "`), out.json);
+  const state = JSON.parse(atob(out.section.items[1].state));
+  assert.equal(state.trick, "roll over");
+  assert.equal(state.timestamp._type_, "datetime_iso");
+  await close();
+});
+
+test("everything is still there after a reload", async () => {
+  const { pages: [page], close } = await tabs();
+  const ids = await page.evaluate(async () => {
+    const { openDogSchool } = await import("/test/dogschool.js");
+    const app = await openDogSchool("dogschool");
+    const ids = [];
+    for (const name of ["Fido", "Rex", "Lassie"]) {
+      const { id } = await app.create("Dog", "Registered", { name });
+      await app.record("Dog", id, "TrickAdded", { trick: `${name}'s trick` });
+      ids.push(id);
+    }
+    return ids;
+  });
+  await page.reload();
+  const after = await page.evaluate(async (ids) => {
+    const { openDogSchool } = await import("/test/dogschool.js");
+    const app = await openDogSchool("dogschool");
+    const dogs = await Promise.all(ids.map((id) => app.get("Dog", id)));
+    const log = await app.notifications();
+    const next = await app.create("Dog", "Registered", { name: "Max" });
+    return { dogs: dogs.map((d) => [d.version, d.state.name, d.state.tricks]), log: log.map((n) => n.notificationId), next: next.notificationId };
+  }, ids);
+  assert.deepEqual(after.dogs, [[2, "Fido", ["Fido's trick"]], [2, "Rex", ["Rex's trick"]], [2, "Lassie", ["Lassie's trick"]]]);
+  assert.deepEqual(after.log, [1, 2, 3, 4, 5, 6]);
+  assert.equal(after.next, 7);
+  await close();
+});
+
+test("two tabs see each other's events, and one of two records at the same version conflicts", async () => {
+  const { pages: [one, two], close } = await tabs(2);
+  const id = await one.evaluate(async () => {
+    const { openDogSchool } = await import("/test/dogschool.js");
+    globalThis.app = await openDogSchool("dogschool");
+    return (await app.create("Dog", "Registered", { name: "Fido" })).id;
+  });
+  const seen = await two.evaluate(async (id) => {
+    const { openDogSchool } = await import("/test/dogschool.js");
+    globalThis.app = await openDogSchool("dogschool");
+    return (await app.get("Dog", id)).state.name;
+  }, id);
+  assert.equal(seen, "Fido");
+  // both tabs record version 2 at once
+  const race = (page, trick) => page.evaluate(async ([id, trick]) => {
+    const { caught } = await import("/test/dogschool.js");
+    return caught(() => app.record("Dog", id, "TrickAdded", { trick }, { expectedVersion: 1 }));
+  }, [id, trick]);
+  const outcomes = await Promise.all([race(one, "sit"), race(two, "beg")]);
+  const failures = outcomes.filter(Boolean);
+  assert.equal(failures.length, 1, JSON.stringify(outcomes));
+  assert.equal(failures[0].name, "ConflictError");
+  assert.match(failures[0].message, /already has version 2/);
+  // both tabs append 25 events at once: all kept, ids gap-free
+  const append = (page, tab) => page.evaluate(async ([id, tab]) => {
+    for (let i = 0; i < 25; i++) await app.record("Dog", id, "TrickAdded", { trick: `${tab}${i}` });
+  }, [id, tab]);
+  await Promise.all([append(one, "a"), append(two, "b")]);
+  const final = await one.evaluate(async (id) => ({ dog: await app.get("Dog", id), log: await app.notifications({ limit: 1000 }) }), id);
+  assert.equal(final.dog.version, 52);
+  assert.equal(final.dog.state.tricks.length, 51);
+  assert.equal(new Set(final.dog.state.tricks).size, 51, "nothing doubled");
+  assert.deepEqual(final.log.map((n) => n.notificationId), Array.from({ length: 52 }, (_, i) => i + 1));
+  assert.deepEqual(final.log.map((n) => n.originatorVersion), Array.from({ length: 52 }, (_, i) => i + 1));
+  await close();
+});
+
+test("time travel by version and by time", async () => {
+  const { pages: [page], close } = await tabs();
+  const out = await page.evaluate(async () => {
+    const { openDogSchool, caught } = await import("/test/dogschool.js");
+    const pause = () => new Promise((done) => setTimeout(done, 30));
+    const app = await openDogSchool("dogschool");
+    const before = new Date();
+    await pause();
+    const { id } = await app.create("Dog", "Registered", { name: "Fido" });
+    await app.record("Dog", id, "TrickAdded", { trick: "sit" });
+    await pause();
+    const between = new Date();
+    await pause();
+    await app.record("Dog", id, "TrickAdded", { trick: "beg" });
+    return {
+      v1: (await app.get("Dog", id, { version: 1 })).state,
+      v2: (await app.get("Dog", id, { version: 2 })).state,
+      between: await app.get("Dog", id, { at: between }).then((d) => [d.version, d.state.tricks]),
+      now: await app.get("Dog", id, { at: new Date() }).then((d) => d.version),
+      tooEarly: await caught(() => app.get("Dog", id, { at: before })),
+      tooFar: await caught(() => app.get("Dog", id, { version: 4 })),
+    };
+  });
+  assert.deepEqual(out.v1, { name: "Fido", tricks: [] });
+  assert.deepEqual(out.v2, { name: "Fido", tricks: ["sit"] });
+  assert.deepEqual(out.between, [2, ["sit"]]);
+  assert.equal(out.now, 3);
+  assert.equal(out.tooEarly.name, "NotFoundError");
+  assert.equal(out.tooFar.name, "NotFoundError");
+  assert.match(out.tooFar.message, /latest is 3/);
+  await close();
+});
+
+test("automatic snapshots are used after a reload, and takeSnapshot too", async () => {
+  const { pages: [page], close } = await tabs();
+  const id = await page.evaluate(async () => {
+    const { openDogSchool } = await import("/test/dogschool.js");
+    const app = await openDogSchool("dogschool", { snapshotEvery: { Dog: 5 } });
+    const { id } = await app.create("Dog", "Registered", { name: "Fido" });
+    for (let i = 1; i <= 11; i++) await app.record("Dog", id, "TrickAdded", { trick: `t${i}` });
+    return id;
+  });
+  await page.reload();
+  const replay = () => page.evaluate(async (id) => {
+    const { openDogSchool } = await import("/test/dogschool.js");
+    const app = await openDogSchool("dogschool", { snapshotEvery: { Dog: 5 } });
+    globalThis.applied = 0;
+    const dog = await app.get("Dog", id);
+    const counted = globalThis.applied;
+    const snapshot = await app.takeSnapshot("Dog", id);
+    return { version: dog.version, tricks: dog.state.tricks.length, applied: counted, snapshot };
+  }, id);
+  assert.deepEqual(await replay(), { version: 12, tricks: 11, applied: 2, snapshot: { version: 12 } }, "the snapshot at 10, then events 11 and 12");
+  await page.reload();
+  const again = await replay();
+  assert.equal(again.applied, 0, "the snapshot taken at 12 is all it needs");
+  await close();
+});
+
+test("each error kind is typed, says what to do, and writes nothing", async () => {
+  const { pages: [page], close } = await tabs();
+  const out = await page.evaluate(async () => {
+    const { openDogSchool, caught } = await import("/test/dogschool.js");
+    const app = await openDogSchool("dogschool");
+    const { id } = await app.create("Dog", "Registered", { name: "Fido" });
+    const cyclic = { a: 1 };
+    cyclic.self = cyclic;
+    const errors = {
+      badId: await caught(() => app.record("Dog", "not-a-uuid", "TrickAdded", { trick: "x" })),
+      negativeVersion: await caught(() => app.record("Dog", id, "TrickAdded", { trick: "x" }, { expectedVersion: -1 })),
+      versionZero: await caught(() => app.get("Dog", id, { version: 0 })),
+      notAnObject: await caught(() => app.record("Dog", id, "TrickAdded", ["x"])),
+      aFunction: await caught(() => app.record("Dog", id, "TrickAdded", { trick: () => 1 })),
+      aBigInt: await caught(() => app.record("Dog", id, "TrickAdded", { trick: 1n })),
+      aDate: await caught(() => app.record("Dog", id, "TrickAdded", { trick: new Date() })),
+      undefinedValue: await caught(() => app.record("Dog", id, "TrickAdded", { trick: undefined })),
+      aCycle: await caught(() => app.record("Dog", id, "TrickAdded", cyclic)),
+      reservedKey: await caught(() => app.record("Dog", id, "TrickAdded", { timestamp: 1 })),
+      unknownAggregate: await caught(() => app.create("Cat", "Registered", { name: "Tom" })),
+      unknownEvent: await caught(() => app.record("Dog", id, "Barked", {})),
+      notFound: await caught(() => app.get("Dog", crypto.randomUUID())),
+      conflict: await caught(() => app.record("Dog", id, "TrickAdded", { trick: "x" }, { expectedVersion: 0 })),
+      takenId: await caught(() => app.create("Dog", "Registered", { name: "Again" }, { id })),
+      halfBadBatch: await caught(() => app.recordMany([{ aggregate: "Dog", event: "Registered", data: { name: "Ok" } }, { aggregate: "Dog", id, event: "TrickAdded", data: { trick: "x" }, expectedVersion: 5 }])),
+    };
+    const written = (await app.notifications()).length;
+    const bad = await (await import("tributary")).openApplication("bad").then((a) => a.defineAggregate("Bad", {
+      initial: () => ({}),
+      apply: { Happened: () => { throw new TypeError("boom"); } },
+    }));
+    const { id: badId } = await bad.create("Bad", "Happened", {});
+    errors.handler = await caught(() => bad.get("Bad", badId));
+    const snapshotting = await (await import("tributary")).openApplication("bad2", { snapshotEvery: { Bad: 1 } }).then((a) => a.defineAggregate("Bad", {
+      initial: () => ({}),
+      apply: { Happened: () => { throw new TypeError("boom"); } },
+    }));
+    errors.handlerOnSave = await caught(() => snapshotting.create("Bad", "Happened", {}));
+    const badWritten = (await snapshotting.notifications()).length;
+    app.close();
+    errors.closed = await caught(() => app.get("Dog", id));
+    errors.badStorage = await caught(async () => (await import("tributary")).openApplication("x", { storage: "cloud" }));
+    return { errors, written, badWritten };
+  });
+  const { errors } = out;
+  for (const key of ["badId", "negativeVersion", "versionZero", "notAnObject", "aFunction", "aBigInt", "aDate", "undefinedValue", "aCycle", "reservedKey", "badStorage"]) {
+    assert.equal(errors[key]?.name, "ValidationError", `${key}: ${JSON.stringify(errors[key])}`);
+    assert.ok(errors[key].is.includes("TributaryError"));
+  }
+  assert.match(errors.badId.message, /must be a UUID/);
+  assert.match(errors.negativeVersion.message, /whole number from 0/);
+  assert.match(errors.aFunction.message, /trick is a function/);
+  assert.match(errors.aCycle.message, /cycles/);
+  for (const key of ["unknownAggregate", "unknownEvent"]) {
+    assert.equal(errors[key].name, "UnknownTopicError", key);
+    assert.ok(errors[key].is.includes("ValidationError"), "an unknown type is a validation error too");
+  }
+  assert.match(errors.unknownAggregate.message, /define it with defineAggregate/);
+  assert.equal(errors.notFound.name, "NotFoundError");
+  for (const key of ["conflict", "takenId", "halfBadBatch"]) assert.equal(errors[key].name, "ConflictError", key);
+  assert.match(errors.conflict.message, /reload it and retry/);
+  assert.equal(errors.handler.name, "HandlerError");
+  assert.match(errors.handler.message, /Bad\.apply threw TypeError: boom/);
+  assert.equal(errors.handlerOnSave.name, "HandlerError");
+  assert.equal(out.badWritten, 0, "a failing snapshot fold writes nothing");
+  assert.equal(errors.closed.name, "StorageError");
+  assert.match(errors.closed.message, /closed/);
+  assert.equal(out.written, 1, "no failed call wrote anything");
+  await close();
+});
+
+test("memory storage works the same and keeps nothing across a reload", async () => {
+  const { pages: [page], close } = await tabs();
+  const run = () => page.evaluate(async () => {
+    const { openDogSchool } = await import("/test/dogschool.js");
+    const app = await openDogSchool("dogschool", { storage: "memory" });
+    const before = (await app.notifications()).length;
+    const { id } = await app.create("Dog", "Registered", { name: "Fido" });
+    await app.record("Dog", id, "TrickAdded", { trick: "sit" });
+    return [before, (await app.get("Dog", id)).state.tricks];
+  });
+  assert.deepEqual(await run(), [0, ["sit"]]);
+  await page.reload();
+  assert.deepEqual(await run(), [0, ["sit"]]);
+  await close();
+});

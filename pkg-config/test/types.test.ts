@@ -1,0 +1,45 @@
+// Type-checked by `npm test` (tsc), never run: proves that the API's types
+// complete and check aggregate names, event names, event data and state once
+// defineAggregate has typed them. Each @ts-expect-error must be an error.
+import { openApplication, type AggregateView, type Recorded } from "tributary";
+
+type DogState = { name: string; tricks: string[] };
+
+export async function dogSchool() {
+  const app = (await openApplication("dogschool", { storage: "memory", snapshotEvery: { Dog: 100 } }))
+    .defineAggregate("Dog", {
+      initial: (): DogState => ({ name: "", tricks: [] }),
+      apply: {
+        Registered: (state, e: { name: string }) => ({ ...state, name: e.name }),
+        TrickAdded: (state, e: { trick: string }) => ({ ...state, tricks: [...state.tricks, e.trick] }),
+      },
+    })
+    .defineAggregate("Cat", {
+      initial: () => ({ lives: 9 }),
+      apply: { LifeLost: (state) => ({ lives: state.lives - 1 }) },
+    });
+
+  const created: Recorded = await app.create("Dog", "Registered", { name: "Fido" });
+  await app.record("Dog", created.id, "TrickAdded", { trick: "sit" }, { expectedVersion: 1 });
+  await app.recordMany([
+    { aggregate: "Dog", event: "TrickAdded", id: created.id, data: { trick: "beg" } },
+    { aggregate: "Cat", event: "LifeLost", data: {} },
+  ]);
+  const dog: AggregateView<DogState> = await app.get("Dog", created.id, { version: 1 });
+  const tricks: string[] = dog.state.tricks;
+  const lives: number = (await app.get("Cat", created.id)).state.lives;
+
+  // @ts-expect-error: no such aggregate type
+  await app.create("Horse", "Registered", { name: "Ed" });
+  // @ts-expect-error: Dogs have no such event
+  await app.record("Dog", created.id, "Barked", {});
+  // @ts-expect-error: a trick is a string
+  await app.record("Dog", created.id, "TrickAdded", { trick: 7 });
+  // @ts-expect-error: Registered needs a name
+  await app.create("Dog", "Registered", {});
+  // @ts-expect-error: Cat events in a Dog request
+  await app.recordMany([{ aggregate: "Dog", event: "LifeLost", data: {} }]);
+  // @ts-expect-error: Dog state has no lives
+  (await app.get("Dog", created.id)).state.lives;
+  return { tricks, lives };
+}
