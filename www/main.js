@@ -1,26 +1,105 @@
-// The demo page: runs the dog school inside the WebAssembly core and shows the
-// notification log exactly as a Python eventsourcing server would serve it.
-import init, { dogSchoolDemo, version } from "../pkg-config/wasm/tributary.js";
+// The demo dashboard: a dog school kept by tributary in IndexedDB. Everything
+// on the page is read back from the event log, so a reload shows the same.
+import { openApplication } from "tributary";
 
 const $ = (id) => document.getElementById(id);
+const short = (id) => id.slice(0, 8);
+let selected = null;
 
-async function run(form) {
-  const names = form.names.value.split(",").map((n) => n.trim()).filter(Boolean);
+const app = (await openApplication("dogschool")).defineAggregate("Dog", {
+  initial: () => ({ name: "", tricks: [] }),
+  apply: {
+    Registered: (state, e) => ({ ...state, name: e.name }),
+    TrickAdded: (state, e) => ({ ...state, tricks: [...state.tricks, e.trick] }),
+  },
+});
+
+/** Runs an action, reporting its outcome (or its typed error) in the status line. */
+async function act(action, done) {
   try {
-    const json = await dogSchoolDemo(names, form.trick.value);
-    $("section").textContent = JSON.stringify(JSON.parse(json), null, 2);
-    $("status").textContent = `Saved ${names.length * 2} events atomically; the core runs.`;
-    $("status").className = "";
+    await action();
+    say(done);
   } catch (error) {
-    $("status").textContent = `${error.name}: ${error.message}`;
-    $("status").className = "error";
+    say(`${error.name}: ${error.message}`, true);
   }
+  await render();
 }
 
-await init();
-$("version").textContent = `v${version()}`;
-$("school").addEventListener("submit", (event) => {
+function say(text, failed = false) {
+  $("status").textContent = text;
+  $("status").className = failed ? "error" : "";
+}
+
+function item(tag, text, attributes = {}) {
+  const element = document.createElement(tag);
+  element.textContent = text;
+  Object.assign(element, attributes);
+  return element;
+}
+
+async function render() {
+  const log = await app.notifications({ limit: 10_000 });
+  const dogs = log.filter((n) => n.topic === "Dog.Registered");
+  $("dogs").replaceChildren(...dogs.map((n) => {
+    const li = item("li", `${n.data.name} (${short(n.originatorId)})`, { className: n.originatorId === selected ? "selected" : "" });
+    li.dataset.id = n.originatorId;
+    li.onclick = () => { selected = n.originatorId; render(); };
+    return li;
+  }));
+  $("log").replaceChildren(...log.slice(-20).reverse().map((n) => {
+    const row = document.createElement("tr");
+    row.append(item("td", n.notificationId), item("td", n.topic), item("td", short(n.originatorId)), item("td", n.originatorVersion), item("td", JSON.stringify(n.data)));
+    return row;
+  }));
+  const last = log.at(-1)?.notificationId ?? 0;
+  const first = Math.max(1, Math.floor((last - 1) / 10) * 10 + 1);
+  $("section").textContent = await app.notificationLog.sectionJson(`${first},${first + 9}`);
+  await renderDog();
+}
+
+async function renderDog(version) {
+  $("teach").hidden = $("travel").hidden = !selected;
+  if (!selected) return;
+  const latest = await app.get("Dog", selected);
+  const slider = $("version-slider");
+  slider.max = latest.version;
+  if (version === undefined) slider.value = latest.version;
+  const shown = Number(slider.value) === latest.version ? latest : await app.get("Dog", selected, { version: Number(slider.value) });
+  $("dog-name").textContent = latest.state.name;
+  $("dog-version").textContent = `version ${latest.version}`;
+  $("at-version").textContent = shown.version;
+  $("state").textContent = JSON.stringify(shown.state, null, 2);
+  const history = await app.history(selected);
+  $("history").replaceChildren(...history.map((e) => item("li", `v${e.originatorVersion} ${e.type} ${JSON.stringify(e.data)} · ${e.timestamp.toLocaleTimeString()}`)));
+}
+
+$("register").onsubmit = (event) => {
   event.preventDefault();
-  run(event.target);
+  const name = event.target.name.value.trim();
+  act(async () => {
+    selected = (await app.create("Dog", "Registered", { name })).id;
+    event.target.reset();
+  }, `Registered ${name}: one event, saved to IndexedDB.`);
+};
+
+$("teach").onsubmit = (event) => {
+  event.preventDefault();
+  const trick = event.target.trick.value.trim();
+  act(async () => {
+    const { version } = await app.get("Dog", selected);
+    // expectedVersion: if another tab taught this dog meanwhile, this is a ConflictError.
+    await app.record("Dog", selected, "TrickAdded", { trick }, { expectedVersion: version });
+    event.target.reset();
+  }, `Taught ${trick}.`);
+};
+
+$("snapshot").onclick = () => act(async () => {
+  const { version } = await app.takeSnapshot("Dog", selected);
+  say(`Snapshot at version ${version}: replays start there now.`);
 });
-run($("school"));
+
+$("version-slider").oninput = () => renderDog(Number($("version-slider").value));
+window.addEventListener("focus", () => render()); // pick up what other tabs recorded
+
+await render();
+say("Ready. Register a dog, teach it tricks, then reload: it is all still here.");

@@ -261,3 +261,34 @@ test("memory storage works the same and keeps nothing across a reload", async ()
   assert.deepEqual(await run(), [0, ["sit"]]);
   await close();
 });
+
+test("another tab deleting the database is not blocked, and this tab then gets a clear StorageError", async () => {
+  const { pages: [one, two], close } = await tabs(2);
+  const id = await one.evaluate(async () => {
+    const { openDogSchool } = await import("/test/dogschool.js");
+    globalThis.app = await openDogSchool("dogschool");
+    return (await app.create("Dog", "Registered", { name: "Fido" })).id;
+  });
+  // the other tab deletes the database: this tab's connection closes on "versionchange"
+  const deletion = await two.evaluate(() => new Promise((done) => {
+    const request = indexedDB.deleteDatabase("tributary:dogschool");
+    request.onblocked = () => done("blocked");
+    request.onsuccess = () => done("deleted");
+  }));
+  assert.equal(deletion, "deleted");
+  const afterwards = await one.evaluate(async (id) => {
+    const { caught } = await import("/test/dogschool.js");
+    return [await caught(() => app.get("Dog", id)), await caught(() => app.record("Dog", id, "TrickAdded", { trick: "sit" }))];
+  }, id);
+  for (const error of afterwards) {
+    assert.equal(error.name, "StorageError");
+    assert.match(error.message, /deleted or upgraded by another tab; open it again/);
+  }
+  // reopening finds an empty database, not a half-written one
+  const reopened = await one.evaluate(async () => {
+    const { openDogSchool } = await import("/test/dogschool.js");
+    return (await (await openDogSchool("dogschool")).notifications()).length;
+  });
+  assert.equal(reopened, 0);
+  await close();
+});

@@ -39,7 +39,7 @@ pub(crate) fn storage(doing: &str, error: rexie::Error) -> Error {
             format!("the browser's storage quota is exceeded; free space or ask for persistent storage ({name}: {message})")
         }
         Some((name, message)) if name == "InvalidStateError" => {
-            format!("the database connection is closed (closed here, or deleted or upgraded by another tab); reopen it ({name}: {message})")
+            format!("the database connection is closed: closed here, or the database was deleted or upgraded by another tab; open it again ({name}: {message})")
         }
         Some((name, message)) => format!("{name}: {message}"),
         None => match &error {
