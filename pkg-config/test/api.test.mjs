@@ -292,3 +292,22 @@ test("another tab deleting the database is not blocked, and this tab then gets a
   assert.equal(reopened, 0);
   await close();
 });
+
+test("a write past the storage quota is a StorageError that says so, and writes nothing", async () => {
+  const { pages: [page], close } = await tabs();
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Storage.overrideQuotaForOrigin", { origin: new URL(page.url()).origin, quotaSize: 2 * 1024 * 1024 });
+  const out = await page.evaluate(async () => {
+    const { openDogSchool, caught } = await import("/test/dogschool.js");
+    const app = await openDogSchool("dogschool");
+    const { id } = await app.create("Dog", "Registered", { name: "Fido" });
+    const huge = await caught(() => app.record("Dog", id, "TrickAdded", { trick: "x".repeat(8 * 1024 * 1024) }));
+    const after = await app.record("Dog", id, "TrickAdded", { trick: "sit" });
+    return { huge, after, log: (await app.notifications()).map((n) => n.notificationId) };
+  });
+  assert.equal(out.huge?.name, "StorageError", JSON.stringify(out.huge));
+  assert.match(out.huge.message, /quota/i);
+  assert.deepEqual(out.after, { version: 2, notificationId: 2 }, "nothing of the refused write, no gap");
+  assert.deepEqual(out.log, [1, 2]);
+  await close();
+});

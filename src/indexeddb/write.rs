@@ -5,7 +5,7 @@
 
 use futures::future::join_all;
 use rexie::{Store, Transaction};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use super::failure::{dom_error, storage};
 use crate::error::{Error, Result};
@@ -18,6 +18,16 @@ pub(crate) enum Row<'a> {
     Tracking(&'a Tracking),
 }
 
+impl Row<'_> {
+    /// Roughly what the row takes in storage, in bytes.
+    fn size(&self) -> usize {
+        match self {
+            Row::Event(e) | Row::Snapshot(e) => e.state.len() + e.topic.len() + 64,
+            Row::Tracking(t) => t.application_name.len() + 16,
+        }
+    }
+}
+
 /// Adds every row to its store and waits for the transaction to commit.
 pub(crate) async fn add_all(transaction: Transaction, rows: Vec<(&Store, JsValue, Row<'_>)>) -> Result<()> {
     let requests = rows.iter().map(|(store, value, _)| store.add(value, None));
@@ -27,9 +37,37 @@ pub(crate) async fn add_all(transaction: Transaction, rows: Vec<(&Store, JsValue
     }
     match transaction.done().await {
         Ok(result) if result.is_committed() => Ok(()),
-        Ok(_) => Err(Error::Storage("the transaction was aborted by the browser; nothing was written".into())),
+        Ok(_) => Err(aborted(rows.iter().map(|(_, _, row)| row.size()).sum()).await),
         Err(error) => Err(storage("committing a transaction", error)),
     }
+}
+
+/// A commit the browser aborted without a failed request. rexie does not expose
+/// the transaction's own error, so ask the storage manager whether the write
+/// could have fitted: the usual cause is the quota.
+async fn aborted(bytes: usize) -> Error {
+    let nothing = "nothing was written";
+    match estimate().await {
+        Some((usage, quota)) if usage + bytes as f64 >= quota => Error::Storage(format!(
+            "the browser's storage quota is exceeded: this write needs about {} kB and {} of {} kB are used; {nothing}. Free space, or ask for persistent storage (navigator.storage.persist())",
+            bytes / 1024,
+            (usage / 1024.0) as u64,
+            (quota / 1024.0) as u64
+        )),
+        _ => Error::Storage(format!(
+            "the browser aborted the transaction without giving a reason (most often the storage quota is exceeded); {nothing}"
+        )),
+    }
+}
+
+/// `navigator.storage.estimate()` as (usage, quota) in bytes, in a page or a worker.
+async fn estimate() -> Option<(f64, f64)> {
+    let get = |target: &JsValue, key: &str| js_sys::Reflect::get(target, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined());
+    let storage = get(&get(&js_sys::global(), "navigator")?, "storage")?;
+    let estimate: js_sys::Function = get(&storage, "estimate")?.dyn_into().ok()?;
+    let promise: js_sys::Promise = estimate.call0(&storage).ok()?.dyn_into().ok()?;
+    let result = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
+    Some((get(&result, "usage")?.as_f64()?, get(&result, "quota")?.as_f64()?))
 }
 
 /// A `ConstraintError` on a row is a conflict (or a duplicate tracking record).
