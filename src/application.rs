@@ -148,6 +148,16 @@ impl Application {
         Root::replay(id, start, &source.events)
     }
 
+    /// The id of the newest notification in the log (0 while it is empty).
+    pub async fn max_notification_id(&self) -> Result<u64> {
+        Ok(self.recorder.max_notification_id().await?.unwrap_or(0))
+    }
+
+    /// The recorder: events, notifications, tracking (and views, for adapters that keep them).
+    pub fn recorder(&self) -> &Rc<dyn ApplicationRecorder> {
+        &self.recorder
+    }
+
     /// Notifications from the log, as the query says.
     pub async fn notifications(&self, query: &NotificationQuery) -> Result<Vec<Notification>> {
         self.recorder.select_notifications(query).await

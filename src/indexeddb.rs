@@ -6,7 +6,9 @@
 //!   `[originator_id, originator_version]` (a taken position is a `ConstraintError`,
 //!   so a conflict), index `topic` on `[topic, id]` for filtered log reads;
 //! - `snapshots`: keyed by `[originator_id, originator_version]`;
-//! - `tracking`: keyed by `[application_name, notification_id]`.
+//! - `tracking`: keyed by `[application_name, notification_id]`;
+//! - `rows` (schema 2): views' rows keyed by `[view, key]`, with a multi-entry
+//!   index over `[view, field, value]` for their secondary indexes.
 //!
 //! Reads use key ranges and `getAll`; only "newest first" reads step a cursor,
 //! and only as far as their limit.
@@ -17,6 +19,7 @@ mod query;
 mod recorder;
 mod schema;
 mod snapshots;
+mod views;
 mod write;
 
 pub use recorder::IndexedDbRecorder;

@@ -43,6 +43,7 @@ pub mod application;
 pub mod domain;
 mod error;
 pub mod persistence;
+pub mod projection;
 
 #[cfg(target_arch = "wasm32")]
 pub mod indexeddb;

@@ -45,7 +45,9 @@ contract_suite!(indexeddb,
     events: |r: &tributary::indexeddb::IndexedDbRecorder| std::rc::Rc::new(r.clone()),
     snapshots: |r: &tributary::indexeddb::IndexedDbRecorder| tributary::persistence::ApplicationRecorder::snapshots(r),
     tracking: |r: &tributary::indexeddb::IndexedDbRecorder| std::rc::Rc::new(r.clone()),
-    app: |r: &tributary::indexeddb::IndexedDbRecorder| crate::contract::application::Stores::new(std::rc::Rc::new(r.clone())));
+    app: |r: &tributary::indexeddb::IndexedDbRecorder| crate::contract::application::Stores::new(std::rc::Rc::new(r.clone())),
+    views: |r: &tributary::indexeddb::IndexedDbRecorder| std::rc::Rc::new(r.clone()),
+    projection: |r: &tributary::indexeddb::IndexedDbRecorder| crate::contract::projection::ProjectionStores::of(std::rc::Rc::new(r.clone())));
 
 #[wasm_bindgen_test]
 async fn a_conflict_keeps_the_browsers_constraint_error_message() {
@@ -111,6 +113,9 @@ async fn a_database_that_is_not_tributarys_is_refused_clearly() {
     foreign.close();
     let error = IndexedDbRecorder::open(&name).await.err().unwrap();
     assert!(matches!(&error, Error::Storage(m) if m.contains("not a tributary database")), "{error:?}");
+    let still = rexie::Rexie::builder(&name).build().await.unwrap();
+    assert_eq!(still.store_names(), vec!["things"], "the other app's store is untouched");
+    still.close();
     delete_database(&name).await.unwrap();
 }
 
@@ -153,4 +158,55 @@ async fn a_corrupt_row_is_a_typed_error() {
     let error = recorder.select_notifications(&NotificationQuery::new(1, 10)).await.unwrap_err();
     assert_eq!(error.name(), "CorruptRecordError");
     destroy(recorder).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_version_1_database_is_upgraded_in_place_keeping_its_events() {
+    let name = format!("tributary-test-upgrade-{}", Uuid::new_v4());
+    // the schema of release 1: events, snapshots, tracking; and one event in it
+    let v1 = rexie::Rexie::builder(&name)
+        .version(1)
+        .add_object_store(
+            rexie::ObjectStore::new("events")
+                .key_path("id")
+                .add_index(rexie::Index::new_array("position", ["originator_id", "originator_version"]).unique(true))
+                .add_index(rexie::Index::new_array("topic", ["topic", "id"])),
+        )
+        .add_object_store(rexie::ObjectStore::new("snapshots").key_path_array(["originator_id", "originator_version"]))
+        .add_object_store(rexie::ObjectStore::new("tracking").key_path_array(["application_name", "notification_id"]))
+        .build()
+        .await
+        .unwrap();
+    let id = Uuid::new_v4();
+    let row = js_sys::Object::new();
+    for (key, value) in [
+        ("id", JsValue::from(1)),
+        ("originator_id", JsValue::from(id.to_string())),
+        ("originator_version", JsValue::from(1)),
+        ("topic", JsValue::from("Dog.Registered")),
+        ("state", js_sys::Uint8Array::from(&b"{}"[..]).into()),
+    ] {
+        js_sys::Reflect::set(&row, &key.into(), &value).unwrap();
+    }
+    let transaction = v1.transaction(&["events"], rexie::TransactionMode::ReadWrite).unwrap();
+    transaction.store("events").unwrap().add(&row, None).await.unwrap();
+    transaction.done().await.unwrap();
+    v1.close();
+    // this release opens it, adding the rows store, and keeps the event
+    let upgraded = IndexedDbRecorder::open(&name).await.unwrap();
+    assert_eq!(
+        upgraded.select_events(id, EventQuery::all()).await.unwrap(),
+        vec![tributary::persistence::StoredEvent {
+            originator_id: id,
+            originator_version: 1,
+            topic: "Dog.Registered".into(),
+            state: b"{}".to_vec()
+        }]
+    );
+    assert_eq!(upgraded.insert_events(&[stored(id, 2, "Dog.TrickAdded")]).await.unwrap(), vec![2]);
+    let view = tributary::projection::ViewDefinition::new("v", &[], &[]).unwrap();
+    let tracking = tributary::persistence::Tracking { application_name: "v".into(), notification_id: 1 };
+    let changes = [("k".to_string(), Some(serde_json::json!(1)))].into_iter().collect();
+    tributary::projection::ViewRecorder::commit_view(&upgraded, &view, &changes, None, &tracking).await.unwrap();
+    destroy(upgraded).await;
 }

@@ -17,4 +17,6 @@ contract_suite!(native,
     events: std::rc::Rc::new(tributary::persistence::MemoryApplicationRecorder::new()),
     snapshots: tributary::persistence::ApplicationRecorder::snapshots(&tributary::persistence::MemoryApplicationRecorder::new()),
     tracking: std::rc::Rc::new(tributary::persistence::MemoryApplicationRecorder::new()),
-    app: crate::contract::application::Stores::memory());
+    app: crate::contract::application::Stores::memory(),
+    views: std::rc::Rc::new(tributary::persistence::MemoryApplicationRecorder::new()),
+    projection: crate::contract::projection::ProjectionStores::memory());

@@ -54,6 +54,10 @@ impl IndexedDbRecorder {
         &self.connection.name
     }
 
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.connection
+    }
+
     /// Closes the connection; later calls fail with a storage error.
     pub fn close(&self) {
         if let Some(database) = self.connection.database.borrow_mut().take() {

@@ -1,5 +1,6 @@
 //! The database schema, versioned: a later release adds stores or indexes with
-//! an upgrade, and this release refuses a database a newer one has upgraded.
+//! an upgrade (opening a version 1 database adds `rows`), and this release
+//! refuses a database a newer one has upgraded.
 
 use futures::future::{select, Either};
 use rexie::{Index, ObjectStore, Rexie};
@@ -8,14 +9,17 @@ use super::failure::{dom_error, storage};
 use crate::error::{Error, Result};
 
 /// The schema version this release writes (the IndexedDB database version).
-pub const SCHEMA_VERSION: u32 = 1;
+/// 1: events, snapshots, tracking. 2: adds `rows`, for views.
+pub const SCHEMA_VERSION: u32 = 2;
 
 pub(crate) const EVENTS: &str = "events";
 pub(crate) const SNAPSHOTS: &str = "snapshots";
 pub(crate) const TRACKING: &str = "tracking";
+pub(crate) const ROWS: &str = "rows";
+pub(crate) const ROW_INDEX: &str = "index";
 pub(crate) const POSITION: &str = "position";
 pub(crate) const TOPIC: &str = "topic";
-pub(crate) const ALL_STORES: [&str; 3] = [EVENTS, SNAPSHOTS, TRACKING];
+pub(crate) const ALL_STORES: [&str; 4] = [EVENTS, SNAPSHOTS, TRACKING, ROWS];
 
 /// How long an open may wait for other tabs to let an upgrade through.
 const BLOCKED_AFTER_MS: u64 = 10_000;
@@ -25,6 +29,7 @@ pub(crate) async fn open(name: &str) -> Result<Rexie> {
     if name.is_empty() {
         return Err(Error::invalid("a database name must not be empty"));
     }
+    refuse_foreign(name).await?;
     let build = Rexie::builder(name)
         .version(SCHEMA_VERSION)
         .add_object_store(
@@ -35,6 +40,9 @@ pub(crate) async fn open(name: &str) -> Result<Rexie> {
         )
         .add_object_store(ObjectStore::new(SNAPSHOTS).key_path_array(["originator_id", "originator_version"]))
         .add_object_store(ObjectStore::new(TRACKING).key_path_array(["application_name", "notification_id"]))
+        // Views' rows by [view, key]; `idx` holds one [view, field, value] entry
+        // per indexed field, so a view's index is a key range of one index.
+        .add_object_store(ObjectStore::new(ROWS).key_path_array(["view", "key"]).add_index(Index::new(ROW_INDEX, "idx").multi_entry(true)))
         .build();
     let blocked = futures_timer::Delay::new(std::time::Duration::from_millis(BLOCKED_AFTER_MS));
     let database = match select(Box::pin(build), blocked).await {
@@ -51,6 +59,20 @@ pub(crate) async fn open(name: &str) -> Result<Rexie> {
         return Err(Error::Storage(format!("database {name:?} is not a tributary database (no {missing:?} store)")));
     }
     Ok(database)
+}
+
+/// An upgrade drops every store the schema does not name, so first open the
+/// database as it is (no upgrade) and refuse one holding stores of another app.
+async fn refuse_foreign(name: &str) -> Result<()> {
+    let existing = Rexie::builder(name).build().await.map_err(|e| open_failure(name, e))?;
+    let stores = existing.store_names();
+    existing.close();
+    match stores.iter().find(|store| !ALL_STORES.contains(&store.as_str())) {
+        Some(foreign) => {
+            Err(Error::Storage(format!("database {name:?} is not a tributary database (it has a {foreign:?} store); nothing was changed")))
+        }
+        None => Ok(()),
+    }
 }
 
 fn open_failure(name: &str, error: rexie::Error) -> Error {

@@ -16,6 +16,14 @@ pub(crate) enum Row<'a> {
     Event(&'a StoredEvent),
     Snapshot(&'a StoredEvent),
     Tracking(&'a Tracking),
+    View(&'a str),
+}
+
+/// One write of a transaction.
+pub(crate) enum Write {
+    Add(JsValue),
+    Put(JsValue),
+    Delete(JsValue),
 }
 
 impl Row<'_> {
@@ -24,13 +32,25 @@ impl Row<'_> {
         match self {
             Row::Event(e) | Row::Snapshot(e) => e.state.len() + e.topic.len() + 64,
             Row::Tracking(t) => t.application_name.len() + 16,
+            Row::View(key) => key.len() + 256,
         }
     }
 }
 
 /// Adds every row to its store and waits for the transaction to commit.
 pub(crate) async fn add_all(transaction: Transaction, rows: Vec<(&Store, JsValue, Row<'_>)>) -> Result<()> {
-    let requests = rows.iter().map(|(store, value, _)| store.add(value, None));
+    write_all(transaction, rows.into_iter().map(|(store, value, row)| (store, Write::Add(value), row)).collect()).await
+}
+
+/// Makes every write and waits for the transaction to commit.
+pub(crate) async fn write_all(transaction: Transaction, rows: Vec<(&Store, Write, Row<'_>)>) -> Result<()> {
+    let requests = rows.iter().map(|(store, write, _)| async move {
+        match write {
+            Write::Add(value) => store.add(value, None).await.map(drop),
+            Write::Put(value) => store.put(value, None).await.map(drop),
+            Write::Delete(key) => store.delete(key.clone()).await,
+        }
+    });
     let outcomes = join_all(requests).await;
     if let Some((error, (_, _, row))) = outcomes.into_iter().zip(&rows).find_map(|(outcome, row)| outcome.err().map(|e| (e, row))) {
         return Err(refused(row, error));
@@ -81,5 +101,6 @@ fn refused(row: &Row<'_>, error: rexie::Error) -> Error {
             Error::Conflict { originator_id: e.originator_id, originator_version: e.originator_version, detail }
         }
         Row::Tracking(t) => Error::DuplicateTracking { application_name: t.application_name.clone(), notification_id: t.notification_id },
+        Row::View(_) => storage("writing a view", error),
     }
 }

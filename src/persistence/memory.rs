@@ -9,6 +9,8 @@ use std::rc::Rc;
 use async_trait::async_trait;
 use uuid::Uuid;
 
+mod views;
+
 use super::record::{validate_batch, EventQuery, Notification, StoredEvent, Tracking};
 use super::recorder::{AggregateRecorder, ApplicationRecorder, NotificationQuery, Recording, SnapshotRecorder, TrackingRecorder};
 use crate::error::{Error, Result};
@@ -26,6 +28,8 @@ struct Log {
     /// originator id -> version -> index in `notifications`.
     streams: HashMap<Uuid, BTreeMap<u64, usize>>,
     tracking: HashMap<String, BTreeSet<u64>>,
+    /// view -> key -> row.
+    views: HashMap<String, BTreeMap<String, serde_json::Value>>,
 }
 
 /// Snapshots: stored events without a log, which may be pruned.

@@ -9,8 +9,10 @@ pub mod aggregate_recorder;
 pub mod application;
 pub mod application_recorder;
 pub mod dog;
+pub mod projection;
 pub mod snapshot_recorder;
 pub mod tracking_recorder;
+pub mod view_recorder;
 
 use tributary::persistence::StoredEvent;
 use uuid::Uuid;
@@ -24,7 +26,26 @@ pub fn stored(originator_id: Uuid, originator_version: u64, topic: &str) -> Stor
 /// The factories are expressions giving a fresh adapter (paths fully qualified).
 #[allow(unused_macros)]
 macro_rules! contract_suite {
-    ($run:ident, events: $events:expr, snapshots: $snapshots:expr, tracking: $tracking:expr, app: $app:expr) => {
+    ($run:ident, events: $events:expr, snapshots: $snapshots:expr, tracking: $tracking:expr, app: $app:expr, views: $views:expr, projection: $projection:expr) => {
+        $run!(
+            view_recorder,
+            view_recorder,
+            $views,
+            rows_and_position_commit_together,
+            a_commit_from_a_stale_position_writes_nothing,
+            index_queries_are_ordered_and_bounded,
+            clearing_a_view_drops_its_rows_and_position_only
+        );
+        $run!(
+            projection,
+            projection,
+            $projection,
+            a_view_applies_every_event_exactly_once_across_restarts,
+            a_handler_error_stops_the_view_at_the_last_good_position_until_fixed,
+            a_rebuild_gives_the_same_rows_and_reports_progress,
+            wait_resolves_once_a_view_reaches_a_position_and_times_out_otherwise,
+            a_process_application_counts_tricks_exactly_once
+        );
         $run!(
             events_as_aggregate_recorder,
             aggregate_recorder,

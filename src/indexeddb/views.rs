@@ -1,0 +1,149 @@
+//! Views in IndexedDB: the `rows` store, committed with the view's tracking
+//! record in one readwrite transaction that first checks the view's position.
+
+use async_trait::async_trait;
+use js_sys::Array;
+use rexie::{Direction, KeyRange, TransactionMode};
+use serde_json::Value;
+use wasm_bindgen::JsValue;
+
+use super::codec::{number, pair, tracking_row, MAX_SAFE};
+use super::failure::storage;
+use super::recorder::{range, IndexedDbRecorder};
+use super::schema::{ROWS, ROW_INDEX, TRACKING};
+use super::write::{write_all, Row as Written, Write};
+use crate::error::{Error, Result};
+use crate::persistence::Tracking;
+use crate::projection::{IndexKey, Row, RowChanges, RowQuery, ViewDefinition, ViewRecorder};
+
+#[async_trait(?Send)]
+impl ViewRecorder for IndexedDbRecorder {
+    async fn commit_view(&self, view: &ViewDefinition, changes: &RowChanges, from: Option<u64>, tracking: &Tracking) -> Result<()> {
+        tracking.validate()?;
+        let transaction = self.connection().transaction(&[ROWS, TRACKING], TransactionMode::ReadWrite)?;
+        let opened = |store| transaction.store(store).map_err(|e| storage("writing a view", e));
+        let (rows, tracked) = (opened(ROWS)?, opened(TRACKING)?);
+        let name = JsValue::from_str(&tracking.application_name);
+        let positions = range(pair(name.clone(), number(1)?), pair(name, number(MAX_SAFE)?))?;
+        let last = tracked
+            .scan(Some(positions), Some(1), None, Some(Direction::Prev))
+            .await
+            .map_err(|e| storage("reading a view's position", e))?;
+        let at = last.first().map(|(key, _)| super::codec::key_number(key)).transpose()?;
+        if at != from {
+            // Another runner moved the view on: write nothing (the transaction commits empty).
+            return Err(Error::DuplicateTracking {
+                application_name: tracking.application_name.clone(),
+                notification_id: tracking.notification_id,
+            });
+        }
+        let mut writes = Vec::with_capacity(changes.len() + 1);
+        for (key, change) in changes {
+            let write = match change {
+                Some(value) => Write::Put(row(view, key, value)),
+                None => Write::Delete(pair(JsValue::from_str(&view.name), JsValue::from_str(key))),
+            };
+            writes.push((&rows, write, Written::View(key)));
+        }
+        writes.push((&tracked, Write::Add(tracking_row(tracking)?), Written::Tracking(tracking)));
+        write_all(transaction, writes).await
+    }
+
+    async fn get_row(&self, view: &str, key: &str) -> Result<Option<Value>> {
+        let transaction = self.connection().transaction(&[ROWS], TransactionMode::ReadOnly)?;
+        let store = transaction.store(ROWS).map_err(|e| storage("reading a view", e))?;
+        let found = store.get(pair(JsValue::from_str(view), JsValue::from_str(key))).await.map_err(|e| storage("reading a view", e))?;
+        found.map(|row| read_value(&row)).transpose()
+    }
+
+    async fn query_rows(&self, view: &str, query: &RowQuery) -> Result<Vec<Row>> {
+        let transaction = self.connection().transaction(&[ROWS], TransactionMode::ReadOnly)?;
+        let store = transaction.store(ROWS).map_err(|e| storage("reading a view", e))?;
+        let limit = query.limit.map(|l| u32::try_from(l).unwrap_or(u32::MAX));
+        let failed = |e| storage("reading a view", e);
+        let found = match &query.index {
+            None => store.get_all(Some(whole(view)?), limit).await.map_err(failed)?,
+            Some(field) => {
+                let index = store.index(ROW_INDEX).map_err(failed)?;
+                index.get_all(Some(index_range(view, field, query)?), limit).await.map_err(failed)?
+            }
+        };
+        found.iter().map(|row| Ok(Row { key: read_key(row)?, value: read_value(row)? })).collect()
+    }
+
+    async fn clear_view(&self, view: &str) -> Result<()> {
+        let transaction = self.connection().transaction(&[ROWS, TRACKING], TransactionMode::ReadWrite)?;
+        let opened = |store| transaction.store(store).map_err(|e| storage("clearing a view", e));
+        let (rows, tracked) = (opened(ROWS)?, opened(TRACKING)?);
+        let name = JsValue::from_str(view);
+        let positions = range(pair(name.clone(), number(1)?), pair(name, number(MAX_SAFE)?))?;
+        let writes = vec![
+            (&rows, Write::Delete(whole(view)?.into()), Written::View(view)),
+            (&tracked, Write::Delete(positions.into()), Written::View(view)),
+        ];
+        write_all(transaction, writes).await
+    }
+}
+
+/// A stored row: `{view, key, value (JSON text), idx: [[view, field, value], ...]}`.
+fn row(view: &ViewDefinition, key: &str, value: &Value) -> JsValue {
+    let idx = Array::new();
+    for field in &view.indexes {
+        if let Some(index_key) = IndexKey::of(value, field) {
+            idx.push(&Array::of3(&JsValue::from_str(&view.name), &JsValue::from_str(field), &key_value(&index_key)).into());
+        }
+    }
+    let object = js_sys::Object::new();
+    let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&object, &JsValue::from_str(k), v).expect("setting a field of a fresh object");
+    set("view", &JsValue::from_str(&view.name));
+    set("key", &JsValue::from_str(key));
+    set("value", &JsValue::from_str(&value.to_string()));
+    set("idx", &idx.into());
+    object.into()
+}
+
+fn key_value(key: &IndexKey) -> JsValue {
+    match key {
+        IndexKey::Number(n) => JsValue::from_f64(*n),
+        IndexKey::Text(s) => JsValue::from_str(s),
+    }
+}
+
+/// Every row of a view: keys `[view, ""]` up to `[view, []]` (arrays sort after strings).
+fn whole(view: &str) -> Result<KeyRange> {
+    let name = JsValue::from_str(view);
+    range(pair(name.clone(), JsValue::from_str("")), pair(name, Array::new().into()))
+}
+
+/// The part of the row index for one view's field within the query's bounds.
+fn index_range(view: &str, field: &str, query: &RowQuery) -> Result<KeyRange> {
+    let entry = |value: JsValue| -> JsValue { Array::of3(&JsValue::from_str(view), &JsValue::from_str(field), &value).into() };
+    let (lower, lower_open) = match (&query.gt, &query.gte) {
+        (Some(gt), _) => (key_value(gt), true),
+        (None, Some(gte)) => (key_value(gte), false),
+        (None, None) => (JsValue::from_f64(f64::NEG_INFINITY), false),
+    };
+    let (upper, upper_open) = match (&query.lt, &query.lte) {
+        (Some(lt), _) => (key_value(lt), true),
+        (None, Some(lte)) => (key_value(lte), false),
+        (None, None) => (Array::new().into(), false),
+    };
+    // The browser refuses only a lower bound above the upper one.
+    KeyRange::bound(&entry(lower), &entry(upper), Some(lower_open), Some(upper_open))
+        .map_err(|_| Error::invalid(format!("the range on {field:?} is empty: its lower bound is above its upper bound")))
+}
+
+fn read_key(row: &JsValue) -> Result<String> {
+    js_sys::Reflect::get(row, &JsValue::from_str("key"))
+        .ok()
+        .and_then(|k| k.as_string())
+        .ok_or_else(|| Error::corrupt("a view row has no key"))
+}
+
+fn read_value(row: &JsValue) -> Result<Value> {
+    let text = js_sys::Reflect::get(row, &JsValue::from_str("value"))
+        .ok()
+        .and_then(|v| v.as_string())
+        .ok_or_else(|| Error::corrupt("a view row has no value"))?;
+    serde_json::from_str(&text).map_err(|e| Error::corrupt(format!("a view row is not JSON: {e}")))
+}

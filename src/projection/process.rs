@@ -1,0 +1,110 @@
+//! Process applications and systems: a follower application processes a
+//! leader's log with a policy that records events of its own. Each upstream
+//! notification's new events are saved with its tracking record, atomically,
+//! so it is processed exactly once.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use async_trait::async_trait;
+
+use super::runner::Notified;
+use crate::application::Application;
+use crate::domain::DomainEvent;
+use crate::error::{Error, Result};
+use crate::persistence::{NotificationQuery, Tracking};
+
+/// What a follower does about one of its leader's events: the new events it
+/// records (of its own aggregates, which it may read through `follower`).
+#[async_trait(?Send)]
+pub trait Policy {
+    async fn process(&self, event: &Notified, follower: &Application) -> Result<Vec<DomainEvent>>;
+}
+
+/// An application that follows other applications' logs.
+#[derive(Clone)]
+pub struct ProcessApplication {
+    pub app: Application,
+    policy: Rc<dyn Policy>,
+    /// The leaders' topics it wants (all when empty).
+    topics: Vec<String>,
+}
+
+impl ProcessApplication {
+    pub fn new(app: Application, policy: Rc<dyn Policy>, topics: &[&str]) -> Self {
+        ProcessApplication { app, policy, topics: topics.iter().map(|t| t.to_string()).collect() }
+    }
+
+    /// Processes up to `limit` of the leader's notifications after the tracked
+    /// position; returns how many it processed.
+    pub async fn pull(&self, leader: &Application, limit: usize) -> Result<usize> {
+        let position = self.app.recorder().max_tracking_id(leader.name()).await?.unwrap_or(0);
+        let query = NotificationQuery { start: position + 1, limit, stop: None, topics: self.topics.clone() };
+        let notifications = leader.notifications(&query).await?;
+        for notification in &notifications {
+            let event = leader.mapper().to_domain_event(&notification.stored_event())?;
+            let notified = Notified { notification_id: notification.id, event };
+            let new_events = self.policy.process(&notified, &self.app).await?;
+            let tracking = Tracking { application_name: leader.name().to_owned(), notification_id: notification.id };
+            match self.app.save_tracked(&new_events, Some(&tracking)).await {
+                // Processed already (by another runner): its effects exist.
+                Ok(_) | Err(Error::DuplicateTracking { .. }) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(notifications.len())
+    }
+}
+
+/// Applications wired as pipes of leaders and followers, run together.
+pub struct System {
+    apps: HashMap<String, Application>,
+    followers: HashMap<String, ProcessApplication>,
+    edges: Vec<(String, String)>,
+}
+
+/// Notifications a follower takes from a leader in one pull.
+const PULL_SIZE: usize = 500;
+
+impl System {
+    /// Pipes like `[["DogSchool", "Counters"]]`: each pipe's applications, in
+    /// order, lead the next. Name every application with [`System::leader`] or
+    /// [`System::follower`] before running.
+    pub fn new(pipes: &[&[&str]]) -> Self {
+        let edges = pipes.iter().flat_map(|pipe| pipe.windows(2).map(|pair| (pair[0].to_owned(), pair[1].to_owned()))).collect();
+        System { apps: HashMap::new(), followers: HashMap::new(), edges }
+    }
+
+    pub fn leader(mut self, app: Application) -> Self {
+        self.apps.insert(app.name().to_owned(), app);
+        self
+    }
+
+    pub fn follower(mut self, process: ProcessApplication) -> Self {
+        self.apps.insert(process.app.name().to_owned(), process.app.clone());
+        self.followers.insert(process.app.name().to_owned(), process);
+        self
+    }
+
+    /// The application of this name.
+    pub fn get(&self, name: &str) -> Result<&Application> {
+        self.apps.get(name).ok_or_else(|| Error::invalid(format!("the system has no application {name:?}")))
+    }
+
+    /// Runs every pipe until no follower has anything left to process; returns
+    /// how many notifications were processed.
+    pub async fn run(&self) -> Result<usize> {
+        let mut total = 0;
+        loop {
+            let mut round = 0;
+            for (leader, follower) in &self.edges {
+                let process = self.followers.get(follower).ok_or_else(|| Error::invalid(format!("{follower:?} is not a follower")))?;
+                round += process.pull(self.get(leader)?, PULL_SIZE).await?;
+            }
+            if round == 0 {
+                return Ok(total);
+            }
+            total += round;
+        }
+    }
+}

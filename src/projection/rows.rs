@@ -1,0 +1,120 @@
+//! Rows of views, their changes, and queries over their secondary indexes.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// A view: its name, the topics its projection wants (all when empty), and
+/// the row fields it indexes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewDefinition {
+    pub name: String,
+    pub topics: Vec<String>,
+    pub indexes: Vec<String>,
+}
+
+impl ViewDefinition {
+    pub fn new(name: impl Into<String>, topics: &[&str], indexes: &[&str]) -> Result<Self> {
+        let definition = ViewDefinition {
+            name: name.into(),
+            topics: topics.iter().map(|t| t.to_string()).collect(),
+            indexes: indexes.iter().map(|i| i.to_string()).collect(),
+        };
+        if definition.name.is_empty() || definition.indexes.iter().any(String::is_empty) {
+            return Err(Error::invalid("a view needs a name, and its indexes need field names"));
+        }
+        Ok(definition)
+    }
+}
+
+/// One row of a view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub key: String,
+    pub value: Value,
+}
+
+/// Row changes by key: `Some` puts the value, `None` deletes the row.
+pub type RowChanges = BTreeMap<String, Option<Value>>;
+
+/// A value an index can order: numbers before strings, as IndexedDB orders keys.
+/// Rows whose field is missing or of another type are not in that index.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IndexKey {
+    Number(f64),
+    Text(String),
+}
+
+impl IndexKey {
+    /// The index key of a row's field, if it has one.
+    pub fn of(value: &Value, field: &str) -> Option<IndexKey> {
+        match value.get(field)? {
+            Value::Number(n) => n.as_f64().map(IndexKey::Number),
+            Value::String(s) => Some(IndexKey::Text(s.clone())),
+            _ => None,
+        }
+    }
+
+    /// A bound given as JSON: a number or a string.
+    pub fn from_json(value: &Value) -> Result<IndexKey> {
+        match value {
+            Value::Number(n) => Ok(IndexKey::Number(n.as_f64().unwrap_or(f64::NAN))),
+            Value::String(s) => Ok(IndexKey::Text(s.clone())),
+            other => Err(Error::invalid(format!("an index bound must be a number or a string, not {other}"))),
+        }
+    }
+}
+
+impl PartialOrd for IndexKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        match (self, other) {
+            (IndexKey::Number(a), IndexKey::Number(b)) => a.partial_cmp(b),
+            (IndexKey::Text(a), IndexKey::Text(b)) => a.partial_cmp(b),
+            (IndexKey::Number(_), IndexKey::Text(_)) => Some(Ordering::Less),
+            (IndexKey::Text(_), IndexKey::Number(_)) => Some(Ordering::Greater),
+        }
+    }
+}
+
+/// Which rows to read: all (by key), or those whose `index` field is in range
+/// (by index value, then key).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RowQuery {
+    pub index: Option<String>,
+    pub gt: Option<IndexKey>,
+    pub gte: Option<IndexKey>,
+    pub lt: Option<IndexKey>,
+    pub lte: Option<IndexKey>,
+    pub limit: Option<usize>,
+}
+
+impl RowQuery {
+    /// Rows whose `index` field equals `value`.
+    pub fn equal(index: &str, value: IndexKey) -> Self {
+        RowQuery { index: Some(index.into()), gte: Some(value.clone()), lte: Some(value), ..Self::default() }
+    }
+
+    /// Whether an index key is within the bounds.
+    pub fn contains(&self, key: &IndexKey) -> bool {
+        self.gt.as_ref().is_none_or(|b| key > b)
+            && self.gte.as_ref().is_none_or(|b| key >= b)
+            && self.lt.as_ref().is_none_or(|b| key < b)
+            && self.lte.as_ref().is_none_or(|b| key <= b)
+    }
+
+    /// Checks the query against a view's declared indexes.
+    pub fn validate(&self, view: &ViewDefinition) -> Result<()> {
+        match &self.index {
+            Some(index) if !view.indexes.contains(index) => {
+                Err(Error::invalid(format!("view {:?} has no index {index:?}; it has {:?}", view.name, view.indexes)))
+            }
+            None if self.gt.is_some() || self.gte.is_some() || self.lt.is_some() || self.lte.is_some() => {
+                Err(Error::invalid("a range needs an index"))
+            }
+            _ => Ok(()),
+        }
+    }
+}

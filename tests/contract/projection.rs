@@ -1,0 +1,245 @@
+//! Projection and process-application scenarios, over any adapter that keeps
+//! both the log and the views.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tributary::persistence::{ApplicationRecorder, MemoryApplicationRecorder};
+use tributary::projection::{
+    Handler, Notified, Policy, ProcessApplication, ProjectionRunner, RowQuery, Staged, System, ViewDefinition, ViewRecorder,
+};
+use tributary::{Aggregate, Application, DomainEvent, Error, EventType, NewEvent, Result, Root};
+
+use super::dog::Dog;
+
+/// A fresh adapter seen as both ports.
+#[derive(Clone)]
+pub struct ProjectionStores {
+    pub events: Rc<dyn ApplicationRecorder>,
+    pub views: Rc<dyn ViewRecorder>,
+}
+
+impl ProjectionStores {
+    pub fn of<R: ApplicationRecorder + ViewRecorder + 'static>(recorder: Rc<R>) -> Self {
+        ProjectionStores { events: recorder.clone(), views: recorder }
+    }
+
+    pub fn memory() -> Self {
+        Self::of(Rc::new(MemoryApplicationRecorder::new()))
+    }
+
+    fn app(&self) -> Application {
+        let mut app = Application::new("dogschool", self.events.clone());
+        app.register::<Dog>();
+        app
+    }
+}
+
+/// Counts tricks by name; fails on one trick while `fail_on` names it.
+#[derive(Default)]
+struct TrickCounts {
+    fail_on: RefCell<Option<String>>,
+    handled: Cell<usize>,
+}
+
+#[async_trait(?Send)]
+impl Handler for TrickCounts {
+    async fn handle(&self, event: &Notified, view: &mut Staged<'_, '_>) -> Result<()> {
+        self.handled.set(self.handled.get() + 1);
+        let trick: String = event.event.field("trick")?;
+        let count = view.get(&trick).await?.and_then(|row| row["count"].as_u64()).unwrap_or(0);
+        view.put(trick.clone(), json!({ "count": count + 1 }));
+        if self.fail_on.borrow().as_deref() == Some(trick.as_str()) {
+            return Err(Error::Handler(format!("cannot count {trick}")));
+        }
+        Ok(())
+    }
+}
+
+fn trick_counts() -> ViewDefinition {
+    ViewDefinition::new("trickCounts", &["Dog.TrickAdded"], &["count"]).unwrap()
+}
+
+fn runner(stores: &ProjectionStores, handler: Rc<TrickCounts>, batch: usize) -> ProjectionRunner {
+    ProjectionRunner::new(stores.app(), stores.views.clone(), trick_counts(), handler).with_batch_size(batch)
+}
+
+/// Registers `dogs` dogs and teaches them `tricks` tricks from `names`, in turn.
+async fn school(app: &Application, dogs: usize, tricks: usize, names: &[&str]) {
+    let mut new = Vec::new();
+    for d in 0..dogs {
+        let id = Dog::create_id(&format!("dog {d} {}", uuid::Uuid::new_v4()));
+        new.push(NewEvent {
+            aggregate_type: "Dog".into(),
+            id: Some(id),
+            event: "Registered".into(),
+            payload: json!({"name": d}),
+            expected_version: None,
+        });
+        for t in 0..tricks {
+            let payload = json!({ "trick": names[(d * tricks + t) % names.len()] });
+            new.push(NewEvent { aggregate_type: "Dog".into(), id: Some(id), event: "TrickAdded".into(), payload, expected_version: None });
+        }
+    }
+    app.record(&new).await.unwrap();
+}
+
+async fn counts(stores: &ProjectionStores) -> Vec<(String, Value)> {
+    stores
+        .views
+        .query_rows("trickCounts", &RowQuery::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.key, r.value["count"].clone()))
+        .collect()
+}
+
+pub async fn a_view_applies_every_event_exactly_once_across_restarts(stores: ProjectionStores) {
+    // given 60 tricks of 3 kinds, then a registration (a topic the view ignores)
+    let app = stores.app();
+    school(&app, 6, 10, &["sit", "beg", "roll"]).await;
+    school(&app, 1, 0, &[]).await;
+    // when a runner stops after two batches (a reload in the middle of a catch-up)
+    let first = Rc::new(TrickCounts::default());
+    let stopped = runner(&stores, first.clone(), 7);
+    let step = stopped.step().await.unwrap();
+    assert_eq!((step.applied, step.caught_up()), (7, false));
+    stopped.step().await.unwrap();
+    assert_eq!(first.handled.get(), 14);
+    drop(stopped);
+    // then a new runner resumes after the last committed batch
+    let second = Rc::new(TrickCounts::default());
+    let resumed = runner(&stores, second.clone(), 7);
+    let head = app.max_notification_id().await.unwrap();
+    assert_eq!(resumed.catch_up(|_| {}).await.unwrap(), head, "the position reaches the head past ignored topics");
+    assert_eq!(second.handled.get(), 46);
+    assert_eq!(counts(&stores).await, vec![("beg".into(), json!(20)), ("roll".into(), json!(20)), ("sit".into(), json!(20))]);
+    // and a runner with nothing new applies nothing; new events are followed
+    assert_eq!(resumed.step().await.unwrap().applied, 0);
+    school(&app, 1, 2, &["sit", "fetch"]).await;
+    let step = resumed.step().await.unwrap();
+    assert_eq!((step.applied, step.changed.clone()), (2, vec!["fetch".to_string(), "sit".to_string()]));
+    assert_eq!(stores.views.get_row("trickCounts", "sit").await.unwrap(), Some(json!({"count": 21})));
+    let fetch =
+        stores.views.query_rows("trickCounts", &RowQuery::equal("count", tributary::projection::IndexKey::Number(1.0))).await.unwrap();
+    assert_eq!(fetch.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), vec!["fetch"]);
+}
+
+pub async fn a_handler_error_stops_the_view_at_the_last_good_position_until_fixed(stores: ProjectionStores) {
+    let app = stores.app();
+    school(&app, 1, 6, &["sit", "beg", "boom", "roll"]).await;
+    let handler = Rc::new(TrickCounts::default());
+    *handler.fail_on.borrow_mut() = Some("boom".into());
+    let view = runner(&stores, handler.clone(), 100);
+    // the third trick (notification 4) fails: the two before it are committed
+    let step = view.step().await.unwrap();
+    let failure = step.failed.clone().expect("a failure");
+    assert_eq!((failure.notification_id, step.position, step.applied), (4, 3, 2));
+    assert!(matches!(&failure.error, Error::Handler(m) if m == "cannot count boom"));
+    assert_eq!(counts(&stores).await, vec![("beg".into(), json!(1)), ("sit".into(), json!(1))], "nothing of the failing event");
+    assert!(matches!(view.catch_up(|_| {}).await, Err(Error::Handler(_))), "it fails again while unfixed");
+    // once fixed, it resumes from there
+    *handler.fail_on.borrow_mut() = None;
+    assert_eq!(view.catch_up(|_| {}).await.unwrap(), 7);
+    assert_eq!(
+        counts(&stores).await,
+        vec![("beg".into(), json!(2)), ("boom".into(), json!(1)), ("roll".into(), json!(1)), ("sit".into(), json!(2))]
+    );
+}
+
+pub async fn a_rebuild_gives_the_same_rows_and_reports_progress(stores: ProjectionStores) {
+    let app = stores.app();
+    school(&app, 10, 20, &["sit", "beg", "roll", "stay", "fetch"]).await;
+    let view = runner(&stores, Rc::new(TrickCounts::default()), 64);
+    view.catch_up(|_| {}).await.unwrap();
+    let incremental = counts(&stores).await;
+    let mut progress = Vec::new();
+    let head = view.rebuild(|step| progress.push((step.position, step.head))).await.unwrap();
+    assert_eq!(counts(&stores).await, incremental);
+    assert_eq!(head, 210);
+    assert!(progress.len() >= 4 && progress.windows(2).all(|w| w[0].0 < w[1].0), "{progress:?}");
+    assert_eq!(progress.last(), Some(&(210, 210)));
+}
+
+pub async fn wait_resolves_once_a_view_reaches_a_position_and_times_out_otherwise(stores: ProjectionStores) {
+    let app = stores.app();
+    school(&app, 1, 3, &["sit"]).await;
+    let view = runner(&stores, Rc::new(TrickCounts::default()), 100);
+    let waiting = stores.views.wait("trickCounts", 4, 5_000);
+    let (waited, caught_up) = futures::future::join(waiting, view.catch_up(|_| {})).await;
+    waited.unwrap();
+    assert_eq!(caught_up.unwrap(), 4);
+    assert!(matches!(stores.views.wait("trickCounts", 5, 30).await, Err(Error::Timeout { .. })));
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Counter {
+    name: String,
+    count: u64,
+}
+
+impl Aggregate for Counter {
+    const TYPE: &'static str = "Counter";
+    const EVENTS: &'static [EventType] = &[EventType::new("Started"), EventType::new("Incremented")];
+
+    fn apply(&mut self, event: &DomainEvent) -> Result<()> {
+        match event.name() {
+            "Started" => self.name = event.field("name")?,
+            _ => self.count += 1,
+        }
+        Ok(())
+    }
+}
+
+/// The tutorial's policy: count each trick in a counter of its own.
+struct CountTricks;
+
+#[async_trait(?Send)]
+impl Policy for CountTricks {
+    async fn process(&self, event: &Notified, counters: &Application) -> Result<Vec<DomainEvent>> {
+        let trick: String = event.event.field("trick")?;
+        let id = Counter::create_id(&trick);
+        let mut counter = match counters.get::<Counter>(id).await {
+            Ok(counter) => counter,
+            Err(Error::NotFound(_)) => Root::create_with_id(id, "Started", json!({ "name": trick }))?,
+            Err(error) => return Err(error),
+        };
+        counter.trigger("Incremented", json!({}))?;
+        Ok(tributary::domain::Pending::pending_events(&counter).to_vec())
+    }
+}
+
+async fn counter(counters: &Application, trick: &str) -> u64 {
+    counters.get::<Counter>(Counter::create_id(trick)).await.map(|c| c.state().count).unwrap_or(0)
+}
+
+pub async fn a_process_application_counts_tricks_exactly_once(stores: ProjectionStores) {
+    // the dog school leads (in memory); the counters follow, in the adapter under test
+    let mut dogschool = Application::new("DogSchool", Rc::new(MemoryApplicationRecorder::new()));
+    dogschool.register::<Dog>();
+    let mut counters = Application::new("Counters", stores.events.clone());
+    counters.register::<Counter>();
+    let follower = || ProcessApplication::new(counters.clone(), Rc::new(CountTricks), &["Dog.TrickAdded"]);
+    school(&dogschool, 3, 4, &["sit", "beg", "roll"]).await;
+    // a follower that stops after 5 notifications (a crash), then the system runs
+    assert_eq!(follower().pull(&dogschool, 5).await.unwrap(), 5);
+    let system = System::new(&[&["DogSchool", "Counters"]]).leader(dogschool.clone()).follower(follower());
+    assert_eq!(system.run().await.unwrap(), 7);
+    assert_eq!((counter(&counters, "sit").await, counter(&counters, "beg").await, counter(&counters, "roll").await), (4, 4, 4));
+    // running again, or processing an already tracked notification, changes nothing
+    assert_eq!(system.run().await.unwrap(), 0);
+    assert_eq!(counters.recorder().max_tracking_id("DogSchool").await.unwrap(), Some(15));
+    school(&dogschool, 1, 2, &["sit"]).await;
+    assert_eq!(system.run().await.unwrap(), 2);
+    assert_eq!(counter(&counters, "sit").await, 6);
+    // each counter's events and the tracking record went in together
+    let mut counted = 0;
+    for trick in ["sit", "beg", "roll"] {
+        counted += counter(&counters, trick).await;
+    }
+    assert_eq!(counted, 14);
+}
