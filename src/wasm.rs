@@ -6,6 +6,7 @@
 mod core;
 mod js_fold;
 mod json;
+mod views;
 
 use wasm_bindgen::prelude::*;
 

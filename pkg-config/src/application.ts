@@ -5,6 +5,7 @@
 import init, { Core } from "../wasm/tributary.js";
 import { calling, typed, UnknownTopicError, ValidationError } from "./errors.js";
 import { checkId, checkPayload, checkVersion, type Json } from "./json.js";
+import { View, type Message, type ViewDefinition } from "./views.js";
 import type {
   AggregateDefinition, AggregateName, AggregateView, EventData, EventMap, EventMeta, EventName, EventView, Notification,
   OpenOptions, RecordRequest, Recorded, Section, State, Types,
@@ -23,7 +24,7 @@ export async function openApplication(name: string, options: OpenOptions = {}): 
   loading ??= init();
   await loading;
   const core = await calling(() => Core.open(name, storage, JSON.stringify(settings)));
-  return new Application(name, core);
+  return new Application(name, core, storage === "indexeddb");
 }
 
 const parse = <T>(json: string): T => JSON.parse(json);
@@ -40,11 +41,54 @@ export class Application<T extends Types = {}> {
   readonly name: string;
   readonly #core: Core;
   readonly #defined = new Map<string, Set<string>>();
+  readonly #views = new Map<string, View<any>>();
+  /** Shared with the origin's other tabs (IndexedDB storage only). */
+  readonly #shared: boolean;
+  readonly #channel: BroadcastChannel | null;
 
   /** @internal use `openApplication`. */
-  constructor(name: string, core: Core) {
+  constructor(name: string, core: Core, shared: boolean) {
     this.name = name;
     this.#core = core;
+    this.#shared = shared;
+    this.#channel = shared && typeof BroadcastChannel === "function" ? new BroadcastChannel(`tributary:${name}`) : null;
+    if (this.#channel) this.#channel.onmessage = ({ data }: MessageEvent<Message>) => this.#heard(data);
+  }
+
+  /**
+   * Defines a view: a projection of the log into rows, kept up to date exactly once
+   * (in this tab, or in another tab of the origin, whichever holds its lock). Defining
+   * it again replaces its handler (after a fix) and resumes from its last good position.
+   */
+  defineView<R = Json>(name: string, definition: ViewDefinition<R>): View<R> {
+    if (typeof name !== "string" || name === "") throw new ValidationError("a view needs a non-empty name");
+    const existing = this.#views.get(name);
+    if (existing) {
+      existing.redefine(definition);
+      return existing;
+    }
+    const lock = this.#shared ? `tributary:${this.name}:view:${name}` : null;
+    const view = new View<R>(this.#core, name, lock, (message) => this.#channel?.postMessage(message), definition);
+    this.#views.set(name, view);
+    view.start();
+    return view;
+  }
+
+  /** A view defined with `defineView`. */
+  view<R = Json>(name: string): View<R> {
+    const view = this.#views.get(name);
+    if (!view) throw new ValidationError(`no view ${JSON.stringify(name)}: define it with defineView first`);
+    return view as View<R>;
+  }
+
+  /** The id of the newest notification (0 while the log is empty). */
+  async maxNotificationId(): Promise<number> {
+    return Number(await calling(() => this.#core.maxNotificationId()));
+  }
+
+  #heard(message: Message): void {
+    if (message?.type === "recorded") for (const view of this.#views.values()) view.poke();
+    if (message?.type === "view") this.#views.get(message.view)?.heard(message);
   }
 
   /**
@@ -153,12 +197,16 @@ export class Application<T extends Types = {}> {
 
   /** Closes the application; later calls throw a StorageError. */
   close(): void {
+    this.#channel?.close();
     this.#core.close();
   }
 
   async #save(events: Loose[]): Promise<Recorded[]> {
     const requests = events.map((request, i) => this.#request(request, events.length > 1 ? `event ${i}` : "event"));
-    return parse<Recorded[]>(await calling(() => this.#core.record(JSON.stringify(requests))));
+    const recorded = parse<Recorded[]>(await calling(() => this.#core.record(JSON.stringify(requests))));
+    for (const view of this.#views.values()) view.poke();
+    this.#channel?.postMessage({ type: "recorded" } satisfies Message);
+    return recorded;
   }
 
   #request(request: Loose, what: string): object {

@@ -1,5 +1,7 @@
 // tributary: event sourcing in the browser. See the README for the API.
 export { openApplication, Application } from "./application.js";
+export { View } from "./views.js";
+export type { ViewDefinition, ViewEvent, ViewWriter, ViewChange, ViewStatus, RowQuery } from "./views.js";
 export {
   TributaryError, ConflictError, ValidationError, UnknownTopicError, NotFoundError, UpcastError,
   CorruptRecordError, HandlerError, TimeoutError, DuplicateTrackingError, StorageError,

@@ -1,6 +1,7 @@
 //! `Core`: one application as the TypeScript facade drives it.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::future::Future;
 use std::rc::Rc;
 
@@ -19,6 +20,10 @@ use crate::domain::{parse_iso, to_iso, AggregateType};
 use crate::error::{Error, Result};
 use crate::indexeddb::IndexedDbRecorder;
 use crate::persistence::{EventQuery, MemoryApplicationRecorder, NotificationQuery};
+use crate::projection::{Projection, ViewDefinition, ViewRecorder};
+
+/// A view's definition and the projection that fills it.
+pub(super) type DefinedView = (ViewDefinition, Rc<dyn Projection>);
 
 /// How many notifications one `notifications` call returns at most.
 const MAX_NOTIFICATIONS: usize = 10_000;
@@ -31,6 +36,9 @@ pub struct Core {
     /// keep the application they started with.
     app: RefCell<Rc<Application>>,
     indexeddb: Option<IndexedDbRecorder>,
+    pub(super) views: Rc<dyn ViewRecorder>,
+    /// View name -> its definition and projection.
+    pub(super) projections: RefCell<HashMap<String, DefinedView>>,
     closed: Cell<bool>,
 }
 
@@ -175,14 +183,18 @@ impl Core {
 impl Core {
     async fn opened(name: String, storage: String, options: String) -> Result<Core> {
         let options: Options = if options.is_empty() { Options::default() } else { parse("options", &options)? };
-        let (recorder, indexeddb): (Rc<dyn crate::persistence::ApplicationRecorder>, _) = match storage.as_str() {
-            "memory" => (Rc::new(MemoryApplicationRecorder::new()), None),
-            "indexeddb" => {
-                let recorder = IndexedDbRecorder::open(&format!("tributary:{name}")).await?;
-                (Rc::new(recorder.clone()), Some(recorder))
-            }
-            other => return Err(Error::invalid(format!("storage must be \"memory\" or \"indexeddb\", not {other:?}"))),
-        };
+        let (recorder, views, indexeddb): (Rc<dyn crate::persistence::ApplicationRecorder>, Rc<dyn ViewRecorder>, _) =
+            match storage.as_str() {
+                "memory" => {
+                    let recorder = Rc::new(MemoryApplicationRecorder::new());
+                    (recorder.clone(), recorder, None)
+                }
+                "indexeddb" => {
+                    let recorder = IndexedDbRecorder::open(&format!("tributary:{name}")).await?;
+                    (Rc::new(recorder.clone()), Rc::new(recorder.clone()), Some(recorder))
+                }
+                other => return Err(Error::invalid(format!("storage must be \"memory\" or \"indexeddb\", not {other:?}"))),
+            };
         let mut app = Application::new(name, recorder);
         for (aggregate, every) in options.snapshot_every {
             app.snapshot_every(aggregate, every)?;
@@ -193,10 +205,10 @@ impl Core {
         if let Some(size) = options.section_size {
             app.section_size(size)?;
         }
-        Ok(Core { app: RefCell::new(Rc::new(app)), indexeddb, closed: Cell::new(false) })
+        Ok(Core { app: RefCell::new(Rc::new(app)), indexeddb, views, projections: RefCell::new(HashMap::new()), closed: Cell::new(false) })
     }
 
-    fn current(&self) -> Result<Rc<Application>> {
+    pub(super) fn current(&self) -> Result<Rc<Application>> {
         if self.closed.get() {
             return Err(Error::Storage(format!("application {:?} is closed; open it again", self.app.borrow().name())));
         }
@@ -212,7 +224,7 @@ impl Core {
     }
 
     /// Runs an operation on the current application as a promise of a string.
-    fn run<F, Fut>(&self, operation: F) -> Promise
+    pub(super) fn run<F, Fut>(&self, operation: F) -> Promise
     where
         F: FnOnce(Rc<Application>) -> Fut,
         Fut: Future<Output = Result<String>> + 'static,

@@ -26,3 +26,29 @@ export async function caught(call) {
     return { name: error.name, message: error.message, is: kinds.filter((kind) => error instanceof tributary[kind]) };
   }
 }
+
+/** The issue's trick-count view; `globalThis.handled` counts handler calls in this tab. */
+export function defineTrickCounts(app, { failOn } = {}) {
+  globalThis.handled ??= 0;
+  return app.defineView("trickCounts", {
+    topics: ["Dog.TrickAdded"],
+    indexes: ["count"],
+    handle: async (event, view) => {
+      globalThis.handled++;
+      if (event.data.trick === failOn) throw new Error(`cannot count ${failOn}`);
+      const row = await view.get(event.data.trick);
+      view.put(event.data.trick, { count: (row?.count ?? 0) + 1 });
+    },
+  });
+}
+
+/** Registers a dog and teaches it `count` tricks named from `names`, in batches of 1000. */
+export async function teach(app, count, names) {
+  const { id } = await app.create("Dog", "Registered", { name: "Fido" });
+  for (let start = 0; start < count; start += 1000) {
+    const batch = [];
+    for (let i = start; i < Math.min(count, start + 1000); i++) batch.push({ aggregate: "Dog", id, event: "TrickAdded", data: { trick: names[i % names.length] } });
+    await app.recordMany(batch);
+  }
+  return app.maxNotificationId();
+}

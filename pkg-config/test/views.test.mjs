@@ -1,0 +1,143 @@
+// Views through the published package, in headless Chromium: exactly once
+// across reloads and tabs, failures and resumption, waits, live changes.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { tabs } from "./browser.mjs";
+
+test("a view as the README shows it: wait, get, query, all, subscribe, rebuild, status", async () => {
+  const { pages: [page], close } = await tabs();
+  const out = await page.evaluate(async () => {
+    const { openDogSchool, defineTrickCounts } = await import("/test/dogschool.js");
+    const app = await openDogSchool("dogschool");
+    const counts = defineTrickCounts(app);
+    const changes = [];
+    const unsubscribe = counts.subscribe((change) => changes.push(change));
+    const { id } = await app.create("Dog", "Registered", { name: "Fido" });
+    for (const trick of ["sit", "beg", "sit"]) await app.record("Dog", id, "TrickAdded", { trick });
+    const { notificationId } = await app.record("Dog", id, "TrickAdded", { trick: "roll" });
+    await counts.wait(notificationId, { timeoutMs: 2000 });
+    const progress = [];
+    const before = await counts.all();
+    await counts.rebuild({ onProgress: (p) => progress.push(p) });
+    unsubscribe();
+    return {
+      sit: await counts.get("sit"),
+      none: await counts.get("stay"),
+      popular: await counts.query({ index: "count", gte: 2 }),
+      ordered: (await counts.query({ index: "count" })).map((r) => r.key),
+      all: await counts.all(),
+      same: JSON.stringify(before) === JSON.stringify(await counts.all()),
+      progress: progress.at(-1),
+      changed: changes.length > 0 && changes.every((c) => c.view === "trickCounts"),
+      status: counts.status(),
+    };
+  });
+  assert.deepEqual(out.sit, { count: 2 });
+  assert.equal(out.none, undefined);
+  assert.deepEqual(out.popular, [{ key: "sit", value: { count: 2 } }]);
+  assert.deepEqual(out.ordered, ["beg", "roll", "sit"]);
+  assert.deepEqual(out.all.map((r) => r.key), ["beg", "roll", "sit"]);
+  assert.ok(out.same, "a rebuild gives the same rows");
+  assert.deepEqual(out.progress, { processed: 5, total: 5 });
+  assert.ok(out.changed);
+  assert.deepEqual(out.status, { position: 5, state: "idle" });
+  await close();
+});
+
+test("a reload in the middle of a catch-up applies no event twice", async () => {
+  const { pages: [page], close } = await tabs();
+  const head = await page.evaluate(async () => {
+    const { openDogSchool, teach } = await import("/test/dogschool.js");
+    return teach(await openDogSchool("dogschool"), 7000, ["sit", "beg", "roll", "stay", "fetch", "down", "paw"]);
+  });
+  // start the catch-up, and reload as soon as its first batch has committed
+  const position = await page.evaluate(async () => {
+    const { openDogSchool, defineTrickCounts } = await import("/test/dogschool.js");
+    const counts = defineTrickCounts(await openDogSchool("dogschool"));
+    return new Promise((done) => counts.subscribe((change) => done(change.position)));
+  });
+  await page.reload();
+  assert.ok(position > 0 && position < head, `reloaded at ${position} of ${head}`);
+  const out = await page.evaluate(async (head) => {
+    const { openDogSchool, defineTrickCounts } = await import("/test/dogschool.js");
+    const counts = defineTrickCounts(await openDogSchool("dogschool"));
+    await counts.wait(head, { timeoutMs: 20000 });
+    return { rows: await counts.all(), handled: globalThis.handled };
+  }, head);
+  assert.deepEqual(out.rows.map((r) => r.value.count), [1000, 1000, 1000, 1000, 1000, 1000, 1000], "each of 7000 tricks counted once");
+  assert.ok(out.handled <= head - 1, `after the reload only what was left was handled (${out.handled})`);
+  await close();
+});
+
+test("two tabs: one runs the view, both read it, and the other tab sees each change", async () => {
+  const { pages: [one, two], close } = await tabs(2);
+  const open = (page) => page.evaluate(async () => {
+    const { openDogSchool, defineTrickCounts } = await import("/test/dogschool.js");
+    globalThis.app = await openDogSchool("dogschool");
+    globalThis.counts = defineTrickCounts(app);
+    globalThis.heard = [];
+    counts.subscribe((change) => heard.push(change), { key: "sit" });
+  });
+  await open(one);
+  await open(two);
+  const head = await one.evaluate(async () => {
+    const { teach } = await import("/test/dogschool.js");
+    return teach(app, 3000, ["sit", "beg", "roll"]);
+  });
+  await two.evaluate((head) => counts.wait(head, { timeoutMs: 20000 }), head);
+  const seen = async (page) => page.evaluate(async () => ({ sit: await counts.get("sit"), handled: globalThis.handled, heard: heard.length }));
+  await two.waitForFunction(() => heard.length > 0);
+  const [a, b] = [await seen(one), await seen(two)];
+  assert.deepEqual([a.sit, b.sit], [{ count: 1000 }, { count: 1000 }]);
+  assert.equal(a.handled + b.handled, 3000, `exactly once across tabs (${a.handled} + ${b.handled})`);
+  assert.ok(b.heard > 0, "the second tab heard the changes");
+  await close();
+});
+
+test("a failing handler stops its view at the last good position, reports it, and resumes once fixed", async () => {
+  const { pages: [page], close } = await tabs();
+  const out = await page.evaluate(async () => {
+    const { openDogSchool, defineTrickCounts, caught } = await import("/test/dogschool.js");
+    const app = await openDogSchool("dogschool");
+    const other = app.defineView("allEvents", { handle: (event, view) => view.put(String(event.notificationId), { type: event.type }) });
+    let counts = defineTrickCounts(app, { failOn: "boom" });
+    const { id } = await app.create("Dog", "Registered", { name: "Fido" });
+    for (const trick of ["sit", "beg"]) await app.record("Dog", id, "TrickAdded", { trick });
+    const { notificationId: boom } = await app.record("Dog", id, "TrickAdded", { trick: "boom" });
+    const { notificationId: last } = await app.record("Dog", id, "TrickAdded", { trick: "sit" });
+    const failure = await caught(() => counts.wait(last, { timeoutMs: 3000 }));
+    const status = counts.status();
+    const rows = await counts.all();
+    await other.wait(last, { timeoutMs: 3000 });
+    const others = (await other.all()).length;
+    counts = defineTrickCounts(app); // the fix
+    await counts.wait(last, { timeoutMs: 3000 });
+    return { boom, failure, status: { ...status, error: status.error?.name }, rows, others, fixed: await counts.all(), after: counts.status().state };
+  });
+  assert.equal(out.failure.name, "HandlerError");
+  assert.match(out.failure.message, /cannot count boom/);
+  assert.deepEqual(out.status, { position: out.boom - 1, state: "failed", error: "HandlerError", failedAt: out.boom });
+  assert.deepEqual(out.rows, [{ key: "beg", value: { count: 1 } }, { key: "sit", value: { count: 1 } }]);
+  assert.equal(out.others, 5, "other views go on");
+  assert.deepEqual(out.fixed.map((r) => [r.key, r.value.count]), [["beg", 1], ["boom", 1], ["sit", 2]]);
+  assert.equal(out.after, "idle");
+  await close();
+});
+
+test("wait times out with a TimeoutError when the view cannot get there", async () => {
+  const { pages: [page], close } = await tabs();
+  const out = await page.evaluate(async () => {
+    const { openDogSchool, defineTrickCounts, caught } = await import("/test/dogschool.js");
+    const app = await openDogSchool("dogschool");
+    const counts = defineTrickCounts(app);
+    const { notificationId } = await app.create("Dog", "Registered", { name: "Fido" });
+    await counts.wait(notificationId, { timeoutMs: 2000 });
+    const started = performance.now();
+    const error = await caught(() => counts.wait(notificationId + 1, { timeoutMs: 150 }));
+    return { error, waited: performance.now() - started, badQuery: await caught(() => counts.query({ index: "nope" })) };
+  });
+  assert.equal(out.error.name, "TimeoutError");
+  assert.ok(out.waited >= 140, `waited ${out.waited} ms`);
+  assert.equal(out.badQuery.name, "ValidationError");
+  await close();
+});
