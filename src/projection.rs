@@ -14,5 +14,5 @@ mod runner;
 pub use handler::{Handler, Staged};
 pub use process::{Policy, ProcessApplication, System};
 pub use recorder::ViewRecorder;
-pub use rows::{IndexKey, Row, RowChanges, RowQuery, ViewDefinition};
+pub use rows::{is_private, IndexKey, Row, RowChanges, RowQuery, ViewDefinition, PRIVATE};
 pub use runner::{Failure, Notified, Projected, Projection, ProjectionRunner, Step, ViewRows, DEFAULT_BATCH_SIZE};

@@ -14,7 +14,7 @@ use super::schema::{ROWS, ROW_INDEX, TRACKING};
 use super::write::{write_all, Row as Written, Write};
 use crate::error::{Error, Result};
 use crate::persistence::Tracking;
-use crate::projection::{IndexKey, Row, RowChanges, RowQuery, ViewDefinition, ViewRecorder};
+use crate::projection::{is_private, IndexKey, Row, RowChanges, RowQuery, ViewDefinition, ViewRecorder};
 
 #[async_trait(?Send)]
 impl ViewRecorder for IndexedDbRecorder {
@@ -62,7 +62,7 @@ impl ViewRecorder for IndexedDbRecorder {
         let limit = query.limit.map(|l| u32::try_from(l).unwrap_or(u32::MAX));
         let failed = |e| storage("reading a view", e);
         let found = match &query.index {
-            None => store.get_all(Some(whole(view)?), limit).await.map_err(failed)?,
+            None => store.get_all(Some(listed(view)?), limit).await.map_err(failed)?,
             Some(field) => {
                 let index = store.index(ROW_INDEX).map_err(failed)?;
                 index.get_all(Some(index_range(view, field, query)?), limit).await.map_err(failed)?
@@ -88,7 +88,7 @@ impl ViewRecorder for IndexedDbRecorder {
 /// A stored row: `{view, key, value (JSON text), idx: [[view, field, value], ...]}`.
 fn row(view: &ViewDefinition, key: &str, value: &Value) -> JsValue {
     let idx = Array::new();
-    for field in &view.indexes {
+    for field in view.indexes.iter().filter(|_| !is_private(key)) {
         if let Some(index_key) = IndexKey::of(value, field) {
             idx.push(&Array::of3(&JsValue::from_str(&view.name), &JsValue::from_str(field), &key_value(&index_key)).into());
         }
@@ -113,6 +113,12 @@ fn key_value(key: &IndexKey) -> JsValue {
 fn whole(view: &str) -> Result<KeyRange> {
     let name = JsValue::from_str(view);
     range(pair(name.clone(), JsValue::from_str("")), pair(name, Array::new().into()))
+}
+
+/// The rows of a view that are listed: past the private keys ("\0...").
+fn listed(view: &str) -> Result<KeyRange> {
+    let name = JsValue::from_str(view);
+    range(pair(name.clone(), JsValue::from_str("\u{1}")), pair(name, Array::new().into()))
 }
 
 /// The part of the row index for one view's field within the query's bounds.

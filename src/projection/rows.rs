@@ -30,6 +30,15 @@ impl ViewDefinition {
     }
 }
 
+/// Rows whose key starts with this are the projection's own bookkeeping
+/// (a lookup it needs, say): readable by key, never listed or indexed.
+pub const PRIVATE: char = '\u{0}';
+
+/// Whether a row key is private to its projection.
+pub fn is_private(key: &str) -> bool {
+    key.starts_with(PRIVATE)
+}
+
 /// One row of a view.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {

@@ -13,6 +13,7 @@ pub mod projection;
 pub mod snapshot_recorder;
 pub mod tracking_recorder;
 pub mod view_recorder;
+pub mod workflow;
 
 use tributary::persistence::StoredEvent;
 use uuid::Uuid;
@@ -45,6 +46,14 @@ macro_rules! contract_suite {
             a_rebuild_gives_the_same_rows_and_reports_progress,
             wait_resolves_once_a_view_reaches_a_position_and_times_out_otherwise,
             a_process_application_counts_tricks_exactly_once
+        );
+        $run!(
+            workflow,
+            workflow,
+            $projection,
+            the_views_follow_a_workflow_run_from_start_to_end,
+            task_statistics_give_failure_rates_and_mean_durations_per_task_name,
+            views_rebuilt_from_10000_events_equal_the_views_built_incrementally
         );
         $run!(
             events_as_aggregate_recorder,

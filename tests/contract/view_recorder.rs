@@ -52,6 +52,7 @@ pub async fn index_queries_are_ordered_and_bounded(recorder: Rc<impl ViewRecorde
         ("d", Some(json!({"count": 2, "name": "stay"}))),
         ("e", Some(json!({"count": "many"}))),
         ("f", Some(json!({"count": null, "name": "down"}))),
+        ("\u{0}lookup", Some(json!({"count": 1, "name": "private"}))),
     ]);
     recorder.commit_view(&view(), &rows, None, &tracking(1)).await.unwrap();
     let keys = |query: RowQuery| {
@@ -67,6 +68,12 @@ pub async fn index_queries_are_ordered_and_bounded(recorder: Rc<impl ViewRecorde
     assert_eq!(keys(RowQuery::equal("count", IndexKey::Number(2.0))).await, vec!["c", "d"]);
     assert_eq!(keys(RowQuery::equal("name", IndexKey::Text("roll".into()))).await, vec!["c"]);
     assert_eq!(keys(RowQuery { limit: Some(3), ..RowQuery::default() }).await, vec!["a", "b", "c"]);
+    assert_eq!(keys(RowQuery::default()).await, vec!["a", "b", "c", "d", "e", "f"], "private rows are not listed");
+    assert_eq!(
+        recorder.get_row("tricks", "\u{0}lookup").await.unwrap(),
+        Some(json!({"count": 1, "name": "private"})),
+        "but readable by key"
+    );
 }
 
 pub async fn clearing_a_view_drops_its_rows_and_position_only(recorder: Rc<impl ViewRecorder + ?Sized>) {

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::{check_tracking, MemoryApplicationRecorder};
 use crate::error::{Error, Result};
 use crate::persistence::Tracking;
-use crate::projection::{IndexKey, Row, RowChanges, RowQuery, ViewDefinition, ViewRecorder};
+use crate::projection::{is_private, IndexKey, Row, RowChanges, RowQuery, ViewDefinition, ViewRecorder};
 
 #[async_trait(?Send)]
 impl ViewRecorder for MemoryApplicationRecorder {
@@ -38,7 +38,7 @@ impl ViewRecorder for MemoryApplicationRecorder {
     async fn query_rows(&self, view: &str, query: &RowQuery) -> Result<Vec<Row>> {
         let log = self.inner.borrow();
         let Some(rows) = log.views.get(view) else { return Ok(vec![]) };
-        let all = rows.iter().map(|(key, value)| Row { key: key.clone(), value: value.clone() });
+        let all = rows.iter().filter(|(key, _)| !is_private(key)).map(|(key, value)| Row { key: key.clone(), value: value.clone() });
         let mut selected: Vec<Row> = match &query.index {
             None => all.collect(),
             Some(index) => {
