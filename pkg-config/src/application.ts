@@ -6,6 +6,7 @@ import init, { Core } from "../wasm/tributary.js";
 import { calling, typed, UnknownTopicError, ValidationError } from "./errors.js";
 import { checkId, checkPayload, checkVersion, type Json } from "./json.js";
 import { View, type Message, type ViewDefinition } from "./views.js";
+import type { TaskStatistics, WorkflowTypes } from "./workflow.js";
 import type {
   AggregateDefinition, AggregateName, AggregateView, EventData, EventMap, EventMeta, EventName, EventView, Notification,
   OpenOptions, RecordRequest, Recorded, Section, State, Types,
@@ -72,6 +73,29 @@ export class Application<T extends Types = {}> {
     this.#views.set(name, view);
     view.start();
     return view;
+  }
+
+  /**
+   * Adds the workflow domain: the `WorkflowRun` and `Task` aggregates, and the views
+   * `jobAccounting`, `jobProgress`, `workflowProgress` and `taskAnalytics`.
+   * Returns this application, typed with the workflow aggregates.
+   */
+  defineWorkflows(): Application<T & WorkflowTypes> {
+    this.#sync(() => this.#core.defineWorkflows());
+    this.#defined.set("WorkflowRun", new Set(["Created", "Started", "Completed", "Failed"]));
+    this.#defined.set("Task", new Set(["Created", "Started", "JobAdded", "StatusUpdated", "Completed", "Failed"]));
+    for (const name of ["jobAccounting", "jobProgress", "workflowProgress", "taskAnalytics"]) {
+      const lock = this.#shared ? `tributary:${this.name}:view:${name}` : null;
+      const view = new View(this.#core, name, lock, (message) => this.#channel?.postMessage(message));
+      this.#views.set(name, view);
+      view.start();
+    }
+    return this as unknown as Application<T & WorkflowTypes>;
+  }
+
+  /** Failure rate and mean duration (ms) per task name, from the taskAnalytics view. */
+  async taskStatistics(): Promise<TaskStatistics[]> {
+    return parse(await calling(() => this.#core.taskStatistics()));
   }
 
   /** A view defined with `defineView`. */

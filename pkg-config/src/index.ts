@@ -8,3 +8,4 @@ export {
 } from "./errors.js";
 export type { Json } from "./json.js";
 export type * from "./types.js";
+export type { WorkflowTypes, WorkflowRunState, TaskState, WorkflowProgressRow, TaskStatistics } from "./workflow.js";

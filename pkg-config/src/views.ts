@@ -137,13 +137,13 @@ export class View<R = Json> {
   readonly #waiters = new Set<(failure: { error: HandlerError; at: number }) => void>();
   #queue: Promise<unknown> = Promise.resolve();
 
-  /** @internal made by `Application.defineView`. */
-  constructor(core: Core, name: string, lock: string | null, broadcast: (message: Message) => void, definition: ViewDefinition<R>) {
+  /** @internal made by `Application.defineView` (or, for views defined in the core, without a definition). */
+  constructor(core: Core, name: string, lock: string | null, broadcast: (message: Message) => void, definition?: ViewDefinition<R>) {
     this.name = name;
     this.#core = core;
     this.#lock = lock;
     this.#broadcast = broadcast;
-    this.#define(definition);
+    if (definition) this.#define(definition);
   }
 
   /** @internal replaces the handler (after a fix) and starts again from the last good position. */

@@ -216,7 +216,7 @@ impl Core {
     }
 
     /// Changes a copy of the application and puts it in place.
-    fn update(&self, change: impl FnOnce(&mut Application) -> Result<()>) -> std::result::Result<(), JsValue> {
+    pub(super) fn update(&self, change: impl FnOnce(&mut Application) -> Result<()>) -> std::result::Result<(), JsValue> {
         let mut app = (*self.current().map_err(js_error)?).clone();
         change(&mut app).map_err(js_error)?;
         *self.app.borrow_mut() = Rc::new(app);

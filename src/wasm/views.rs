@@ -207,3 +207,30 @@ fn whole(value: f64, what: &str) -> Result<u64> {
     }
     Ok(value as u64)
 }
+
+#[wasm_bindgen]
+impl Core {
+    /// Registers the workflow aggregates (`WorkflowRun`, `Task`) and their four views.
+    #[wasm_bindgen(js_name = defineWorkflows)]
+    pub fn define_workflows(&self) -> std::result::Result<(), JsValue> {
+        self.update(|app| {
+            crate::workflow::register(app);
+            Ok(())
+        })?;
+        let mut projections = self.projections.borrow_mut();
+        for (definition, projection) in crate::workflow::views() {
+            projections.insert(definition.name.clone(), (definition, projection));
+        }
+        Ok(())
+    }
+
+    /// Failure rate and mean duration per task name, as JSON.
+    #[wasm_bindgen(js_name = taskStatistics)]
+    pub fn task_statistics(&self) -> Promise {
+        let views = self.views.clone();
+        self.run(|_| async move {
+            let rows = views.query_rows(crate::workflow::TASK_ANALYTICS, &RowQuery::default()).await?;
+            to_json(&crate::workflow::task_statistics(&rows))
+        })
+    }
+}
