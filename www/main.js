@@ -1,12 +1,13 @@
 // The demo dashboard: a dog school kept by tributary in IndexedDB. Everything
 // on the page is read back from the event log, so a reload shows the same.
 import { openApplication } from "tributary";
+import { workflows } from "./workflows.js";
 
 const $ = (id) => document.getElementById(id);
 const short = (id) => id.slice(0, 8);
 let selected = null;
 
-const app = (await openApplication("dogschool")).defineAggregate("Dog", {
+const app = (await openApplication("dogschool")).defineWorkflows().defineAggregate("Dog", {
   initial: () => ({ name: "", tricks: [] }),
   apply: {
     Registered: (state, e) => ({ ...state, name: e.name }),
@@ -40,6 +41,7 @@ function item(tag, text, attributes = {}) {
 async function render() {
   const log = await app.notifications({ limit: 10_000 });
   const dogs = log.filter((n) => n.topic === "Dog.Registered");
+  // (the log also holds the workflows' events: the river has many tributaries)
   $("dogs").replaceChildren(...dogs.map((n) => {
     const li = item("li", `${n.data.name} (${short(n.originatorId)})`, { className: n.originatorId === selected ? "selected" : "" });
     li.dataset.id = n.originatorId;
@@ -101,5 +103,6 @@ $("snapshot").onclick = () => act(async () => {
 $("version-slider").oninput = () => renderDog(Number($("version-slider").value));
 window.addEventListener("focus", () => render()); // pick up what other tabs recorded
 
-await render();
+const renderWorkflows = workflows(app, act);
+await Promise.all([render(), renderWorkflows()]);
 say("Ready. Register a dog, teach it tricks, then reload: it is all still here.");

@@ -31,3 +31,32 @@ test("the demo dashboard registers dogs, teaches tricks, time-travels, and keeps
   await page.screenshot({ path: process.env.DEMO_SCREENSHOT ?? "/dev/null" }).catch(() => {});
   await close();
 });
+
+test("the demo dashboard starts and advances workflows, shows their views live, and keeps them across a reload", async () => {
+  const { pages: [page], close } = await tabs(1, "/");
+  await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("Ready"));
+  for (const name of ["segment cells", "classify tissue"]) {
+    await page.selectOption("#start-workflow select", name);
+    await page.click("#start-workflow button:not([type])");
+    await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("Started a workflow"));
+    await page.evaluate(() => { document.getElementById("status").textContent = ""; });
+  }
+  await page.waitForFunction(() => document.querySelectorAll("#workflows tr").length === 2);
+  for (let i = 0; i < 14; i++) {
+    await page.click("#advance");
+    await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("Advanced"));
+    await page.evaluate(() => { document.getElementById("status").textContent = ""; });
+  }
+  await page.waitForFunction(() => [...document.querySelectorAll("#workflows tr")].every((r) => r.className !== "running"), null, { timeout: 10000 });
+  const statuses = await page.$$eval("#workflows tr", (rows) => rows.map((r) => r.className).sort());
+  assert.ok(statuses.every((s) => s === "completed" || s === "failed"), statuses.join());
+  await page.waitForFunction(() => document.querySelectorAll("#stats tr").length >= 2);
+  assert.ok(await page.locator("#jobs tr").count() >= 2);
+  await page.screenshot({ path: process.env.DEMO_SCREENSHOT ?? "/dev/null", fullPage: true }).catch(() => {});
+
+  await page.reload();
+  await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("Ready"));
+  await page.waitForFunction(() => document.querySelectorAll("#workflows tr").length === 2);
+  assert.deepEqual(await page.$$eval("#workflows tr", (rows) => rows.map((r) => r.className).sort()), statuses);
+  await close();
+});
