@@ -4,6 +4,7 @@
 //! `Error` objects whose `name` is the error kind, never as panics.
 
 mod core;
+mod follow;
 mod js_fold;
 mod json;
 mod views;

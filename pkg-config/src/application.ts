@@ -2,10 +2,11 @@
 // calls before they reach the core, sends each operation across in one call,
 // and turns what the core throws into typed errors.
 
-import init, { Core } from "../wasm/tributary.js";
+import init, { Core, nameId } from "../wasm/tributary.js";
 import { calling, typed, UnknownTopicError, ValidationError } from "./errors.js";
 import { checkId, checkPayload, checkVersion, type Json } from "./json.js";
-import { View, type Message, type ViewDefinition } from "./views.js";
+import { View, type Message, type ViewDefinition, type ViewEvent } from "./views.js";
+import { Follower, type FollowDefinition } from "./follow.js";
 import type { TaskStatistics, WorkflowTypes } from "./workflow.js";
 import type {
   AggregateDefinition, AggregateName, AggregateView, EventData, EventMap, EventMeta, EventName, EventView, Notification,
@@ -43,6 +44,10 @@ export class Application<T extends Types = {}> {
   readonly #core: Core;
   readonly #defined = new Map<string, Set<string>>();
   readonly #views = new Map<string, View<any>>();
+  /** Applications following this one (in this tab). */
+  readonly #followers = new Set<Follower>();
+  /** Leader name -> how this application follows it. */
+  readonly #following = new Map<string, Follower>();
   /** Shared with the origin's other tabs (IndexedDB storage only). */
   readonly #shared: boolean;
   readonly #channel: BroadcastChannel | null;
@@ -98,6 +103,41 @@ export class Application<T extends Types = {}> {
     return parse(await calling(() => this.#core.taskStatistics()));
   }
 
+  /**
+   * Follows another application's log (a process application): for each of the leader's
+   * events, `policy` returns record requests for this application's own aggregates, and
+   * they are saved with the leader's notification as tracking record, exactly once.
+   * Following the same leader again replaces the policy (after a fix) and resumes.
+   */
+  follow(leader: Application<any>, { topics = [], policy }: FollowDefinition<this>): Follower {
+    if (!(leader instanceof Application)) throw new ValidationError("follow takes the leader Application");
+    if (typeof policy !== "function") throw new ValidationError("follow needs a policy(event, app) function");
+    const run = async (json: string): Promise<string> => {
+      const event = JSON.parse(json) as ViewEvent;
+      const requests = await policy({ ...event, timestamp: new Date(event.timestamp) }, this);
+      if (!Array.isArray(requests)) throw new TypeError("a policy returns an array of record requests");
+      return JSON.stringify(requests.map((request, i) => this.#request(request as Loose, `request ${i}`)));
+    };
+    this.#sync(() => this.#core.follow(leader.name, JSON.stringify(topics), run));
+    const existing = this.#following.get(leader.name);
+    if (existing) {
+      existing.start();
+      return existing;
+    }
+    const lock = this.#shared ? `tributary:${this.name}:follows:${leader.name}` : null;
+    const follower = new Follower(this.#core, leader.#core, leader.name, lock);
+    leader.#followers.add(follower);
+    this.#following.set(leader.name, follower);
+    follower.poke();
+    return follower;
+  }
+
+  /** The id derived from a name (uuid v5, as Python's `create_id`): the same name, the same aggregate. */
+  idFor(aggregate: AggregateName<T>, name: string): string {
+    if (typeof name !== "string") throw new ValidationError("idFor takes a name string");
+    return nameId(aggregate, name);
+  }
+
   /** A view defined with `defineView`. */
   view<R = Json>(name: string): View<R> {
     const view = this.#views.get(name);
@@ -111,7 +151,10 @@ export class Application<T extends Types = {}> {
   }
 
   #heard(message: Message): void {
-    if (message?.type === "recorded") for (const view of this.#views.values()) view.poke();
+    if (message?.type === "recorded") {
+      for (const view of this.#views.values()) view.poke();
+      for (const follower of this.#followers) follower.poke();
+    }
     if (message?.type === "view") this.#views.get(message.view)?.heard(message);
   }
 
@@ -229,6 +272,7 @@ export class Application<T extends Types = {}> {
     const requests = events.map((request, i) => this.#request(request, events.length > 1 ? `event ${i}` : "event"));
     const recorded = parse<Recorded[]>(await calling(() => this.#core.record(JSON.stringify(requests))));
     for (const view of this.#views.values()) view.poke();
+    for (const follower of this.#followers) follower.poke();
     this.#channel?.postMessage({ type: "recorded" } satisfies Message);
     return recorded;
   }

@@ -1,6 +1,8 @@
 // tributary: event sourcing in the browser. See the README for the API.
 export { openApplication, Application } from "./application.js";
 export { View } from "./views.js";
+export { Follower } from "./follow.js";
+export type { FollowDefinition, FollowerStatus, PolicyRequest } from "./follow.js";
 export type { ViewDefinition, ViewEvent, ViewWriter, ViewChange, ViewStatus, RowQuery } from "./views.js";
 export {
   TributaryError, ConflictError, ValidationError, UnknownTopicError, NotFoundError, UpcastError,

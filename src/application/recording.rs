@@ -55,6 +55,24 @@ impl Application {
     }
 
     async fn record_once(&self, new: &[NewEvent], ids: &[Uuid]) -> Result<Vec<Recorded>> {
+        let events = self.prepare_with(new, ids).await?;
+        let notification_ids = self.save_events(&events).await?;
+        Ok(events
+            .iter()
+            .zip(notification_ids)
+            .map(|(e, n)| Recorded { id: e.originator_id, version: e.originator_version, notification_id: n })
+            .collect())
+    }
+
+    /// The domain events that recording `new` would save (checked, versioned,
+    /// timestamped), without saving them: for callers that save them with
+    /// something else, such as a tracking record.
+    pub async fn prepare(&self, new: &[NewEvent]) -> Result<Vec<DomainEvent>> {
+        let ids: Vec<Uuid> = new.iter().map(|n| n.id.unwrap_or_else(new_id)).collect();
+        self.prepare_with(new, &ids).await
+    }
+
+    async fn prepare_with(&self, new: &[NewEvent], ids: &[Uuid]) -> Result<Vec<DomainEvent>> {
         let mut heads: HashMap<Uuid, (u64, Option<Timestamp>)> = HashMap::new();
         let mut events = Vec::with_capacity(new.len());
         for (request, id) in new.iter().zip(ids) {
@@ -81,12 +99,7 @@ impl Application {
             events.push(DomainEvent::new(*id, version, aggregate_type.topic(&request.event), timestamp, request.payload.clone())?);
             heads.insert(*id, (version, Some(timestamp)));
         }
-        let notification_ids = self.save_events(&events).await?;
-        Ok(events
-            .iter()
-            .zip(notification_ids)
-            .map(|(e, n)| Recorded { id: e.originator_id, version: e.originator_version, notification_id: n })
-            .collect())
+        Ok(events)
     }
 
     /// An aggregate's newest version and time (0 and none before it exists),

@@ -20,10 +20,13 @@ use crate::domain::{parse_iso, to_iso, AggregateType};
 use crate::error::{Error, Result};
 use crate::indexeddb::IndexedDbRecorder;
 use crate::persistence::{EventQuery, MemoryApplicationRecorder, NotificationQuery};
-use crate::projection::{Projection, ViewDefinition, ViewRecorder};
+use crate::projection::{Policy, Projection, ViewDefinition, ViewRecorder};
 
 /// A view's definition and the projection that fills it.
 pub(super) type DefinedView = (ViewDefinition, Rc<dyn Projection>);
+
+/// The topics and policy an application follows a leader with.
+pub(super) type Following = (Vec<String>, Rc<dyn Policy>);
 
 /// How many notifications one `notifications` call returns at most.
 const MAX_NOTIFICATIONS: usize = 10_000;
@@ -39,6 +42,8 @@ pub struct Core {
     pub(super) views: Rc<dyn ViewRecorder>,
     /// View name -> its definition and projection.
     pub(super) projections: RefCell<HashMap<String, DefinedView>>,
+    /// Leader name -> the topics and policy this application follows it with.
+    pub(super) followed: RefCell<HashMap<String, Following>>,
     closed: Cell<bool>,
 }
 
@@ -205,7 +210,14 @@ impl Core {
         if let Some(size) = options.section_size {
             app.section_size(size)?;
         }
-        Ok(Core { app: RefCell::new(Rc::new(app)), indexeddb, views, projections: RefCell::new(HashMap::new()), closed: Cell::new(false) })
+        Ok(Core {
+            app: RefCell::new(Rc::new(app)),
+            indexeddb,
+            views,
+            projections: RefCell::new(HashMap::new()),
+            followed: RefCell::new(HashMap::new()),
+            closed: Cell::new(false),
+        })
     }
 
     pub(super) fn current(&self) -> Result<Rc<Application>> {

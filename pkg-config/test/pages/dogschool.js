@@ -52,3 +52,26 @@ export async function teach(app, count, names) {
   }
   return app.maxNotificationId();
 }
+
+/** The tutorial's trick counters, following the dog school: one counter per trick name. */
+export async function openCounters(dogschool, name = "counters") {
+  const counters = (await openApplication(name)).defineAggregate("Counter", {
+    initial: () => ({ name: "", count: 0 }),
+    apply: {
+      Started: (state, e) => ({ ...state, name: e.name }),
+      Incremented: (state) => ({ ...state, count: state.count + 1 }),
+    },
+  });
+  globalThis.policyCalls ??= 0;
+  const follower = counters.follow(dogschool, {
+    topics: ["Dog.TrickAdded"],
+    policy: async (event, app) => {
+      globalThis.policyCalls++;
+      const id = app.idFor("Counter", event.data.trick);
+      const known = await app.get("Counter", id).then(() => true, () => false);
+      const increment = { aggregate: "Counter", id, event: "Incremented", data: {} };
+      return known ? [increment] : [{ aggregate: "Counter", id, event: "Started", data: { name: event.data.trick }, expectedVersion: 0 }, increment];
+    },
+  });
+  return { counters, follower };
+}

@@ -1,0 +1,88 @@
+// Process applications through the published package, in headless Chromium:
+// the tutorial's trick counters follow the dog school, exactly once.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { tabs } from "./browser.mjs";
+
+const counts = async (page) => page.evaluate(async () => {
+  const names = ["sit", "beg", "roll"];
+  return Promise.all(names.map((n) => counters.get("Counter", counters.idFor("Counter", n)).then((c) => c.state.count)));
+});
+
+test("trick counters follow the dog school exactly once, across a reload in the middle", async () => {
+  const { pages: [page], close } = await tabs();
+  const head = await page.evaluate(async () => {
+    const { openDogSchool, teach } = await import("/test/dogschool.js");
+    return teach(await openDogSchool("dogschool"), 300, ["sit", "beg", "roll"]);
+  });
+  // follow, and reload once some (not all) tricks are counted
+  const position = await page.evaluate(async (head) => {
+    const { openDogSchool, openCounters } = await import("/test/dogschool.js");
+    const { follower } = await openCounters(await openDogSchool("dogschool"));
+    for (let tries = 0; tries < 4000; tries++) {
+      await new Promise((done) => setTimeout(done, 5));
+      const { position } = follower.status();
+      if (position > 10 && position < head) return position;
+    }
+    return -1;
+  }, head);
+  await page.reload();
+  const out = await page.evaluate(async (head) => {
+    const { openDogSchool, openCounters } = await import("/test/dogschool.js");
+    const dogschool = await openDogSchool("dogschool");
+    const { counters, follower } = await openCounters(dogschool);
+    globalThis.counters = counters;
+    await follower.wait(head, { timeoutMs: 30000 });
+    const { notificationId } = await dogschool.record("Dog", (await dogschool.notifications({ limit: 1 }))[0].originatorId, "TrickAdded", { trick: "sit" });
+    await follower.wait(notificationId);
+    return { calls: globalThis.policyCalls, status: follower.status() };
+  }, head);
+  assert.ok(position < head, `reloaded at ${position} of ${head}`);
+  assert.deepEqual(await counts(page), [101, 100, 100], "each trick counted once");
+  assert.ok(out.calls <= head - position + 1, `after the reload, only what was left was processed (${out.calls})`);
+  assert.equal(out.status.position, head + 1);
+  assert.notEqual(out.status.state, "failed");
+  await close();
+});
+
+test("two tabs following at once still count each trick once", async () => {
+  const { pages: [one, two], close } = await tabs(2);
+  const open = (page) => page.evaluate(async () => {
+    const { openDogSchool, openCounters } = await import("/test/dogschool.js");
+    globalThis.dogschool = await openDogSchool("dogschool");
+    ({ counters: globalThis.counters, follower: globalThis.follower } = await openCounters(dogschool));
+  });
+  await open(one);
+  await open(two);
+  const head = await one.evaluate(async () => (await import("/test/dogschool.js")).teach(dogschool, 600, ["sit", "beg", "roll"]));
+  await two.evaluate((head) => follower.wait(head, { timeoutMs: 30000 }), head);
+  assert.deepEqual(await counts(two), [200, 200, 200]);
+  const calls = await Promise.all([one, two].map((p) => p.evaluate(() => globalThis.policyCalls)));
+  assert.equal(calls[0] + calls[1], 600, `exactly once across tabs (${calls})`);
+  await close();
+});
+
+test("a failing policy stops following at the last good event, and resumes once fixed", async () => {
+  const { pages: [page], close } = await tabs();
+  const out = await page.evaluate(async () => {
+    const { openDogSchool, openCounters, caught } = await import("/test/dogschool.js");
+    const dogschool = await openDogSchool("dogschool");
+    const counters = (await import("tributary")).openApplication("counters");
+    const app = (await counters).defineAggregate("Counter", { initial: () => ({ count: 0 }), apply: { Started: (s) => s, Incremented: (s) => ({ count: s.count + 1 }) } });
+    const broken = app.follow(dogschool, { topics: ["Dog.TrickAdded"], policy: (event) => { if (event.data.trick === "beg") throw new Error("no counting today"); return []; } });
+    const { id } = await dogschool.create("Dog", "Registered", { name: "Fido" });
+    await dogschool.record("Dog", id, "TrickAdded", { trick: "sit" });
+    const { notificationId } = await dogschool.record("Dog", id, "TrickAdded", { trick: "beg" });
+    const error = await caught(() => broken.wait(notificationId, { timeoutMs: 3000 }));
+    const failed = broken.status();
+    const fixed = app.follow(dogschool, { topics: ["Dog.TrickAdded"], policy: () => [] });
+    await fixed.wait(notificationId);
+    return { error, failed: { state: failed.state, position: failed.position }, notificationId, same: fixed === broken, after: fixed.status().position };
+  });
+  assert.equal(out.error.name, "HandlerError");
+  assert.match(out.error.message, /no counting today/);
+  assert.deepEqual(out.failed, { state: "failed", position: out.notificationId - 1 });
+  assert.ok(out.same, "following again resumes the same follower");
+  assert.equal(out.after, out.notificationId);
+  await close();
+});
