@@ -15,15 +15,16 @@ const app = (await openApplication("dogschool")).defineWorkflows().defineAggrega
   },
 });
 
-/** Runs an action, reporting its outcome (or its typed error) in the status line. */
+/** Runs an action, then shows the result and reports its outcome (or its typed error). */
 async function act(action, done) {
   try {
     await action();
+    await render();
     say(done);
   } catch (error) {
+    await render().catch(() => {});
     say(`${error.name}: ${error.message}`, true);
   }
-  await render();
 }
 
 function say(text, failed = false) {
