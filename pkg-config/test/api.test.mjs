@@ -311,3 +311,35 @@ test("a write past the storage quota is a StorageError that says so, and writes 
   assert.deepEqual(out.log, [1, 2]);
   await close();
 });
+
+test("an open blocked by another tab holding an old version fails clearly instead of hanging", async () => {
+  const { pages: [one, two], close } = await tabs(2);
+  // another tab holds a schema-1 database open and ignores "versionchange"
+  await one.evaluate(() => new Promise((done) => {
+    const open = indexedDB.open("tributary:dogschool", 1);
+    open.onupgradeneeded = () => {
+      const db = open.result;
+      const events = db.createObjectStore("events", { keyPath: "id" });
+      events.createIndex("position", ["originator_id", "originator_version"], { unique: true });
+      events.createIndex("topic", ["topic", "id"]);
+      db.createObjectStore("snapshots", { keyPath: ["originator_id", "originator_version"] });
+      db.createObjectStore("tracking", { keyPath: ["application_name", "notification_id"] });
+    };
+    open.onsuccess = () => { globalThis.held = open.result; done(); };
+  }));
+  const error = await two.evaluate(async () => {
+    const { caught } = await import("/test/dogschool.js");
+    return caught(() => import("tributary").then((t) => t.openApplication("dogschool")));
+  });
+  assert.equal(error?.name, "StorageError", JSON.stringify(error));
+  assert.match(error.message, /blocked: another tab holds an older version open/);
+  // once that tab lets go, the upgrade goes through
+  await one.evaluate(() => globalThis.held.close());
+  const reopened = await two.evaluate(async () => {
+    const { openDogSchool } = await import("/test/dogschool.js");
+    const app = await openDogSchool("dogschool");
+    return (await app.create("Dog", "Registered", { name: "Fido" })).notificationId;
+  });
+  assert.equal(reopened, 1);
+  await close();
+});

@@ -141,3 +141,25 @@ test("wait times out with a TimeoutError when the view cannot get there", async 
   assert.equal(out.badQuery.name, "ValidationError");
   await close();
 });
+
+test("a rebuild runs while the application keeps accepting saves, and ends exact", async () => {
+  const { pages: [page], close } = await tabs();
+  const out = await page.evaluate(async () => {
+    const { openDogSchool, defineTrickCounts, teach } = await import("/test/dogschool.js");
+    const app = await openDogSchool("dogschool");
+    const counts = defineTrickCounts(app);
+    const head = await teach(app, 3000, ["sit", "beg", "roll"]);
+    await counts.wait(head, { timeoutMs: 20000 });
+    const { id } = await app.create("Dog", "Registered", { name: "Rex" });
+    const saving = (async () => {
+      let last = 0;
+      for (let i = 0; i < 300; i++) last = (await app.record("Dog", id, "TrickAdded", { trick: "sit" })).notificationId;
+      return last;
+    })();
+    const [last] = await Promise.all([saving, counts.rebuild()]);
+    await counts.wait(last, { timeoutMs: 20000 });
+    return (await counts.all()).map((r) => [r.key, r.value.count]);
+  });
+  assert.deepEqual(out, [["beg", 1000], ["roll", 1000], ["sit", 1300]]);
+  await close();
+});
