@@ -23,6 +23,21 @@ async fn fresh(test: &str) -> IndexedDbRecorder {
     IndexedDbRecorder::open(&format!("tributary-test-{test}-{}", Uuid::new_v4())).await.unwrap()
 }
 
+/// An `events` row as another connection would write it: notification 1, version 1.
+fn raw_event_row(id: Uuid, state: JsValue) -> js_sys::Object {
+    let row = js_sys::Object::new();
+    for (key, value) in [
+        ("id", JsValue::from(1)),
+        ("originator_id", JsValue::from(id.to_string())),
+        ("originator_version", JsValue::from(1)),
+        ("topic", JsValue::from("Dog.Registered")),
+        ("state", state),
+    ] {
+        js_sys::Reflect::set(&row, &key.into(), &value).unwrap();
+    }
+    row
+}
+
 async fn destroy(recorder: IndexedDbRecorder) {
     recorder.close();
     delete_database(recorder.name()).await.unwrap();
@@ -138,16 +153,7 @@ async fn a_corrupt_row_is_a_typed_error() {
     // Another connection at the same version (no upgrade, so no schema change)
     // writes a row whose state is a string, not bytes.
     let raw = rexie::Rexie::builder(recorder.name()).version(tributary::indexeddb::SCHEMA_VERSION).build().await.unwrap();
-    let row = js_sys::Object::new();
-    for (key, value) in [
-        ("id", JsValue::from(1)),
-        ("originator_id", JsValue::from(id.to_string())),
-        ("originator_version", JsValue::from(1)),
-        ("topic", JsValue::from("Dog.Registered")),
-        ("state", JsValue::from("not bytes")),
-    ] {
-        js_sys::Reflect::set(&row, &key.into(), &value).unwrap();
-    }
+    let row = raw_event_row(id, JsValue::from("not bytes"));
     let transaction = raw.transaction(&["events"], rexie::TransactionMode::ReadWrite).unwrap();
     transaction.store("events").unwrap().add(&row, None).await.unwrap();
     transaction.done().await.unwrap();
@@ -178,16 +184,7 @@ async fn a_version_1_database_is_upgraded_in_place_keeping_its_events() {
         .await
         .unwrap();
     let id = Uuid::new_v4();
-    let row = js_sys::Object::new();
-    for (key, value) in [
-        ("id", JsValue::from(1)),
-        ("originator_id", JsValue::from(id.to_string())),
-        ("originator_version", JsValue::from(1)),
-        ("topic", JsValue::from("Dog.Registered")),
-        ("state", js_sys::Uint8Array::from(&b"{}"[..]).into()),
-    ] {
-        js_sys::Reflect::set(&row, &key.into(), &value).unwrap();
-    }
+    let row = raw_event_row(id, js_sys::Uint8Array::from(&b"{}"[..]).into());
     let transaction = v1.transaction(&["events"], rexie::TransactionMode::ReadWrite).unwrap();
     transaction.store("events").unwrap().add(&row, None).await.unwrap();
     transaction.done().await.unwrap();
