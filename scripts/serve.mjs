@@ -22,10 +22,10 @@ export function serve(port = 8080, mounts = {}) {
     const relative = path.slice(prefix.length);
     const file = normalize(join(root, relative.endsWith("/") || relative === "" ? `${relative}index.html` : relative));
     try {
-      if (request.method !== "GET" || !file.startsWith(root + sep)) throw Object.assign(new Error("not served"), { code: "ENOENT" });
+      if (!["GET", "HEAD"].includes(request.method) || !file.startsWith(root + sep)) throw Object.assign(new Error("not served"), { code: "ENOENT" });
       const body = await readFile(file);
-      response.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
-      response.end(body);
+      response.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream", "content-length": body.length, "cache-control": "no-store" });
+      response.end(request.method === "HEAD" ? undefined : body);
     } catch (error) {
       const missing = error.code === "ENOENT" || error.code === "EISDIR";
       response.writeHead(missing ? 404 : 500, { "content-type": "text/plain" });
