@@ -71,11 +71,23 @@ interface Step {
 /** The messages tabs exchange about an application. */
 export type Message = { type: "recorded" } | ({ type: "view" } & ViewChange);
 
+/**
+ * Rows known to be committed, for one catch-up session: while this tab holds the
+ * view's lock nobody else writes it, so a batch need not read them again.
+ */
+interface Session<R> {
+  rows: Map<string, R | null>;
+  /** The last batch's reads and changes, merged into `rows` once committed. */
+  batch?: { read: Map<string, R | null>; changes: Map<string, R | null> };
+}
+
 /** The batch processor the core calls: runs `handle` per event, rolling back a failing event's changes. */
-function processor<R>(core: Core, name: string, handle: ViewDefinition<R>["handle"]) {
+function processor<R>(core: Core, name: string, handle: ViewDefinition<R>["handle"], session: () => Session<R>) {
   return async (eventsJson: string): Promise<string> => {
     const changes = new Map<string, R | null>();
     const read = new Map<string, R | null>();
+    const known = session();
+    known.batch = { read, changes };
     let undo: [string, R | null | undefined][] = [];
     const change = (key: string, row: R | null) => {
       undo.push([key, changes.get(key)]);
@@ -84,8 +96,12 @@ function processor<R>(core: Core, name: string, handle: ViewDefinition<R>["handl
     const writer: ViewWriter<R> = {
       async get(key) {
         checkKey(key);
-        const known = changes.has(key) ? changes.get(key) : read.get(key);
-        if (known !== undefined || changes.has(key) || read.has(key)) return known === null ? undefined : structuredClone(known);
+        for (const rows of [changes, read, known.rows]) {
+          if (rows.has(key)) {
+            const row = rows.get(key)!;
+            return row === null ? undefined : structuredClone(row);
+          }
+        }
         const row = JSON.parse(await core.viewGet(name, key)) as R | null;
         read.set(key, row);
         return row === null ? undefined : structuredClone(row);
@@ -131,6 +147,7 @@ export class View<R = Json> {
   #state: ViewStatus["state"] = "idle";
   #failure?: { error: HandlerError; at: number };
   #wanted = false;
+  #session: Session<R> = { rows: new Map() };
   /** Bumped by each (re)definition: a failure of an older handler does not count. */
   #generation = 0;
   /** Waits to fail when the view stops short of what they wait for. */
@@ -155,7 +172,8 @@ export class View<R = Json> {
   #define({ topics = [], indexes = [], handle }: ViewDefinition<R>): void {
     if (typeof handle !== "function") throw new ValidationError(`view ${this.name} needs a handle(event, view) function`);
     this.#generation++;
-    this.#sync(() => this.#core.defineView(this.name, JSON.stringify({ topics, indexes }), processor(this.#core, this.name, handle)));
+    const process = processor(this.#core, this.name, handle, () => this.#session);
+    this.#sync(() => this.#core.defineView(this.name, JSON.stringify({ topics, indexes }), process));
   }
 
   #sync(call: () => void): void {
@@ -257,10 +275,17 @@ export class View<R = Json> {
   async #catchUp(onStep?: (step: Step) => void): Promise<void> {
     const generation = this.#generation;
     this.#state = "running";
+    const session: Session<R> = { rows: new Map() };
+    this.#session = session;
     try {
       for (;;) {
         const step = JSON.parse(await calling(() => this.#core.viewStep(this.name))) as Step;
         this.#position = step.position;
+        // Keep what this step committed; anything else, and the session starts afresh.
+        const batch = session.batch;
+        session.batch = undefined;
+        if (batch && step.applied > 0 && !step.failed) for (const rows of [batch.read, batch.changes]) for (const [k, v] of rows) session.rows.set(k, v);
+        else if (batch) session.rows.clear();
         onStep?.(step);
         if (step.changed.length > 0) this.#changed({ view: this.name, keys: step.changed, position: step.position });
         if (step.failed && generation !== this.#generation) {

@@ -14,7 +14,7 @@ use super::failure::storage;
 use super::query::{count, Positions};
 use super::schema::{self, ALL_STORES, EVENTS, POSITION, SNAPSHOTS, TOPIC, TRACKING};
 use super::snapshots::IndexedDbSnapshots;
-use super::write::{add_all, Row};
+use super::write::{write_all, Mode, Row, Write};
 use crate::error::{Error, Result};
 use crate::persistence::{
     validate_batch, AggregateRecorder, ApplicationRecorder, EventQuery, Notification, NotificationQuery, Recording, SnapshotRecorder,
@@ -44,6 +44,28 @@ pub struct IndexedDbRecorder {
 }
 
 impl IndexedDbRecorder {
+    /// Writes a recording in one transaction; `None` when refused in `Fast` mode.
+    async fn record_in(&self, recording: &Recording<'_>, mode: Mode) -> Result<Option<Vec<u64>>> {
+        let transaction = self.connection.transaction(&ALL_STORES, TransactionMode::ReadWrite)?;
+        let opened = |store| transaction.store(store).map_err(|e| storage("writing", e));
+        let (events, snapshots, tracking) = (opened(EVENTS)?, opened(SNAPSHOTS)?, opened(TRACKING)?);
+        // The next ids follow the newest in this transaction: transactions over
+        // the same stores run one at a time, across tabs too, so ids never gap.
+        let last = last_key(&events, None).await?.map(|key| key.as_f64().unwrap_or(0.0) as u64).unwrap_or(0);
+        let ids: Vec<u64> = (last + 1..).take(recording.events.len()).collect();
+        let mut rows = Vec::with_capacity(recording.events.len() + recording.snapshots.len() + 1);
+        for (id, event) in ids.iter().zip(recording.events) {
+            rows.push((&events, Write::Add(event_row(*id, event)?), Row::Event(event)));
+        }
+        for snapshot in recording.snapshots {
+            rows.push((&snapshots, Write::Add(snapshot_row(snapshot)?), Row::Snapshot(snapshot)));
+        }
+        if let Some(record) = recording.tracking {
+            rows.push((&tracking, Write::Add(tracking_row(record)?), Row::Tracking(record)));
+        }
+        Ok(write_all(transaction, rows, mode).await?.then_some(ids))
+    }
+
     /// Opens (creating or upgrading) the database `name`.
     pub async fn open(name: &str) -> Result<Self> {
         let database = schema::open(name).await?;
@@ -85,25 +107,10 @@ impl ApplicationRecorder for IndexedDbRecorder {
         validate_batch(recording.events)?;
         validate_batch(recording.snapshots)?;
         recording.tracking.map(Tracking::validate).transpose()?;
-        let transaction = self.connection.transaction(&ALL_STORES, TransactionMode::ReadWrite)?;
-        let opened = |store| transaction.store(store).map_err(|e| storage("writing", e));
-        let (events, snapshots, tracking) = (opened(EVENTS)?, opened(SNAPSHOTS)?, opened(TRACKING)?);
-        // The next ids follow the newest in this transaction: transactions over
-        // the same stores run one at a time, across tabs too, so ids never gap.
-        let last = last_key(&events, None).await?.map(|key| key.as_f64().unwrap_or(0.0) as u64).unwrap_or(0);
-        let ids: Vec<u64> = (last + 1..).take(recording.events.len()).collect();
-        let mut rows = Vec::with_capacity(recording.events.len() + recording.snapshots.len() + 1);
-        for (id, event) in ids.iter().zip(recording.events) {
-            rows.push((&events, event_row(*id, event)?, Row::Event(event)));
+        match self.record_in(&recording, Mode::Fast).await? {
+            Some(ids) => Ok(ids),
+            None => self.record_in(&recording, Mode::Diagnose).await?.ok_or_else(|| Error::Storage("the browser refused a write".into())),
         }
-        for snapshot in recording.snapshots {
-            rows.push((&snapshots, snapshot_row(snapshot)?, Row::Snapshot(snapshot)));
-        }
-        if let Some(record) = recording.tracking {
-            rows.push((&tracking, tracking_row(record)?, Row::Tracking(record)));
-        }
-        add_all(transaction, rows).await?;
-        Ok(ids)
     }
 
     fn snapshots(&self) -> Rc<dyn SnapshotRecorder> {

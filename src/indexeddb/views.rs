@@ -11,7 +11,7 @@ use super::codec::{number, pair, tracking_row, MAX_SAFE};
 use super::failure::storage;
 use super::recorder::{range, IndexedDbRecorder};
 use super::schema::{ROWS, ROW_INDEX, TRACKING};
-use super::write::{write_all, Row as Written, Write};
+use super::write::{write_all, Mode, Row as Written, Write};
 use crate::error::{Error, Result};
 use crate::persistence::Tracking;
 use crate::projection::{is_private, IndexKey, Row, RowChanges, RowQuery, ViewDefinition, ViewRecorder};
@@ -20,33 +20,10 @@ use crate::projection::{is_private, IndexKey, Row, RowChanges, RowQuery, ViewDef
 impl ViewRecorder for IndexedDbRecorder {
     async fn commit_view(&self, view: &ViewDefinition, changes: &RowChanges, from: Option<u64>, tracking: &Tracking) -> Result<()> {
         tracking.validate()?;
-        let transaction = self.connection().transaction(&[ROWS, TRACKING], TransactionMode::ReadWrite)?;
-        let opened = |store| transaction.store(store).map_err(|e| storage("writing a view", e));
-        let (rows, tracked) = (opened(ROWS)?, opened(TRACKING)?);
-        let name = JsValue::from_str(&tracking.application_name);
-        let positions = range(pair(name.clone(), number(1)?), pair(name, number(MAX_SAFE)?))?;
-        let last = tracked
-            .scan(Some(positions), Some(1), None, Some(Direction::Prev))
-            .await
-            .map_err(|e| storage("reading a view's position", e))?;
-        let at = last.first().map(|(key, _)| super::codec::key_number(key)).transpose()?;
-        if at != from {
-            // Another runner moved the view on: write nothing (the transaction commits empty).
-            return Err(Error::DuplicateTracking {
-                application_name: tracking.application_name.clone(),
-                notification_id: tracking.notification_id,
-            });
+        if self.commit_in(view, changes, from, tracking, Mode::Fast).await? {
+            return Ok(());
         }
-        let mut writes = Vec::with_capacity(changes.len() + 1);
-        for (key, change) in changes {
-            let write = match change {
-                Some(value) => Write::Put(row(view, key, value)),
-                None => Write::Delete(pair(JsValue::from_str(&view.name), JsValue::from_str(key))),
-            };
-            writes.push((&rows, write, Written::View(key)));
-        }
-        writes.push((&tracked, Write::Add(tracking_row(tracking)?), Written::Tracking(tracking)));
-        write_all(transaction, writes).await
+        self.commit_in(view, changes, from, tracking, Mode::Diagnose).await.map(drop)
     }
 
     async fn get_row(&self, view: &str, key: &str) -> Result<Option<Value>> {
@@ -81,7 +58,48 @@ impl ViewRecorder for IndexedDbRecorder {
             (&rows, Write::Delete(whole(view)?.into()), Written::View(view)),
             (&tracked, Write::Delete(positions.into()), Written::View(view)),
         ];
-        write_all(transaction, writes).await
+        write_all(transaction, writes, Mode::Diagnose).await.map(drop)
+    }
+}
+
+impl IndexedDbRecorder {
+    /// `commit_view`'s transaction: checks the view's position, then writes;
+    /// `Ok(false)` when refused in `Fast` mode.
+    async fn commit_in(
+        &self,
+        view: &ViewDefinition,
+        changes: &RowChanges,
+        from: Option<u64>,
+        tracking: &Tracking,
+        mode: Mode,
+    ) -> Result<bool> {
+        let transaction = self.connection().transaction(&[ROWS, TRACKING], TransactionMode::ReadWrite)?;
+        let opened = |store| transaction.store(store).map_err(|e| storage("writing a view", e));
+        let (rows, tracked) = (opened(ROWS)?, opened(TRACKING)?);
+        let name = JsValue::from_str(&tracking.application_name);
+        let positions = range(pair(name.clone(), number(1)?), pair(name, number(MAX_SAFE)?))?;
+        let last = tracked
+            .scan(Some(positions), Some(1), None, Some(Direction::Prev))
+            .await
+            .map_err(|e| storage("reading a view's position", e))?;
+        let at = last.first().map(|(key, _)| super::codec::key_number(key)).transpose()?;
+        if at != from {
+            // Another runner moved the view on: write nothing (the transaction commits empty).
+            return Err(Error::DuplicateTracking {
+                application_name: tracking.application_name.clone(),
+                notification_id: tracking.notification_id,
+            });
+        }
+        let mut writes = Vec::with_capacity(changes.len() + 1);
+        for (key, change) in changes {
+            let write = match change {
+                Some(value) => Write::Put(row(view, key, value)),
+                None => Write::Delete(pair(JsValue::from_str(&view.name), JsValue::from_str(key))),
+            };
+            writes.push((&rows, write, Written::View(key)));
+        }
+        writes.push((&tracked, Write::Add(tracking_row(tracking)?), Written::Tracking(tracking)));
+        write_all(transaction, writes, mode).await
     }
 }
 

@@ -37,13 +37,32 @@ impl Row<'_> {
     }
 }
 
-/// Adds every row to its store and waits for the transaction to commit.
-pub(crate) async fn add_all(transaction: Transaction, rows: Vec<(&Store, JsValue, Row<'_>)>) -> Result<()> {
-    write_all(transaction, rows.into_iter().map(|(store, value, row)| (store, Write::Add(value), row)).collect()).await
+/// How to make a transaction's writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Every request at once, awaiting only the last of each store: fast, but a
+    /// refused row cannot be named. Run again in `Diagnose` mode when refused.
+    Fast,
+    /// A handler on every request, to name the row the browser refuses.
+    Diagnose,
 }
 
-/// Makes every write and waits for the transaction to commit.
-pub(crate) async fn write_all(transaction: Transaction, rows: Vec<(&Store, Write, Row<'_>)>) -> Result<()> {
+/// Adds every row to its store and waits for the transaction to commit.
+pub(crate) async fn add_all(transaction: Transaction, rows: Vec<(&Store, JsValue, Row<'_>)>) -> Result<()> {
+    let rows = rows.into_iter().map(|(store, value, row)| (store, Write::Add(value), row)).collect();
+    write_all(transaction, rows, Mode::Diagnose).await.map(drop)
+}
+
+/// Makes every write and waits for the transaction to commit. `Ok(false)`: in
+/// `Fast` mode, a request was refused and nothing was written; run again in
+/// `Diagnose` mode (events are never deleted, so it is refused again, by name).
+pub(crate) async fn write_all(transaction: Transaction, rows: Vec<(&Store, Write, Row<'_>)>, mode: Mode) -> Result<bool> {
+    if mode == Mode::Fast {
+        if !issue_all(&rows).await {
+            return Ok(false);
+        }
+        return committed(transaction, &rows).await.map(|()| true);
+    }
     let requests = rows.iter().map(|(store, write, _)| async move {
         match write {
             Write::Add(value) => store.add(value, None).await.map(drop),
@@ -55,6 +74,36 @@ pub(crate) async fn write_all(transaction: Transaction, rows: Vec<(&Store, Write
     if let Some((error, (_, _, row))) = outcomes.into_iter().zip(&rows).find_map(|(outcome, row)| outcome.err().map(|e| (e, row))) {
         return Err(refused(row, error));
     }
+    committed(transaction, &rows).await.map(|()| true)
+}
+
+/// Issues every write at once; awaits only the last request of each store and
+/// kind (a refused request aborts the transaction, failing those too).
+async fn issue_all(rows: &[(&Store, Write, Row<'_>)]) -> bool {
+    let mut groups: Vec<(&Store, u8, Vec<JsValue>)> = Vec::new();
+    for (store, write, _) in rows {
+        let (kind, value) = match write {
+            Write::Add(value) => (0, value),
+            Write::Put(value) => (1, value),
+            Write::Delete(key) => (2, key),
+        };
+        match groups.iter_mut().find(|(s, k, _)| std::ptr::eq(*s, *store) && *k == kind) {
+            Some((_, _, values)) => values.push(value.clone()),
+            None => groups.push((store, kind, vec![value.clone()])),
+        }
+    }
+    let writes = groups.into_iter().map(|(store, kind, values)| async move {
+        match kind {
+            0 => store.add_all(values.into_iter().map(|v| (v, None))).await,
+            1 => store.put_all(values.into_iter().map(|v| (v, None))).await,
+            _ => join_all(values.into_iter().map(|key| store.delete(key))).await.into_iter().collect(),
+        }
+    });
+    join_all(writes).await.iter().all(|outcome| outcome.is_ok())
+}
+
+/// Waits for the commit; an abort without a refused request is reported as such.
+async fn committed(transaction: Transaction, rows: &[(&Store, Write, Row<'_>)]) -> Result<()> {
     match transaction.done().await {
         Ok(result) if result.is_committed() => Ok(()),
         Ok(_) => Err(aborted(rows.iter().map(|(_, _, row)| row.size()).sum()).await),
