@@ -13,10 +13,4 @@ macro_rules! native {
     };
 }
 
-contract_suite!(native,
-    events: std::rc::Rc::new(tributary::persistence::MemoryApplicationRecorder::new()),
-    snapshots: tributary::persistence::ApplicationRecorder::snapshots(&tributary::persistence::MemoryApplicationRecorder::new()),
-    tracking: std::rc::Rc::new(tributary::persistence::MemoryApplicationRecorder::new()),
-    app: crate::contract::application::Stores::memory(),
-    views: std::rc::Rc::new(tributary::persistence::MemoryApplicationRecorder::new()),
-    projection: crate::contract::projection::ProjectionStores::memory());
+memory_suite!(native);

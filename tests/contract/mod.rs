@@ -121,3 +121,17 @@ macro_rules! contract_suite {
         );
     };
 }
+
+/// Every contract suite on fresh in-memory adapters, for a runner macro.
+#[allow(unused_macros)]
+macro_rules! memory_suite {
+    ($run:ident) => {
+        contract_suite!($run,
+            events: std::rc::Rc::new(tributary::persistence::MemoryApplicationRecorder::new()),
+            snapshots: tributary::persistence::ApplicationRecorder::snapshots(&tributary::persistence::MemoryApplicationRecorder::new()),
+            tracking: std::rc::Rc::new(tributary::persistence::MemoryApplicationRecorder::new()),
+            app: crate::contract::application::Stores::memory(),
+            views: std::rc::Rc::new(tributary::persistence::MemoryApplicationRecorder::new()),
+            projection: crate::contract::projection::ProjectionStores::memory());
+    };
+}
