@@ -41,6 +41,8 @@ export class Follower {
   #wanted = false;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #waiters = new Set<(error: HandlerError) => void>();
+  /** Bumped by `start()`: a failure of a run begun before does not count. */
+  #generation = 0;
 
   /** @internal made by `Application.follow`. */
   constructor(core: Core, leaderCore: Core, leader: string, lock: string | null) {
@@ -73,6 +75,7 @@ export class Follower {
 
   /** Tries again after a policy failure (once the policy is fixed). */
   start(): void {
+    this.#generation++;
     this.#error = undefined;
     this.poke();
   }
@@ -83,15 +86,24 @@ export class Follower {
     this.#wanted = true;
     const task = async () => {
       this.#wanted = false;
+      if (this.#error) return;
+      const generation = this.#generation;
       this.#state = "running";
       try {
         while ((await calling(() => this.#core.pull(this.#leaderCore, 100))) !== "0") {
           this.#position = Number(await this.#core.followPosition(this.leader));
         }
       } catch (error) {
-        this.#error = error instanceof HandlerError ? error : new HandlerError(String((typed(error) as Error).message ?? error));
-        for (const waiter of this.#waiters) waiter(this.#error);
-        console.error(`tributary: following ${this.leader} stopped:`, this.#error.message);
+        const failure = error instanceof HandlerError ? error : new HandlerError(String((typed(error) as Error).message ?? error));
+        // Where it stopped, before anyone waiting hears of it.
+        this.#position = Number(await this.#core.followPosition(this.leader).catch(() => this.#position));
+        if (generation !== this.#generation) {
+          this.poke(); // that run began before a restart: try again
+          return;
+        }
+        this.#error = failure;
+        for (const waiter of this.#waiters) waiter(failure);
+        console.error(`tributary: following ${this.leader} stopped:`, failure.message);
       } finally {
         this.#state = "idle";
         this.#position = Number(await this.#core.followPosition(this.leader).catch(() => this.#position));
