@@ -3,7 +3,7 @@
 // and turns what the core throws into typed errors.
 
 import init, { Core, nameId } from "../wasm/tributary.js";
-import { calling, typed, UnknownTopicError, ValidationError } from "./errors.js";
+import { calling, callingSync, UnknownTopicError, ValidationError } from "./errors.js";
 import { checkId, checkPayload, checkVersion, type Json } from "./json.js";
 import { View, type Message, type ViewDefinition, type ViewEvent } from "./views.js";
 import { Follower, type FollowDefinition } from "./follow.js";
@@ -86,7 +86,7 @@ export class Application<T extends Types = {}> {
    * Returns this application, typed with the workflow aggregates.
    */
   defineWorkflows(): Application<T & WorkflowTypes> {
-    this.#sync(() => this.#core.defineWorkflows());
+    callingSync(() => this.#core.defineWorkflows());
     this.#defined.set("WorkflowRun", new Set(["Created", "Started", "Completed", "Failed"]));
     this.#defined.set("Task", new Set(["Created", "Started", "JobAdded", "StatusUpdated", "Completed", "Failed"]));
     for (const name of ["jobAccounting", "jobProgress", "workflowProgress", "taskAnalytics"]) {
@@ -118,7 +118,7 @@ export class Application<T extends Types = {}> {
       if (!Array.isArray(requests)) throw new TypeError("a policy returns an array of record requests");
       return JSON.stringify(requests.map((request, i) => this.#request(request as Loose, `request ${i}`)));
     };
-    this.#sync(() => this.#core.follow(leader.name, JSON.stringify(topics), run));
+    callingSync(() => this.#core.follow(leader.name, JSON.stringify(topics), run));
     const existing = this.#following.get(leader.name);
     if (existing) {
       existing.start();
@@ -183,11 +183,11 @@ export class Application<T extends Types = {}> {
       return JSON.stringify(state);
     };
     const initial = () => JSON.stringify(definition.initial());
-    this.#sync(() => this.#core.defineAggregate(name, JSON.stringify({ events: versions, schemaVersion: definition.schemaVersion ?? 1 }), initial, fold));
+    callingSync(() => this.#core.defineAggregate(name, JSON.stringify({ events: versions, schemaVersion: definition.schemaVersion ?? 1 }), initial, fold));
     for (const [event, byVersion] of Object.entries(definition.upcasters ?? {})) {
       const key = event === "snapshot" ? name : `${name}.${event}`;
       for (const [from, upcast] of Object.entries(byVersion as Record<string, (data: unknown) => unknown>)) {
-        this.#sync(() => this.#core.defineUpcaster(key, Number(from), (json: string) => JSON.stringify(upcast(JSON.parse(json)))));
+        callingSync(() => this.#core.defineUpcaster(key, Number(from), (json: string) => JSON.stringify(upcast(JSON.parse(json)))));
       }
     }
     this.#defined.set(name, new Set(events));
@@ -294,11 +294,4 @@ export class Application<T extends Types = {}> {
     return events;
   }
 
-  #sync(call: () => void): void {
-    try {
-      call();
-    } catch (error) {
-      throw typed(error);
-    }
-  }
 }

@@ -66,3 +66,12 @@ export async function calling<T>(call: () => Promise<T> | T): Promise<T> {
     throw typed(error);
   }
 }
+
+/** Runs a synchronous core call, turning what it throws into typed errors. */
+export function callingSync<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    throw typed(error);
+  }
+}

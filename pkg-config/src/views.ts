@@ -7,7 +7,7 @@
 // BroadcastChannel, so other tabs step their runners and call their subscribers.
 
 import type { Core } from "../wasm/tributary.js";
-import { calling, HandlerError, typed, ValidationError } from "./errors.js";
+import { calling, callingSync, HandlerError, ValidationError } from "./errors.js";
 import { checkPayload, checkVersion, type Json } from "./json.js";
 
 /** The event a view's handler gets. */
@@ -173,16 +173,9 @@ export class View<R = Json> {
     if (typeof handle !== "function") throw new ValidationError(`view ${this.name} needs a handle(event, view) function`);
     this.#generation++;
     const process = processor(this.#core, this.name, handle, () => this.#session);
-    this.#sync(() => this.#core.defineView(this.name, JSON.stringify({ topics, indexes }), process));
+    callingSync(() => this.#core.defineView(this.name, JSON.stringify({ topics, indexes }), process));
   }
 
-  #sync(call: () => void): void {
-    try {
-      call();
-    } catch (error) {
-      throw typed(error);
-    }
-  }
 
   /** One row, or undefined. */
   async get(key: string): Promise<R | undefined> {
