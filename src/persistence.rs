@@ -1,14 +1,18 @@
-//! The persistence layer: the records storage keeps, the recorder ports every
-//! adapter implements, the mapper between domain events and stored records, and
+//! The persistence layer: the records storage keeps (events, snapshots,
+//! tracking records, views' rows), the recorder ports every adapter implements, the mapper between domain events and stored records, and
 //! the in-memory adapter.
 
 mod mapper;
 mod memory;
 mod record;
 mod recorder;
+mod rows;
 mod transcoder;
 
 pub use mapper::{Mapper, SNAPSHOT_TOPIC};
 pub use memory::{MemoryApplicationRecorder, MemorySnapshotRecorder};
 pub use record::{validate_batch, EventQuery, Notification, StoredEvent, Tracking};
-pub use recorder::{AggregateRecorder, ApplicationRecorder, NotificationQuery, Recording, SnapshotRecorder, TrackingRecorder};
+pub use recorder::{
+    AggregateRecorder, ApplicationRecorder, NotificationQuery, Recording, SnapshotRecorder, TrackingRecorder, ViewRecorder,
+};
+pub use rows::{is_private, IndexKey, Row, RowChanges, RowQuery, ViewDefinition, PRIVATE};

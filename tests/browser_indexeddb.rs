@@ -201,9 +201,9 @@ async fn a_version_1_database_is_upgraded_in_place_keeping_its_events() {
         }]
     );
     assert_eq!(upgraded.insert_events(&[stored(id, 2, "Dog.TrickAdded")]).await.unwrap(), vec![2]);
-    let view = tributary::projection::ViewDefinition::new("v", &[], &[]).unwrap();
+    let view = tributary::persistence::ViewDefinition::new("v", &[], &[]).unwrap();
     let tracking = tributary::persistence::Tracking { application_name: "v".into(), notification_id: 1 };
     let changes = [("k".to_string(), Some(serde_json::json!(1)))].into_iter().collect();
-    tributary::projection::ViewRecorder::commit_view(&upgraded, &view, &changes, None, &tracking).await.unwrap();
+    tributary::persistence::ViewRecorder::commit_view(&upgraded, &view, &changes, None, &tracking).await.unwrap();
     destroy(upgraded).await;
 }

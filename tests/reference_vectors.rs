@@ -1,5 +1,5 @@
 //! Interop with the Python `eventsourcing` library, checked against real output
-//! of version 9.5.6 (`../shared/reference/eventsourcing-9.5.6-vectors.json`).
+//! of version 9.5.6 (`tests/reference/`, copied from the shared reference).
 
 #![cfg(not(target_arch = "wasm32"))]
 
@@ -15,8 +15,8 @@ use tributary::{Aggregate, Application, At, DomainEvent, EventType, Result};
 use uuid::Uuid;
 
 fn vectors() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/reference/eventsourcing-9.5.6-vectors.json");
-    serde_json::from_str(&std::fs::read_to_string(path).expect("the reference vectors beside the repository")).unwrap()
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/reference/eventsourcing-9.5.6-vectors.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("the reference vectors in tests/reference")).unwrap()
 }
 
 fn case(label: &str) -> Value {

@@ -13,8 +13,7 @@ use super::recorder::{range, IndexedDbRecorder};
 use super::schema::{ROWS, ROW_INDEX, TRACKING};
 use super::write::{write_all, Mode, Row as Written, Write};
 use crate::error::{Error, Result};
-use crate::persistence::Tracking;
-use crate::projection::{is_private, IndexKey, Row, RowChanges, RowQuery, ViewDefinition, ViewRecorder};
+use crate::persistence::{is_private, IndexKey, Row, RowChanges, RowQuery, Tracking, ViewDefinition, ViewRecorder};
 
 #[async_trait(?Send)]
 impl ViewRecorder for IndexedDbRecorder {

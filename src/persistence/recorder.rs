@@ -7,7 +7,10 @@ use std::rc::Rc;
 use async_trait::async_trait;
 use uuid::Uuid;
 
+use serde_json::Value;
+
 use super::record::{EventQuery, Notification, StoredEvent, Tracking};
+use super::rows::{Row, RowChanges, RowQuery, ViewDefinition};
 use crate::error::{Error, Result};
 
 /// Keeps aggregates' stored events, unique by `(originator_id, originator_version)`.
@@ -116,4 +119,23 @@ pub trait TrackingRecorder {
             interval = (interval * 2).min(50);
         }
     }
+}
+
+/// Keeps views' rows beside the tracking records of how far each view has
+/// processed the log. The tracking record of a view is keyed by its name.
+#[async_trait(?Send)]
+pub trait ViewRecorder: TrackingRecorder {
+    /// Writes a view's row changes and its new position in one atomic step,
+    /// only if the view is still at `from` (`None`: no position yet); otherwise
+    /// [`Error::DuplicateTracking`](crate::Error::DuplicateTracking) and nothing is written.
+    async fn commit_view(&self, view: &ViewDefinition, changes: &RowChanges, from: Option<u64>, tracking: &Tracking) -> Result<()>;
+
+    /// One row, if there is one.
+    async fn get_row(&self, view: &str, key: &str) -> Result<Option<Value>>;
+
+    /// Rows in key order, or in index order when the query names an index.
+    async fn query_rows(&self, view: &str, query: &RowQuery) -> Result<Vec<Row>>;
+
+    /// Drops a view's rows and its tracking records, to rebuild it from the start.
+    async fn clear_view(&self, view: &str) -> Result<()>;
 }

@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::rows::RowChanges;
 use super::runner::{Notified, Projected, Projection, ViewRows};
 use crate::error::Result;
+use crate::persistence::RowChanges;
 
 /// Handles one event of a view's topics.
 #[async_trait(?Send)]

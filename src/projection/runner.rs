@@ -7,12 +7,10 @@ use std::rc::Rc;
 
 use async_trait::async_trait;
 
-use super::recorder::ViewRecorder;
-use super::rows::{RowChanges, ViewDefinition};
 use crate::application::Application;
 use crate::domain::DomainEvent;
 use crate::error::{Error, Result};
-use crate::persistence::{NotificationQuery, Tracking};
+use crate::persistence::{NotificationQuery, RowChanges, Tracking, ViewDefinition, ViewRecorder};
 
 /// An event with its place in the log.
 #[derive(Debug, Clone, PartialEq)]

@@ -19,8 +19,9 @@ use crate::application::{Application, At, NewEvent};
 use crate::domain::{parse_iso, to_iso, AggregateType};
 use crate::error::{Error, Result};
 use crate::indexeddb::IndexedDbRecorder;
-use crate::persistence::{EventQuery, MemoryApplicationRecorder, NotificationQuery};
-use crate::projection::{Policy, Projection, ViewDefinition, ViewRecorder};
+use crate::persistence::{EventQuery, MemoryApplicationRecorder, NotificationQuery, ViewDefinition, ViewRecorder};
+use crate::projection::Projection;
+use crate::system::Policy;
 
 /// A view's definition and the projection that fills it.
 pub(super) type DefinedView = (ViewDefinition, Rc<dyn Projection>);

@@ -17,7 +17,8 @@ use super::json::{parse, parse_id, to_json, EventJs, NotificationJs, RecordReque
 use crate::application::{Application, NewEvent};
 use crate::domain::{id_from_name, DomainEvent};
 use crate::error::{Error, Result};
-use crate::projection::{Notified, Policy, ProcessApplication};
+use crate::projection::Notified;
+use crate::system::{Policy, ProcessApplication};
 
 /// A policy written in JavaScript: `policy(notificationJson) -> Promise<requestsJson>`.
 pub(super) struct JsPolicy {

@@ -15,7 +15,8 @@ use super::js_error;
 use super::js_fold::thrown;
 use super::json::{parse, to_json, EventJs, NotificationJs};
 use crate::error::{Error, Result};
-use crate::projection::{IndexKey, Notified, Projected, Projection, ProjectionRunner, RowChanges, RowQuery, ViewDefinition, ViewRows};
+use crate::persistence::{IndexKey, RowChanges, RowQuery, ViewDefinition};
+use crate::projection::{Notified, Projected, Projection, ProjectionRunner, ViewRows};
 
 /// `defineView` settings.
 #[derive(Deserialize)]

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::projection::Row;
+use crate::persistence::Row;
 
 /// How one kind of task (by name) has fared.
 #[derive(Debug, Clone, PartialEq, Serialize)]

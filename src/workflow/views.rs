@@ -10,7 +10,8 @@ use super::{Task, WorkflowRun};
 use crate::application::Application;
 use crate::domain::to_iso;
 use crate::error::Result;
-use crate::projection::{Handler, Notified, Projection, Staged, ViewDefinition, PRIVATE};
+use crate::persistence::{ViewDefinition, PRIVATE};
+use crate::projection::{Handler, Notified, Projection, Staged};
 
 pub const JOB_ACCOUNTING: &str = "jobAccounting";
 pub const JOB_PROGRESS: &str = "jobProgress";

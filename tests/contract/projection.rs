@@ -7,10 +7,9 @@ use std::rc::Rc;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use tributary::persistence::{ApplicationRecorder, MemoryApplicationRecorder};
-use tributary::projection::{
-    Handler, Notified, Policy, ProcessApplication, ProjectionRunner, RowQuery, Staged, System, ViewDefinition, ViewRecorder,
-};
+use tributary::persistence::{ApplicationRecorder, MemoryApplicationRecorder, RowQuery, ViewDefinition, ViewRecorder};
+use tributary::projection::{Handler, Notified, ProjectionRunner, Staged};
+use tributary::system::{Policy, ProcessApplication, System};
 use tributary::{Aggregate, Application, DomainEvent, Error, EventType, NewEvent, Result, Root};
 
 use super::dog::Dog;
@@ -125,7 +124,7 @@ pub async fn a_view_applies_every_event_exactly_once_across_restarts(stores: Pro
     assert_eq!((step.applied, step.changed.clone()), (2, vec!["fetch".to_string(), "sit".to_string()]));
     assert_eq!(stores.views.get_row("trickCounts", "sit").await.unwrap(), Some(json!({"count": 21})));
     let fetch =
-        stores.views.query_rows("trickCounts", &RowQuery::equal("count", tributary::projection::IndexKey::Number(1.0))).await.unwrap();
+        stores.views.query_rows("trickCounts", &RowQuery::equal("count", tributary::persistence::IndexKey::Number(1.0))).await.unwrap();
     assert_eq!(fetch.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), vec!["fetch"]);
 }
 

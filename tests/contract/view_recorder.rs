@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use serde_json::json;
 use tributary::persistence::Tracking;
-use tributary::projection::{IndexKey, RowChanges, RowQuery, ViewDefinition, ViewRecorder};
+use tributary::persistence::{IndexKey, RowChanges, RowQuery, ViewDefinition, ViewRecorder};
 use tributary::Error;
 
 fn view() -> ViewDefinition {

@@ -3,7 +3,8 @@
 use chrono::{Duration, TimeZone, Utc};
 use serde_json::{json, Value};
 use tributary::domain::Pending;
-use tributary::projection::{ProjectionRunner, RowQuery};
+use tributary::persistence::RowQuery;
+use tributary::projection::ProjectionRunner;
 use tributary::workflow::{self, task_statistics, RunCommands, Task, TaskCommands, WorkflowRun, TASK_ANALYTICS};
 use tributary::{Application, Root};
 
@@ -92,7 +93,7 @@ pub async fn the_views_follow_a_workflow_run_from_start_to_end(stores: Projectio
     assert_eq!(middle[0].len(), 1, "job accounting lists jobs only");
     let by_user = stores
         .views
-        .query_rows(workflow::JOB_ACCOUNTING, &RowQuery::equal("user", tributary::projection::IndexKey::Text("alice".into())))
+        .query_rows(workflow::JOB_ACCOUNTING, &RowQuery::equal("user", tributary::persistence::IndexKey::Text("alice".into())))
         .await
         .unwrap();
     assert_eq!(by_user.len(), 2);

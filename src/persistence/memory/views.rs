@@ -5,8 +5,7 @@ use serde_json::Value;
 
 use super::{check_tracking, MemoryApplicationRecorder};
 use crate::error::{Error, Result};
-use crate::persistence::Tracking;
-use crate::projection::{is_private, IndexKey, Row, RowChanges, RowQuery, ViewDefinition, ViewRecorder};
+use crate::persistence::{is_private, IndexKey, Row, RowChanges, RowQuery, Tracking, ViewDefinition, ViewRecorder};
 
 #[async_trait(?Send)]
 impl ViewRecorder for MemoryApplicationRecorder {

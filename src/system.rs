@@ -8,11 +8,11 @@ use std::rc::Rc;
 
 use async_trait::async_trait;
 
-use super::runner::Notified;
 use crate::application::Application;
 use crate::domain::DomainEvent;
 use crate::error::{Error, Result};
 use crate::persistence::{NotificationQuery, Tracking};
+use crate::projection::Notified;
 
 /// What a follower does about one of its leader's events: the new events it
 /// records (of its own aggregates, which it may read through `follower`).
