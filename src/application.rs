@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use uuid::Uuid;
 
-pub use loading::{At, Replayed};
+pub use loading::{At, Folding, Head, Replayed};
 pub use notification_log::{NotificationLog, Section, SectionId, DEFAULT_SECTION_SIZE};
 pub use recording::{NewEvent, Recorded};
 
@@ -135,17 +135,10 @@ impl Application {
 
     /// An aggregate as it was at a version or a time.
     pub async fn get_at<A: Aggregate + 'static>(&self, id: Uuid, at: At) -> Result<Root<A>> {
-        let source = self.load(id, at).await?;
-        source.expect_type(self.registry(), A::TYPE)?;
-        let start = match source.snapshot {
-            Some(s) => {
-                let state = serde_json::from_value(s.state)
-                    .map_err(|e| Error::corrupt(format!("snapshot of {id} at v{}: {e}", s.originator_version)))?;
-                Some((s.originator_version, s.created_on, s.modified_on, state))
-            }
-            None => None,
-        };
-        Root::replay(id, start, &source.events)
+        let mut folding = Typed::<A>(None);
+        let head = self.replay_with(id, at, Some(A::TYPE), &mut folding).await?;
+        let state = folding.0.ok_or_else(|| Error::corrupt(format!("aggregate {id} replayed no state")))?;
+        Ok(Root::restored(id, head.version, head.created_on, head.modified_on, state))
     }
 
     /// The id of the newest notification in the log (0 while it is empty).
@@ -170,5 +163,24 @@ impl Application {
 
     pub fn mapper(&self) -> &Mapper {
         &self.mapper
+    }
+}
+
+/// Folds a Rust aggregate type directly, without going through JSON.
+struct Typed<A>(Option<A>);
+
+impl<A: Aggregate> Folding for Typed<A> {
+    fn start(&mut self, _: &crate::domain::AggregateType, snapshot: Option<serde_json::Value>) -> Result<()> {
+        let state = match snapshot {
+            Some(state) => serde_json::from_value(state).map_err(|e| Error::corrupt(format!("{} snapshot: {e}", A::TYPE)))?,
+            None => A::default(),
+        };
+        self.0 = Some(state);
+        Ok(())
+    }
+
+    fn apply(&mut self, events: &[DomainEvent]) -> Result<()> {
+        let state = self.0.as_mut().ok_or_else(|| Error::corrupt("a replay applied events before it started"))?;
+        events.iter().try_for_each(|event| state.apply(event))
     }
 }

@@ -22,6 +22,10 @@ pub enum Error {
     /// This upstream notification was already tracked: its effects exist, skip it.
     #[error("notification {notification_id} is already tracked for {application_name:?}")]
     DuplicateTracking { application_name: String, notification_id: u64 },
+    /// A compare-and-set found the position moved: another writer got there first.
+    /// Nothing was written: read the position again and redo the work from there.
+    #[error("{application_name:?} is no longer at position {expected:?} but at {found:?}: another writer moved it; nothing was written")]
+    Stale { application_name: String, expected: Option<u64>, found: Option<u64> },
     /// The call was wrong (a nil id, version 0, a payload that is not an object...).
     /// Nothing was written: fix the call.
     #[error("invalid input: {0}")]
@@ -30,7 +34,7 @@ pub enum Error {
     #[error("not found: {0}")]
     NotFound(String),
     /// A topic that no registered event type or rename knows: register it.
-    #[error("unknown topic {0:?}: register its aggregate type, or a rename for an old topic")]
+    #[error("unknown aggregate type or topic {0:?}: define it (defineAggregate in JavaScript, register in Rust), or rename an old topic")]
     UnknownTopic(String),
     /// A stored record has an old schema version and nothing upcasts it.
     #[error("no upcaster for {topic:?} from schema version {from}: register one")]
@@ -56,6 +60,7 @@ impl Error {
         match self {
             Error::Conflict { .. } => "ConflictError",
             Error::DuplicateTracking { .. } => "DuplicateTrackingError",
+            Error::Stale { .. } => "ConflictError",
             Error::Validation(_) => "ValidationError",
             Error::NotFound(_) => "NotFoundError",
             Error::UnknownTopic(_) => "UnknownTopicError",

@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use crate::application::Application;
 use crate::domain::DomainEvent;
 use crate::error::{Error, Result};
-use crate::persistence::{NotificationQuery, Tracking};
-use crate::projection::Notified;
+use crate::persistence::{Notification, NotificationQuery, Tracking};
+use crate::projection::{Failure, Notified, Step};
 
 /// What a follower does about one of its leader's events: the new events it
 /// records (of its own aggregates, which it may read through `follower`).
@@ -35,24 +35,55 @@ impl ProcessApplication {
         ProcessApplication { app, policy, topics: topics.iter().map(|t| t.to_string()).collect() }
     }
 
+    /// The id of the last of `leader`'s notifications processed here (0: none).
+    pub async fn position(&self, leader: &str) -> Result<u64> {
+        Ok(self.app.recorder().max_tracking_id(leader).await?.unwrap_or(0))
+    }
+
     /// Processes up to `limit` of the leader's notifications after the tracked
-    /// position; returns how many it processed.
-    pub async fn pull(&self, leader: &Application, limit: usize) -> Result<usize> {
-        let position = self.app.recorder().max_tracking_id(leader.name()).await?.unwrap_or(0);
-        let query = NotificationQuery { start: position + 1, limit, stop: None, topics: self.topics.clone() };
+    /// position, each one's new events saved with its tracking record. Stops at
+    /// the first notification it cannot process (the step says where and why).
+    pub async fn step(&self, leader: &Application, limit: usize) -> Result<Step> {
+        let mut position = self.position(leader.name()).await?;
+        let head = leader.max_notification_id().await?;
+        if head <= position {
+            return Ok(Step { position, head, ..Step::default() });
+        }
+        let query = NotificationQuery { start: position + 1, limit: limit.max(1), stop: Some(head), topics: self.topics.clone() };
         let notifications = leader.notifications(&query).await?;
+        let short = notifications.len() < query.limit;
+        let mut applied = 0;
         for notification in &notifications {
-            let event = leader.mapper().to_domain_event(&notification.stored_event())?;
-            let notified = Notified { notification_id: notification.id, event };
-            let new_events = self.policy.process(&notified, &self.app).await?;
             let tracking = Tracking { application_name: leader.name().to_owned(), notification_id: notification.id };
-            match self.app.save_tracked(&new_events, Some(&tracking)).await {
+            match self.process(leader, notification, &tracking).await {
                 // Processed already (by another runner): its effects exist.
-                Ok(_) | Err(Error::DuplicateTracking { .. }) => {}
+                Ok(()) | Err(Error::DuplicateTracking { .. }) => {}
+                Err(error) => {
+                    let failed = Some(Failure { notification_id: notification.id, error });
+                    return Ok(Step { position, head, applied, failed, ..Step::default() });
+                }
+            }
+            position = notification.id;
+            applied += 1;
+        }
+        // A short batch holds every wanted notification up to `head`: record
+        // that the others were considered too, so that the position reaches it.
+        if short && position < head {
+            let tracking = Tracking { application_name: leader.name().to_owned(), notification_id: head };
+            match self.app.save_tracked(&[], Some(&tracking)).await {
+                Ok(_) | Err(Error::DuplicateTracking { .. }) => position = head,
                 Err(error) => return Err(error),
             }
         }
-        Ok(notifications.len())
+        Ok(Step { position, head, applied, ..Step::default() })
+    }
+
+    /// One upstream notification: the policy's events, saved with its tracking record.
+    async fn process(&self, leader: &Application, notification: &Notification, tracking: &Tracking) -> Result<()> {
+        let event = leader.mapper().to_domain_event(&notification.stored_event())?;
+        let notified = Notified { notification_id: notification.id, event };
+        let new_events = self.policy.process(&notified, &self.app).await?;
+        self.app.save_tracked(&new_events, Some(tracking)).await.map(drop)
     }
 }
 
@@ -91,20 +122,24 @@ impl System {
         self.apps.get(name).ok_or_else(|| Error::invalid(format!("the system has no application {name:?}")))
     }
 
-    /// Runs every pipe until no follower has anything left to process; returns
-    /// how many notifications were processed.
+    /// Runs every pipe until every follower has caught up with its leader;
+    /// returns how many notifications were processed. A failure is an error.
     pub async fn run(&self) -> Result<usize> {
         let mut total = 0;
         loop {
-            let mut round = 0;
+            let mut behind = false;
             for (leader, follower) in &self.edges {
                 let process = self.followers.get(follower).ok_or_else(|| Error::invalid(format!("{follower:?} is not a follower")))?;
-                round += process.pull(self.get(leader)?, PULL_SIZE).await?;
+                let step = process.step(self.get(leader)?, PULL_SIZE).await?;
+                if let Some(failure) = step.failed {
+                    return Err(failure.error);
+                }
+                total += step.applied;
+                behind |= !step.caught_up();
             }
-            if round == 0 {
+            if !behind {
                 return Ok(total);
             }
-            total += round;
         }
     }
 }

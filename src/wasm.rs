@@ -1,22 +1,22 @@
-//! The boundary to JavaScript, compiled only for wasm32 and kept thin: it
-//! parses what JS sends, calls the core, and hands back JSON. Calls are coarse
-//! (one per operation, one per replayed batch), and core errors cross as real JS
-//! `Error` objects whose `name` is the error kind, never as panics.
+//! The boundary to JavaScript (wasm32 only), thin and split by concept: one
+//! exported handle per concept ([`application`], [`view`], [`follower`]), each
+//! owning its state. Every value from JavaScript is checked here before the
+//! core sees it ([`args`], [`convert`]); core errors cross as JS `Error`s whose
+//! `name` is their kind, and a panic, should one ever happen, reaches the page
+//! as an error while the instance is replaced ([`failure`]).
 
-mod core;
-mod follow;
-mod js_fold;
-mod json;
-mod views;
+mod aggregate;
+mod application;
+mod args;
+mod convert;
+mod events;
+mod failure;
+mod follower;
+mod shared;
+mod view;
+mod workflow;
 
 use wasm_bindgen::prelude::*;
-
-/// A core error as a JS `Error` with a stable `name` (`ConflictError`, ...).
-pub(crate) fn js_error(error: crate::Error) -> JsValue {
-    let js = js_sys::Error::new(&error.to_string());
-    js.set_name(error.name());
-    js.into()
-}
 
 /// The version of the tributary crate inside this package.
 #[wasm_bindgen]

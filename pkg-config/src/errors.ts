@@ -1,11 +1,13 @@
 // Errors as JS Error subclasses with a stable `name`, one per kind the core
 // reports, so callers can `catch (e) { if (e instanceof ConflictError) ... }`.
+// The core checks every call and names each failure; this file only gives the
+// names their classes.
 
 /** The base of every error tributary throws. */
 export class TributaryError extends Error {
   override name = "TributaryError";
 }
-/** Another writer saved that version first; nothing was written. Reload and retry. */
+/** Another writer saved that version (or moved that position) first; nothing was written. Reload and retry. */
 export class ConflictError extends TributaryError {
   override name = "ConflictError";
 }
@@ -29,7 +31,7 @@ export class UpcastError extends TributaryError {
 export class CorruptRecordError extends TributaryError {
   override name = "CorruptRecordError";
 }
-/** A function you supplied (`apply`, an upcaster) threw; nothing was written. */
+/** A function you supplied (`apply`, an upcaster, a handler, a policy) threw; nothing of that event was written. */
 export class HandlerError extends TributaryError {
   override name = "HandlerError";
 }
@@ -45,33 +47,19 @@ export class DuplicateTrackingError extends TributaryError {
 export class StorageError extends TributaryError {
   override name = "StorageError";
 }
+/** tributary hit a bug: its instance was replaced, and the applications open before must be opened again. */
+export class InternalError extends TributaryError {
+  override name = "InternalError";
+}
 
 const kinds: Record<string, new (message: string, options?: ErrorOptions) => TributaryError> = {
   ConflictError, ValidationError, UnknownTopicError, NotFoundError, UpcastError, CorruptRecordError,
-  HandlerError, TimeoutError, DuplicateTrackingError, StorageError,
+  HandlerError, TimeoutError, DuplicateTrackingError, StorageError, InternalError,
 };
 
 /** The typed error for what the core threw (its `name` says the kind). */
 export function typed(error: unknown): unknown {
   if (error instanceof TributaryError || !(error instanceof Error)) return error;
-  const Kind = kinds[error.name];
+  const Kind = Object.hasOwn(kinds, error.name) ? kinds[error.name] : undefined;
   return Kind ? new Kind(error.message, { cause: error }) : error;
-}
-
-/** Runs a core call, turning what it throws into typed errors. */
-export async function calling<T>(call: () => Promise<T> | T): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw typed(error);
-  }
-}
-
-/** Runs a synchronous core call, turning what it throws into typed errors. */
-export function callingSync<T>(call: () => T): T {
-  try {
-    return call();
-  } catch (error) {
-    throw typed(error);
-  }
 }

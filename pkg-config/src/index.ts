@@ -6,8 +6,8 @@ export type { FollowDefinition, FollowerStatus, PolicyRequest } from "./follow.j
 export type { ViewDefinition, ViewEvent, ViewWriter, ViewChange, ViewStatus, RowQuery } from "./views.js";
 export {
   TributaryError, ConflictError, ValidationError, UnknownTopicError, NotFoundError, UpcastError,
-  CorruptRecordError, HandlerError, TimeoutError, DuplicateTrackingError, StorageError,
+  CorruptRecordError, HandlerError, TimeoutError, DuplicateTrackingError, StorageError, InternalError,
 } from "./errors.js";
-export type { Json } from "./json.js";
+export type { RunnerStatus } from "./runner.js";
 export type * from "./types.js";
 export type { WorkflowTypes, WorkflowRunState, TaskState, WorkflowProgressRow, TaskStatistics } from "./workflow.js";

@@ -1,7 +1,8 @@
 // The types of the API. Aggregate and event names, event data and state are
 // generic, so an editor completes them once `defineAggregate` has typed them.
 
-import type { Json } from "./json.js";
+/** A JSON value. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** Where an application keeps its log. */
 export type Storage = "indexeddb" | "memory";

@@ -227,12 +227,12 @@ test("each error kind is typed, says what to do, and writes nothing", async () =
   assert.match(errors.badId.message, /must be a UUID/);
   assert.match(errors.negativeVersion.message, /whole number from 0/);
   assert.match(errors.aFunction.message, /trick is a function/);
-  assert.match(errors.aCycle.message, /cycles/);
+  assert.match(errors.aCycle.message, /cycle/);
   for (const key of ["unknownAggregate", "unknownEvent"]) {
     assert.equal(errors[key].name, "UnknownTopicError", key);
     assert.ok(errors[key].is.includes("ValidationError"), "an unknown type is a validation error too");
   }
-  assert.match(errors.unknownAggregate.message, /define it with defineAggregate/);
+  assert.match(errors.unknownAggregate.message, /define it \(defineAggregate/);
   assert.equal(errors.notFound.name, "NotFoundError");
   for (const key of ["conflict", "takenId", "halfBadBatch"]) assert.equal(errors[key].name, "ConflictError", key);
   assert.match(errors.conflict.message, /reload it and retry/);

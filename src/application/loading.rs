@@ -1,13 +1,14 @@
 //! Getting an aggregate back: the newest usable snapshot, then the events after
-//! it, up to a version or a time; and folding them by the registry's types.
+//! it, up to a version or a time, read and folded a bounded batch at a time so
+//! that an aggregate of any size can be replayed.
 
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::Application;
-use crate::domain::{DomainEvent, Registry, Snapshot, Timestamp};
+use crate::domain::{AggregateType, DomainEvent, Fold, Snapshot, Timestamp};
 use crate::error::{Error, Result};
-use crate::persistence::{EventQuery, StoredEvent};
+use crate::persistence::EventQuery;
 
 /// Which state of an aggregate to get.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,28 +32,50 @@ pub struct Replayed {
     pub state: Value,
 }
 
-/// What a replay starts from and goes through.
-pub(crate) struct Source {
-    pub snapshot: Option<Snapshot>,
-    pub events: Vec<DomainEvent>,
+/// Where a replay ended: everything about the aggregate but its state, which
+/// stays with the [`Folding`] that built it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Head {
+    pub aggregate_type: String,
+    pub version: u64,
+    pub created_on: Timestamp,
+    pub modified_on: Timestamp,
 }
 
-impl Source {
-    /// The aggregate type these records belong to.
-    pub fn aggregate_type<'r>(&'r self, registry: &'r Registry) -> Result<&'r str> {
-        match (&self.snapshot, self.events.first()) {
-            (Some(snapshot), _) => Ok(&snapshot.aggregate_type),
-            (None, Some(event)) => Ok(registry.resolve(&event.topic)?.aggregate_type),
-            (None, None) => Err(Error::NotFound("aggregate with no events".into())),
-        }
+/// Builds an aggregate's state during a replay, one bounded batch of events
+/// at a time, so that a fold living elsewhere (in JavaScript) keeps its state
+/// there and only events cross.
+pub trait Folding {
+    /// Starts from a snapshot's state, or from the type's initial state.
+    fn start(&mut self, aggregate_type: &AggregateType, snapshot: Option<Value>) -> Result<()>;
+    fn apply(&mut self, events: &[DomainEvent]) -> Result<()>;
+}
+
+/// Events read from storage in one go.
+const PAGE: usize = 500;
+/// At most this many bytes of stored state per call of [`Folding::apply`].
+const CHUNK_BYTES: usize = 4 << 20;
+
+/// Folds by the registry's [`Fold`], keeping the state as JSON.
+#[derive(Default)]
+pub(super) struct JsonFolding {
+    fold: Option<std::rc::Rc<dyn Fold>>,
+    pub(super) state: Value,
+}
+
+impl Folding for JsonFolding {
+    fn start(&mut self, aggregate_type: &AggregateType, snapshot: Option<Value>) -> Result<()> {
+        self.state = match snapshot {
+            Some(state) => state,
+            None => aggregate_type.fold.initial()?,
+        };
+        self.fold = Some(aggregate_type.fold.clone());
+        Ok(())
     }
 
-    /// Fails unless the records are of `expected` type.
-    pub fn expect_type(&self, registry: &Registry, expected: &str) -> Result<()> {
-        let found = self.aggregate_type(registry)?;
-        if found != expected {
-            return Err(Error::invalid(format!("the aggregate is a {found}, not a {expected}")));
-        }
+    fn apply(&mut self, events: &[DomainEvent]) -> Result<()> {
+        let fold = self.fold.as_ref().ok_or_else(|| Error::corrupt("a replay applied events before it started"))?;
+        self.state = fold.apply(std::mem::take(&mut self.state), events)?;
         Ok(())
     }
 }
@@ -60,26 +83,22 @@ impl Source {
 impl Application {
     /// Any aggregate, folded as JSON by its registered type.
     pub async fn replay(&self, id: Uuid, at: At) -> Result<Replayed> {
-        let source = self.load(id, at).await?;
-        let aggregate_type = self.registry().aggregate(source.aggregate_type(self.registry())?)?;
-        let (version, created_on, modified_on, state) = match &source.snapshot {
-            Some(s) => (s.originator_version, s.created_on, s.modified_on, s.state.clone()),
-            None => (0, source.events[0].timestamp, source.events[0].timestamp, aggregate_type.fold.initial()?),
-        };
-        let state = if source.events.is_empty() { state } else { aggregate_type.fold.apply(state, &source.events)? };
-        let last = source.events.last();
+        let mut folding = JsonFolding::default();
+        let head = self.replay_with(id, at, None, &mut folding).await?;
         Ok(Replayed {
             id,
-            aggregate_type: aggregate_type.name.clone(),
-            version: last.map_or(version, |e| e.originator_version),
-            created_on,
-            modified_on: last.map_or(modified_on, |e| e.timestamp),
-            state,
+            aggregate_type: head.aggregate_type,
+            version: head.version,
+            created_on: head.created_on,
+            modified_on: head.modified_on,
+            state: folding.state,
         })
     }
 
-    /// The newest snapshot usable for `at`, and the events after it up to `at`.
-    pub(crate) async fn load(&self, id: Uuid, at: At) -> Result<Source> {
+    /// Replays an aggregate into `folding`: from the newest snapshot usable for
+    /// `at`, then the events after it, a page at a time. With `expected`, an
+    /// aggregate of another type is refused before anything is folded.
+    pub async fn replay_with(&self, id: Uuid, at: At, expected: Option<&str>, folding: &mut dyn Folding) -> Result<Head> {
         if id.is_nil() {
             return Err(Error::invalid("the aggregate id must not be the nil UUID"));
         }
@@ -88,36 +107,89 @@ impl Application {
             At::Version(version) => Some(version),
             _ => None,
         };
-        let snapshot = self.usable_snapshot(id, at, lte).await?;
-        let gt = snapshot.as_ref().map(|s| s.originator_version);
-        let stored = self.recorder.select_events(id, EventQuery { gt, lte, ..EventQuery::all() }).await?;
-        let events = self.decode(&stored, at)?;
-        if snapshot.is_none() && events.is_empty() {
+        if let Some(expected) = expected {
+            self.registry().aggregate(expected)?;
+        }
+        let mut head = None;
+        let mut last = None;
+        if let Some(snapshot) = self.usable_snapshot(id, at, lte).await? {
+            let aggregate_type = self.checked_type(&snapshot.aggregate_type, expected)?;
+            head = Some(Head {
+                aggregate_type: aggregate_type.name.clone(),
+                version: snapshot.originator_version,
+                created_on: snapshot.created_on,
+                modified_on: snapshot.modified_on,
+            });
+            folding.start(aggregate_type, Some(snapshot.state))?;
+            last = Some(snapshot.originator_version);
+        }
+        loop {
+            let gt = last;
+            let page = self.recorder.select_events(id, EventQuery { gt, lte, limit: Some(PAGE), ..EventQuery::all() }).await?;
+            let full = page.len() == PAGE;
+            let mut events = Vec::with_capacity(page.len());
+            let mut passed_time = false;
+            for record in &page {
+                let event = self.mapper().to_domain_event(record)?;
+                if matches!(at, At::Time(time) if event.timestamp > time) {
+                    passed_time = true;
+                    break;
+                }
+                events.push(event);
+            }
+            let Some(first) = events.first() else { break };
+            let head = match &mut head {
+                Some(head) => head,
+                None => {
+                    let aggregate_type = self.checked_type(self.registry().resolve(&first.topic)?.aggregate_type, expected)?;
+                    folding.start(aggregate_type, None)?;
+                    let name = aggregate_type.name.clone();
+                    head.insert(Head { aggregate_type: name, version: 0, created_on: first.timestamp, modified_on: first.timestamp })
+                }
+            };
+            let mut start = 0;
+            let mut bytes = 0;
+            for (i, (event, record)) in events.iter().zip(&page).enumerate() {
+                if let Some(last) = last.filter(|last| event.originator_version != last + 1) {
+                    return Err(Error::corrupt(format!("aggregate {id}: version {} follows {last}", event.originator_version)));
+                }
+                last = Some(event.originator_version);
+                head.version = event.originator_version;
+                head.modified_on = event.timestamp;
+                bytes += record.state.len();
+                if bytes >= CHUNK_BYTES || i + 1 == events.len() {
+                    folding.apply(&events[start..=i])?;
+                    start = i + 1;
+                    bytes = 0;
+                }
+            }
+            if passed_time || !full {
+                break;
+            }
+        }
+        let Some(head) = head else {
             return Err(Error::NotFound(match at {
                 At::Time(time) => format!("aggregate {id} at {time} (none, or not yet created)"),
                 _ => format!("aggregate {id}"),
             }));
-        }
-        let reached = events.last().map(|e| e.originator_version).or(gt).unwrap_or(0);
+        };
         match lte {
-            Some(version) if reached < version => {
-                Err(Error::NotFound(format!("aggregate {id} at version {version}: its latest is {reached}")))
+            Some(version) if head.version < version => {
+                Err(Error::NotFound(format!("aggregate {id} at version {version}: its latest is {}", head.version)))
             }
-            _ => Ok(Source { snapshot, events }),
+            _ => Ok(head),
         }
     }
 
-    /// Decodes events, stopping at the first one after `at`'s time.
-    fn decode(&self, stored: &[StoredEvent], at: At) -> Result<Vec<DomainEvent>> {
-        let mut events = Vec::with_capacity(stored.len());
-        for record in stored {
-            let event = self.mapper().to_domain_event(record)?;
-            if matches!(at, At::Time(time) if event.timestamp > time) {
-                break;
+    /// The registered type of this name, if it is the one expected.
+    fn checked_type(&self, found: &str, expected: Option<&str>) -> Result<&AggregateType> {
+        let aggregate_type = self.registry().aggregate(found)?;
+        match expected {
+            Some(expected) if expected != aggregate_type.name => {
+                Err(Error::invalid(format!("the aggregate is a {}, not a {expected}", aggregate_type.name)))
             }
-            events.push(event);
+            _ => Ok(aggregate_type),
         }
-        Ok(events)
     }
 
     async fn usable_snapshot(&self, id: Uuid, at: At, lte: Option<u64>) -> Result<Option<Snapshot>> {

@@ -69,7 +69,7 @@ impl<'a> NotificationLog<'a> {
     /// The section `"first,last"`, capped at the section size.
     pub async fn section(&self, id: &str) -> Result<Section> {
         let wanted: SectionId = id.parse()?;
-        let span = (wanted.last + 1).saturating_sub(wanted.first);
+        let span = wanted.last.saturating_add(1).saturating_sub(wanted.first);
         let limit = usize::try_from(span).unwrap_or(usize::MAX).min(self.section_size);
         let items =
             if limit == 0 { vec![] } else { self.recorder.select_notifications(&NotificationQuery::new(wanted.first, limit)).await? };
@@ -78,7 +78,7 @@ impl<'a> NotificationLog<'a> {
                 let full = items.len() == limit;
                 (
                     Some(SectionId { first: first.id, last: last.id }),
-                    full.then(|| SectionId { first: last.id + 1, last: last.id + limit as u64 }),
+                    full.then(|| SectionId { first: last.id.saturating_add(1), last: last.id.saturating_add(limit as u64) }),
                 )
             }
             _ => (None, None),

@@ -14,15 +14,26 @@ impl Application {
     /// Snapshots an aggregate at `version` (its latest when `None`). Taking the
     /// same snapshot twice is harmless: the state at a version never changes.
     pub async fn take_snapshot(&self, id: Uuid, version: Option<u64>) -> Result<Snapshot> {
-        let replayed = self.replay(id, version.map_or(At::Latest, At::Version)).await?;
+        self.snapshot(id, version, None).await
+    }
+
+    /// Snapshots an aggregate that must be of `aggregate_type`: one of another
+    /// type is refused before anything is replayed or written.
+    pub async fn take_snapshot_of(&self, aggregate_type: &str, id: Uuid, version: Option<u64>) -> Result<Snapshot> {
+        self.snapshot(id, version, Some(aggregate_type)).await
+    }
+
+    async fn snapshot(&self, id: Uuid, version: Option<u64>, expected: Option<&str>) -> Result<Snapshot> {
+        let mut folding = super::loading::JsonFolding::default();
+        let head = self.replay_with(id, version.map_or(At::Latest, At::Version), expected, &mut folding).await?;
         let snapshot = Snapshot {
             originator_id: id,
-            originator_version: replayed.version,
-            aggregate_type: replayed.aggregate_type,
+            originator_version: head.version,
+            aggregate_type: head.aggregate_type,
             timestamp: now(),
-            created_on: replayed.created_on,
-            modified_on: replayed.modified_on,
-            state: replayed.state,
+            created_on: head.created_on,
+            modified_on: head.modified_on,
+            state: folding.state,
         };
         let stored = self.mapper().to_stored_snapshot(&snapshot)?;
         match self.snapshots.insert_events(std::slice::from_ref(&stored)).await {

@@ -124,6 +124,11 @@ impl Registry {
         self.upcasters.insert((topic.into(), from), Rc::new(upcaster));
     }
 
+    /// Every registered aggregate type.
+    pub fn aggregates(&self) -> impl Iterator<Item = &AggregateType> {
+        self.aggregates.values()
+    }
+
     /// The aggregate type of this name, following renames.
     pub fn aggregate(&self, name: &str) -> Result<&AggregateType> {
         let mut current = name;

@@ -51,7 +51,7 @@ impl IndexedDbRecorder {
         let (events, snapshots, tracking) = (opened(EVENTS)?, opened(SNAPSHOTS)?, opened(TRACKING)?);
         // The next ids follow the newest in this transaction: transactions over
         // the same stores run one at a time, across tabs too, so ids never gap.
-        let last = last_key(&events, None).await?.map(|key| key.as_f64().unwrap_or(0.0) as u64).unwrap_or(0);
+        let last = last_key(&events, None).await?.map(|key| notification_id(&key)).transpose()?.unwrap_or(0);
         let ids: Vec<u64> = (last + 1..).take(recording.events.len()).collect();
         let mut rows = Vec::with_capacity(recording.events.len() + recording.snapshots.len() + 1);
         for (id, event) in ids.iter().zip(recording.events) {
@@ -119,6 +119,7 @@ impl ApplicationRecorder for IndexedDbRecorder {
 
     async fn select_notifications(&self, query: &NotificationQuery) -> Result<Vec<Notification>> {
         let (lower, upper) = (query.start.max(1), query.stop.unwrap_or(MAX_SAFE).min(MAX_SAFE));
+        // No id is above MAX_SAFE: a range starting there is empty, not an error.
         if query.limit == 0 || lower > upper {
             return Ok(vec![]);
         }
@@ -148,10 +149,7 @@ impl ApplicationRecorder for IndexedDbRecorder {
     async fn max_notification_id(&self) -> Result<Option<u64>> {
         let transaction = self.connection.transaction(&[EVENTS], TransactionMode::ReadOnly)?;
         let store = transaction.store(EVENTS).map_err(|e| storage("reading the log", e))?;
-        last_key(&store, None)
-            .await?
-            .map(|key| key.as_f64().map(|n| n as u64).ok_or_else(|| Error::corrupt("a notification id is not a number")))
-            .transpose()
+        last_key(&store, None).await?.map(|key| notification_id(&key)).transpose()
     }
 }
 
@@ -178,4 +176,12 @@ async fn last_key(store: &rexie::Store, range: Option<KeyRange>) -> Result<Optio
 
 pub(crate) fn range(lower: wasm_bindgen::JsValue, upper: wasm_bindgen::JsValue) -> Result<KeyRange> {
     KeyRange::bound(&lower, &upper, None, None).map_err(|e| storage("making a key range", e.into()))
+}
+
+/// A key of the `events` store: a notification id, or the record is corrupt.
+fn notification_id(key: &wasm_bindgen::JsValue) -> Result<u64> {
+    key.as_f64()
+        .filter(|n| n.fract() == 0.0 && *n >= 1.0 && *n <= MAX_SAFE as f64)
+        .map(|n| n as u64)
+        .ok_or_else(|| Error::corrupt(format!("the events store holds a key {key:?} that is not a notification id")))
 }

@@ -84,10 +84,7 @@ impl IndexedDbRecorder {
         let at = last.first().map(|(key, _)| super::codec::key_number(key)).transpose()?;
         if at != from {
             // Another runner moved the view on: write nothing (the transaction commits empty).
-            return Err(Error::DuplicateTracking {
-                application_name: tracking.application_name.clone(),
-                notification_id: tracking.notification_id,
-            });
+            return Err(Error::Stale { application_name: tracking.application_name.clone(), expected: from, found: at });
         }
         let mut writes = Vec::with_capacity(changes.len() + 1);
         for (key, change) in changes {

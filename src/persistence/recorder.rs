@@ -127,7 +127,7 @@ pub trait TrackingRecorder {
 pub trait ViewRecorder: TrackingRecorder {
     /// Writes a view's row changes and its new position in one atomic step,
     /// only if the view is still at `from` (`None`: no position yet); otherwise
-    /// [`Error::DuplicateTracking`](crate::Error::DuplicateTracking) and nothing is written.
+    /// [`Error::Stale`] and nothing is written.
     async fn commit_view(&self, view: &ViewDefinition, changes: &RowChanges, from: Option<u64>, tracking: &Tracking) -> Result<()>;
 
     /// One row, if there is one.

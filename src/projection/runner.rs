@@ -1,16 +1,16 @@
 //! The projection runner: follows the log from a view's tracked position, a
 //! batch at a time, committing each batch's row changes with its tracking
-//! record. A crash between batches loses nothing and repeats nothing: the next
-//! step resumes after the last committed position.
+//! record (compare-and-set on the position). A crash between batches loses
+//! nothing and repeats nothing: the next step resumes after the last commit.
 
 use std::rc::Rc;
 
-use async_trait::async_trait;
-
+use super::handler::Handler;
+use super::staged::{RowCache, Staged};
 use crate::application::Application;
 use crate::domain::DomainEvent;
 use crate::error::{Error, Result};
-use crate::persistence::{NotificationQuery, RowChanges, Tracking, ViewDefinition, ViewRecorder};
+use crate::persistence::{is_private, NotificationQuery, Tracking, ViewDefinition, ViewRecorder};
 
 /// An event with its place in the log.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,52 +19,25 @@ pub struct Notified {
     pub event: DomainEvent,
 }
 
-/// What a projection made of a batch: the row changes of the events it
-/// processed, and, if it stopped at one, that event's index and the error.
-#[derive(Debug, Default)]
-pub struct Projected {
-    pub changes: RowChanges,
-    pub failed: Option<(usize, Error)>,
-}
-
-/// Turns batches of events into row changes. `view` reads the committed rows
-/// of the view being projected.
-#[async_trait(?Send)]
-pub trait Projection {
-    async fn project(&self, events: &[Notified], view: &ViewRows<'_>) -> Projected;
-}
-
-/// Read access to a view's committed rows, for projections.
-pub struct ViewRows<'a> {
-    pub(crate) recorder: &'a dyn ViewRecorder,
-    pub(crate) view: &'a str,
-}
-
-impl ViewRows<'_> {
-    pub async fn get(&self, key: &str) -> Result<Option<serde_json::Value>> {
-        self.recorder.get_row(self.view, key).await
-    }
-}
-
-/// Where a projection stopped, and why.
+/// Where processing stopped, and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {
     pub notification_id: u64,
     pub error: Error,
 }
 
-/// The outcome of one step.
+/// The outcome of one step of a runner (of a view, or of a follower).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Step {
-    /// The view's position after the step.
+    /// The position after the step: the last notification processed.
     pub position: u64,
     /// The log's newest notification id when the step began.
     pub head: u64,
     /// Events applied by this step.
     pub applied: usize,
-    /// Row keys this step changed.
+    /// Row keys this step changed (never private ones).
     pub changed: Vec<String>,
-    /// Set when a handler failed: the view stays at the last good position.
+    /// Set when processing failed at an event: the position stays before it.
     pub failed: Option<Failure>,
 }
 
@@ -74,21 +47,28 @@ impl Step {
     }
 }
 
-/// Runs one projection into one view.
+/// Runs one handler into one view.
 pub struct ProjectionRunner {
     app: Application,
     views: Rc<dyn ViewRecorder>,
     definition: ViewDefinition,
-    projection: Rc<dyn Projection>,
+    handler: Rc<dyn Handler>,
     batch_size: usize,
+    cache: RowCache,
 }
 
 /// Events per batch (and per transaction) by default.
 pub const DEFAULT_BATCH_SIZE: usize = 2_000;
 
 impl ProjectionRunner {
-    pub fn new(app: Application, views: Rc<dyn ViewRecorder>, definition: ViewDefinition, projection: Rc<dyn Projection>) -> Self {
-        ProjectionRunner { app, views, definition, projection, batch_size: DEFAULT_BATCH_SIZE }
+    pub fn new(app: Application, views: Rc<dyn ViewRecorder>, definition: ViewDefinition, handler: Rc<dyn Handler>) -> Self {
+        ProjectionRunner { app, views, definition, handler, batch_size: DEFAULT_BATCH_SIZE, cache: RowCache::default() }
+    }
+
+    /// Shares `cache` with earlier runners of the same view (a runner made per step).
+    pub fn with_cache(mut self, cache: RowCache) -> Self {
+        self.cache = cache;
+        self
     }
 
     pub fn with_batch_size(mut self, batch_size: usize) -> Self {
@@ -98,6 +78,18 @@ impl ProjectionRunner {
 
     pub fn definition(&self) -> &ViewDefinition {
         &self.definition
+    }
+
+    /// Replaces the handler (after a fix); the view resumes from its position.
+    pub fn set_handler(&mut self, handler: Rc<dyn Handler>) {
+        self.handler = handler;
+        self.cache.clear();
+    }
+
+    /// Forgets the rows kept from earlier batches. Call it when another runner
+    /// may have committed the view since (a lock was let go and taken again).
+    pub fn forget(&self) {
+        self.cache.clear();
     }
 
     /// The id of the last notification the view has processed (0: none).
@@ -120,44 +112,58 @@ impl ProjectionRunner {
         // considered the log up to `head`, even if the last wanted event is older.
         let end = if notifications.len() == self.batch_size { notifications.last().map_or(head, |n| n.id) } else { head };
         let mut events = Vec::with_capacity(notifications.len());
-        let mut undecodable = None;
+        let mut failed = None;
         for notification in &notifications {
             match self.app.mapper().to_domain_event(&notification.stored_event()) {
                 Ok(event) => events.push(Notified { notification_id: notification.id, event }),
                 Err(error) => {
-                    undecodable = Some((events.len(), error));
+                    failed = Some(Failure { notification_id: notification.id, error });
                     break;
                 }
             }
         }
-        let rows = ViewRows { recorder: self.views.as_ref(), view: &self.definition.name };
-        let mut projected = self.projection.project(&events, &rows).await;
-        if projected.failed.is_none() {
-            projected.failed = undecodable;
+        let staged = Staged::new(self.views.clone(), &self.definition.name, self.cache.clone());
+        let mut applied = 0;
+        if let Err(error) = self.handler.batch(&events, &staged) {
+            failed = events.first().map(|e| Failure { notification_id: e.notification_id, error });
+            events.clear();
         }
-        let (applied, reached) = match &projected.failed {
-            None => (events.len(), end),
-            Some((index, _)) => (*index, index.checked_sub(1).map_or(position, |last| events[last].notification_id)),
+        for event in &events {
+            staged.begin_event();
+            if let Err(error) = self.handler.handle(event, &staged).await {
+                staged.roll_back_event();
+                failed = Some(Failure { notification_id: event.notification_id, error });
+                break;
+            }
+            applied += 1;
+        }
+        let reached = match (&failed, applied) {
+            (None, _) => end,
+            (Some(_), 0) => position,
+            (Some(_), n) => events[n - 1].notification_id,
         };
-        let changed: Vec<String> = projected.changes.keys().cloned().collect();
+        let changes = staged.changes();
         if reached > position {
             let tracking = Tracking { application_name: self.definition.name.clone(), notification_id: reached };
-            match self.views.commit_view(&self.definition, &projected.changes, from, &tracking).await {
-                Ok(()) => {}
-                // Another runner moved the view on first: nothing of ours was written.
-                Err(Error::DuplicateTracking { .. }) => return Ok(Step { position: self.position().await?, head, ..Step::default() }),
-                Err(error) => return Err(error),
+            match self.views.commit_view(&self.definition, &changes, from, &tracking).await {
+                Ok(()) => self.cache.keep(&staged),
+                Err(Error::Stale { .. }) => {
+                    // Another runner moved the view on first: nothing of ours was written.
+                    self.cache.clear();
+                    return Ok(Step { position: self.position().await?, head, ..Step::default() });
+                }
+                Err(error) => {
+                    self.cache.clear();
+                    return Err(error);
+                }
             }
         }
-        let failed = projected.failed.map(|(index, error)| Failure {
-            notification_id: events.get(index).map_or(notifications[index].id, |e| e.notification_id),
-            error,
-        });
+        let changed = changes.into_keys().filter(|key| !is_private(key)).collect();
         Ok(Step { position: reached, head, applied, changed, failed })
     }
 
     /// Steps until the view has processed the whole log as it was when called,
-    /// reporting (position, head) after each step. A handler failure is an error.
+    /// reporting each step. A failure at an event is an error.
     pub async fn catch_up(&self, mut progress: impl FnMut(&Step)) -> Result<u64> {
         loop {
             let step = self.step().await?;
@@ -173,7 +179,13 @@ impl ProjectionRunner {
 
     /// Drops the view's rows and position, then projects the whole log again.
     pub async fn rebuild(&self, progress: impl FnMut(&Step)) -> Result<u64> {
-        self.views.clear_view(&self.definition.name).await?;
+        self.clear().await?;
         self.catch_up(progress).await
+    }
+
+    /// Drops the view's rows and position (the first half of a rebuild).
+    pub async fn clear(&self) -> Result<()> {
+        self.cache.clear();
+        self.views.clear_view(&self.definition.name).await
     }
 }

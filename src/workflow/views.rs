@@ -11,7 +11,7 @@ use crate::application::Application;
 use crate::domain::to_iso;
 use crate::error::Result;
 use crate::persistence::{ViewDefinition, PRIVATE};
-use crate::projection::{Handler, Notified, Projection, Staged};
+use crate::projection::{Handler, Notified, Staged};
 
 pub const JOB_ACCOUNTING: &str = "jobAccounting";
 pub const JOB_PROGRESS: &str = "jobProgress";
@@ -24,8 +24,8 @@ pub fn register(app: &mut Application) {
 }
 
 /// The four views, ready for [`ProjectionRunner`](crate::projection::ProjectionRunner)s.
-pub fn views() -> Vec<(ViewDefinition, Rc<dyn Projection>)> {
-    let view = |name, topics: &[&str], indexes: &[&str], projection: Rc<dyn Projection>| {
+pub fn views() -> Vec<(ViewDefinition, Rc<dyn Handler>)> {
+    let view = |name, topics: &[&str], indexes: &[&str], projection: Rc<dyn Handler>| {
         (ViewDefinition::new(name, topics, indexes).expect("the workflow views are well defined"), projection)
     };
     vec![
@@ -77,7 +77,7 @@ fn text(value: &Value) -> String {
 }
 
 /// Changes some fields of a row (a new row if there was none).
-async fn update(view: &mut Staged<'_, '_>, key: &str, fields: Value) -> Result<Map<String, Value>> {
+async fn update(view: &Staged, key: &str, fields: Value) -> Result<Map<String, Value>> {
     let mut row = match view.get(key).await? {
         Some(Value::Object(row)) => row,
         _ => Map::new(),
@@ -94,7 +94,7 @@ struct JobAccounting;
 
 #[async_trait(?Send)]
 impl Handler for JobAccounting {
-    async fn handle(&self, event: &Notified, view: &mut Staged<'_, '_>) -> Result<()> {
+    async fn handle(&self, event: &Notified, view: &Staged) -> Result<()> {
         match event.event.topic.as_str() {
             "WorkflowRun.Created" => {
                 view.put(private("run", id(event)), json!({ "user": field(event, "user"), "group": field(event, "group") }))
@@ -117,7 +117,7 @@ struct JobProgress;
 
 #[async_trait(?Send)]
 impl Handler for JobProgress {
-    async fn handle(&self, event: &Notified, view: &mut Staged<'_, '_>) -> Result<()> {
+    async fn handle(&self, event: &Notified, view: &Staged) -> Result<()> {
         let job = text(&field(event, "jobId"));
         let fields = match event.event.name() {
             "JobAdded" => json!({ "taskId": id(event), "status": "created", "progress": 0 }),
@@ -132,7 +132,7 @@ struct WorkflowProgress;
 
 #[async_trait(?Send)]
 impl Handler for WorkflowProgress {
-    async fn handle(&self, event: &Notified, view: &mut Staged<'_, '_>) -> Result<()> {
+    async fn handle(&self, event: &Notified, view: &Staged) -> Result<()> {
         let at = Value::from(to_iso(&event.event.timestamp));
         let run = id(event);
         match event.event.topic.as_str() {
@@ -177,7 +177,7 @@ struct TaskAnalytics;
 
 #[async_trait(?Send)]
 impl Handler for TaskAnalytics {
-    async fn handle(&self, event: &Notified, view: &mut Staged<'_, '_>) -> Result<()> {
+    async fn handle(&self, event: &Notified, view: &Staged) -> Result<()> {
         let task = id(event);
         let at = event.event.timestamp;
         let fields = match event.event.name() {

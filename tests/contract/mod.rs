@@ -45,7 +45,9 @@ macro_rules! contract_suite {
             a_handler_error_stops_the_view_at_the_last_good_position_until_fixed,
             a_rebuild_gives_the_same_rows_and_reports_progress,
             wait_resolves_once_a_view_reaches_a_position_and_times_out_otherwise,
-            a_process_application_counts_tricks_exactly_once
+            a_process_application_counts_tricks_exactly_once,
+            a_tracked_notification_is_never_processed_again,
+            a_process_application_saves_a_notifications_events_and_tracking_whole_or_not_at_all
         );
         $run!(
             workflow,

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use tributary::persistence::{ApplicationRecorder, MemoryApplicationRecorder, RowQuery, ViewDefinition, ViewRecorder};
+use tributary::persistence::{ApplicationRecorder, MemoryApplicationRecorder, RowQuery, Tracking, ViewDefinition, ViewRecorder};
 use tributary::projection::{Handler, Notified, ProjectionRunner, Staged};
 use tributary::system::{Policy, ProcessApplication, System};
 use tributary::{Aggregate, Application, DomainEvent, Error, EventType, NewEvent, Result, Root};
@@ -46,7 +46,7 @@ struct TrickCounts {
 
 #[async_trait(?Send)]
 impl Handler for TrickCounts {
-    async fn handle(&self, event: &Notified, view: &mut Staged<'_, '_>) -> Result<()> {
+    async fn handle(&self, event: &Notified, view: &Staged) -> Result<()> {
         self.handled.set(self.handled.get() + 1);
         let trick: String = event.event.field("trick")?;
         let count = view.get(&trick).await?.and_then(|row| row["count"].as_u64()).unwrap_or(0);
@@ -225,20 +225,79 @@ pub async fn a_process_application_counts_tricks_exactly_once(stores: Projection
     let follower = || ProcessApplication::new(counters.clone(), Rc::new(CountTricks), &["Dog.TrickAdded"]);
     school(&dogschool, 3, 4, &["sit", "beg", "roll"]).await;
     // a follower that stops after 5 notifications (a crash), then the system runs
-    assert_eq!(follower().pull(&dogschool, 5).await.unwrap(), 5);
+    let step = follower().step(&dogschool, 5).await.unwrap();
+    assert_eq!((step.applied, step.caught_up(), step.failed), (5, false, None));
     let system = System::new(&[&["DogSchool", "Counters"]]).leader(dogschool.clone()).follower(follower());
     assert_eq!(system.run().await.unwrap(), 7);
     assert_eq!((counter(&counters, "sit").await, counter(&counters, "beg").await, counter(&counters, "roll").await), (4, 4, 4));
-    // running again, or processing an already tracked notification, changes nothing
+    // running again processes nothing; the position reached the leader's head
     assert_eq!(system.run().await.unwrap(), 0);
     assert_eq!(counters.recorder().max_tracking_id("DogSchool").await.unwrap(), Some(15));
     school(&dogschool, 1, 2, &["sit"]).await;
     assert_eq!(system.run().await.unwrap(), 2);
     assert_eq!(counter(&counters, "sit").await, 6);
-    // each counter's events and the tracking record went in together
     let mut counted = 0;
     for trick in ["sit", "beg", "roll"] {
         counted += counter(&counters, trick).await;
     }
     assert_eq!(counted, 14);
+}
+
+pub async fn a_tracked_notification_is_never_processed_again(stores: ProjectionStores) {
+    let mut dogschool = Application::new("DogSchool", Rc::new(MemoryApplicationRecorder::new()));
+    dogschool.register::<Dog>();
+    let mut counters = Application::new("Counters", stores.events.clone());
+    counters.register::<Counter>();
+    school(&dogschool, 1, 2, &["sit"]).await;
+    let follower = ProcessApplication::new(counters.clone(), Rc::new(CountTricks), &["Dog.TrickAdded"]);
+    assert_eq!(follower.step(&dogschool, 100).await.unwrap().applied, 2);
+    let head = counters.max_notification_id().await.unwrap();
+    // saving the effects of notification 2 again, as a second runner would, is refused whole
+    let mut again = Root::<Counter>::create("Started", json!({ "name": "again" })).unwrap();
+    again.trigger("Incremented", json!({})).unwrap();
+    let tracking = Tracking { application_name: "DogSchool".into(), notification_id: 2 };
+    let error = counters.save_tracked(tributary::domain::Pending::pending_events(&again), Some(&tracking)).await.unwrap_err();
+    assert_eq!(error, Error::DuplicateTracking { application_name: "DogSchool".into(), notification_id: 2 });
+    assert_eq!(counters.max_notification_id().await.unwrap(), head, "none of its events were written");
+    assert!(counters.get::<Counter>(again.id()).await.is_err());
+    assert_eq!(counter(&counters, "sit").await, 2);
+}
+
+/// Counts like [`CountTricks`], then also records an event at a version the
+/// "sit" counter already has in storage: the adapter must refuse the whole write.
+struct CountTwice;
+
+#[async_trait(?Send)]
+impl Policy for CountTwice {
+    async fn process(&self, event: &Notified, counters: &Application) -> Result<Vec<DomainEvent>> {
+        let mut events = CountTricks.process(event, counters).await?;
+        let mut taken = events.last().cloned().expect("an increment");
+        taken.originator_id = Counter::create_id("sit");
+        taken.originator_version = 1;
+        events.push(taken);
+        Ok(events)
+    }
+}
+
+pub async fn a_process_application_saves_a_notifications_events_and_tracking_whole_or_not_at_all(stores: ProjectionStores) {
+    let mut dogschool = Application::new("DogSchool", Rc::new(MemoryApplicationRecorder::new()));
+    dogschool.register::<Dog>();
+    let mut counters = Application::new("Counters", stores.events.clone());
+    counters.register::<Counter>();
+    school(&dogschool, 1, 2, &["sit", "beg"]).await;
+    let good = ProcessApplication::new(counters.clone(), Rc::new(CountTricks), &["Dog.TrickAdded"]);
+    assert_eq!(good.step(&dogschool, 1).await.unwrap().applied, 1);
+    let before = counters.max_notification_id().await.unwrap();
+    // the policy's second event conflicts: neither its first event nor the tracking record is written
+    let bad = ProcessApplication::new(counters.clone(), Rc::new(CountTwice), &["Dog.TrickAdded"]);
+    let step = bad.step(&dogschool, 100).await.unwrap();
+    let failure = step.failed.expect("a failure");
+    assert_eq!((failure.notification_id, step.position, step.applied), (3, 2, 0));
+    assert!(matches!(failure.error, Error::Conflict { .. }), "{:?}", failure.error);
+    assert_eq!(counters.max_notification_id().await.unwrap(), before);
+    assert_eq!(counters.recorder().max_tracking_id("DogSchool").await.unwrap(), Some(2));
+    assert_eq!(counter(&counters, "beg").await, 0);
+    // the good policy then processes it once
+    assert_eq!(good.step(&dogschool, 100).await.unwrap().applied, 1);
+    assert_eq!((counter(&counters, "sit").await, counter(&counters, "beg").await), (1, 1));
 }

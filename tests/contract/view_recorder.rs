@@ -36,7 +36,7 @@ pub async fn a_commit_from_a_stale_position_writes_nothing(recorder: Rc<impl Vie
     recorder.commit_view(&view(), &changes(&[("sit", Some(json!({"count": 1})))]), None, &tracking(4)).await.unwrap();
     for stale in [None, Some(3)] {
         let error = recorder.commit_view(&view(), &changes(&[("sit", Some(json!({"count": 99})))]), stale, &tracking(8)).await.unwrap_err();
-        assert!(matches!(error, Error::DuplicateTracking { .. }), "{error:?}");
+        assert_eq!(error, Error::Stale { application_name: "tricks".into(), expected: stale, found: Some(4) });
     }
     let repeat = recorder.commit_view(&view(), &changes(&[("sit", Some(json!({"count": 99})))]), Some(4), &tracking(4)).await.unwrap_err();
     assert!(matches!(repeat, Error::DuplicateTracking { .. }));

@@ -12,11 +12,9 @@ impl ViewRecorder for MemoryApplicationRecorder {
     async fn commit_view(&self, view: &ViewDefinition, changes: &RowChanges, from: Option<u64>, tracking: &Tracking) -> Result<()> {
         let mut log = self.inner.borrow_mut();
         let recorded = log.tracking.get(&tracking.application_name);
-        if recorded.and_then(|ids| ids.last().copied()) != from {
-            return Err(Error::DuplicateTracking {
-                application_name: tracking.application_name.clone(),
-                notification_id: tracking.notification_id,
-            });
+        let found = recorded.and_then(|ids| ids.last().copied());
+        if found != from {
+            return Err(Error::Stale { application_name: tracking.application_name.clone(), expected: from, found });
         }
         check_tracking(tracking, recorded)?;
         log.tracking.entry(tracking.application_name.clone()).or_default().insert(tracking.notification_id);

@@ -1,0 +1,346 @@
+//! `CoreApplication`: one application as the TypeScript facade drives it. It
+//! owns the registry (the facade asks it for names), records, replays, reads the
+//! log, and makes the handles of its views and followers.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use js_sys::{Array, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+
+use super::aggregate::{define, JsFolding};
+use super::args::{id, name, text, Options};
+use super::convert::{from_json, to_json};
+use super::events::{to_js, EventJs};
+use super::failure::{js_error, JsResult};
+use super::follower::CoreFollower;
+use super::shared::{promise, Shared};
+use super::view::CoreView;
+use crate::application::{Application, At, NewEvent};
+use crate::domain::{id_from_name, parse_iso, to_iso};
+use crate::error::{Error, Result};
+use crate::indexeddb::IndexedDbRecorder;
+use crate::persistence::{EventQuery, MemoryApplicationRecorder, NotificationQuery, ViewRecorder};
+
+/// At most this many notifications or events per read.
+const MAX_PAGE: u64 = 10_000;
+
+/// An open application.
+#[wasm_bindgen]
+pub struct CoreApplication {
+    pub(crate) shared: Rc<Shared>,
+}
+
+#[wasm_bindgen]
+impl CoreApplication {
+    /// Opens the application `name`; options `{ storage, snapshotEvery, keepSnapshots, sectionSize }`.
+    pub async fn open(name_value: JsValue, options: JsValue) -> JsResult<CoreApplication> {
+        Self::opened(&name_value, &options).await.map_err(js_error)
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn name(&self) -> String {
+        self.shared.app().map(|app| app.name().to_owned()).unwrap_or_default()
+    }
+
+    /// Registers an aggregate type `{ initial, apply, schemaVersion?, eventVersions?, upcasters? }`.
+    #[wasm_bindgen(js_name = defineAggregate)]
+    pub fn define_aggregate(&self, name_value: JsValue, definition: JsValue) -> JsResult<()> {
+        let name = name(&name_value, "an aggregate name").map_err(js_error)?;
+        let aggregate = self.shared.update(|app| define(app.registry_mut(), name.clone(), &definition)).map_err(js_error)?;
+        let mut aggregates = (**self.shared.aggregates.borrow()).clone();
+        aggregates.insert(name, aggregate);
+        *self.shared.aggregates.borrow_mut() = Rc::new(aggregates);
+        Ok(())
+    }
+
+    /// The aggregate types this application knows, each with its event names.
+    pub fn aggregates(&self) -> JsResult<JsValue> {
+        let app = self.shared.app().map_err(js_error)?;
+        let types: BTreeMap<&str, Vec<&str>> =
+            app.registry().aggregates().map(|t| (t.name.as_str(), t.events.keys().map(String::as_str).collect())).collect();
+        from_json(&types).map_err(js_error)
+    }
+
+    /// Creates an aggregate with its first event (`{ id? }` for a chosen id);
+    /// resolves to `{ id, version, notificationId }`.
+    pub fn create(&self, aggregate: JsValue, event: JsValue, data: JsValue, options: JsValue) -> Promise {
+        promise(self.shared.app().and_then(|app| {
+            let mut options = Options::new(&options, "create options")?;
+            let id = options.get("id")?.map(|v| id(&v, "create options.id")).transpose()?;
+            options.done()?;
+            let new = new_event(&aggregate, id, &event, &data, Some(0), "the event")?;
+            Ok(async move { recorded_js(&app.record(&[new]).await?[0], true) })
+        }))
+    }
+
+    /// Records one event of an aggregate, after `{ expectedVersion }` if given (else after its newest);
+    /// resolves to `{ version, notificationId }`.
+    pub fn append(&self, aggregate: JsValue, id_value: JsValue, event: JsValue, data: JsValue, options: JsValue) -> Promise {
+        promise(self.shared.app().and_then(|app| {
+            let id = id(&id_value, "the aggregate id")?;
+            let mut options = Options::new(&options, "record options")?;
+            let expected = options.whole("expectedVersion", 0)?;
+            options.done()?;
+            let new = new_event(&aggregate, Some(id), &event, &data, expected, "the event")?;
+            Ok(async move { recorded_js(&app.record(&[new]).await?[0], false) })
+        }))
+    }
+
+    /// Records events atomically: `[{ aggregate, id?, event, data, expectedVersion? }]`;
+    /// resolves to `[{ id, version, notificationId }]`.
+    pub fn record(&self, requests: JsValue) -> Promise {
+        promise(self.shared.app().and_then(|app| {
+            let new = new_events(&requests, "record")?;
+            Ok(async move {
+                let recorded = app.record(&new).await?;
+                Ok(JsValue::from(recorded.iter().map(|r| recorded_js(r, true)).collect::<Result<Array>>()?))
+            })
+        }))
+    }
+
+    /// An aggregate of type `aggregate`, latest or as of `{ version }` or `{ at: Date }`:
+    /// `{ id, aggregate, version, state, createdOn, modifiedOn }`.
+    pub fn get(&self, aggregate: JsValue, id_value: JsValue, options: JsValue) -> Promise {
+        let shared = self.shared.clone();
+        promise((|| {
+            let app = shared.app()?;
+            let aggregate = name(&aggregate, "the aggregate type")?;
+            let id = id(&id_value, "the aggregate id")?;
+            let at = at(&options)?;
+            let aggregates = shared.aggregates.borrow().clone();
+            Ok(async move {
+                let mut folding = JsFolding::new(aggregates);
+                let head = app.replay_with(id, at, Some(&aggregate), &mut folding).await?;
+                let out = Object::new();
+                let set = |key: &str, value: JsValue| Reflect::set(&out, &key.into(), &value).map(drop);
+                let date = |time| js_sys::Date::new(&JsValue::from_str(&to_iso(&time))).into();
+                let fields = [
+                    ("id", JsValue::from_str(&id.to_string())),
+                    ("aggregate", JsValue::from_str(&head.aggregate_type)),
+                    ("version", JsValue::from_f64(head.version as f64)),
+                    ("state", folding.state()?),
+                    ("createdOn", date(head.created_on)),
+                    ("modifiedOn", date(head.modified_on)),
+                ];
+                for (key, value) in fields {
+                    set(key, value).map_err(|_| Error::invalid("could not build the aggregate object"))?;
+                }
+                Ok(JsValue::from(out))
+            })
+        })())
+    }
+
+    /// An aggregate's events, oldest first: those after version `after`, at most `limit` (default 1,000).
+    pub fn history(&self, id_value: JsValue, options: JsValue) -> Promise {
+        promise(self.shared.app().and_then(|app| {
+            let id = id(&id_value, "the aggregate id")?;
+            let mut options = Options::new(&options, "history options")?;
+            let after = options.whole("after", 0)?;
+            let limit = options.whole("limit", 1)?.unwrap_or(1_000).min(MAX_PAGE) as usize;
+            options.done()?;
+            Ok(async move {
+                let events = app.events(id, EventQuery { gt: after, limit: Some(limit), ..EventQuery::all() }).await?;
+                Ok(JsValue::from(to_js(&events.iter().map(EventJs::of).collect::<Vec<_>>())?))
+            })
+        }))
+    }
+
+    /// Decoded notifications: `{ after?, limit?, topics?, upTo? }`.
+    pub fn notifications(&self, options: JsValue) -> Promise {
+        promise(self.shared.app().and_then(|app| {
+            let mut options = Options::new(&options, "notifications options")?;
+            let after = options.whole("after", 0)?.unwrap_or(0);
+            let limit = options.whole("limit", 0)?.unwrap_or(100);
+            if limit > MAX_PAGE {
+                return Err(Error::invalid(format!("limit {limit} is above {MAX_PAGE}; read in pages")));
+            }
+            let topics = options.names("topics")?.unwrap_or_default();
+            let up_to = options.whole("upTo", 0)?;
+            options.done()?;
+            let query = NotificationQuery { start: after + 1, limit: limit as usize, stop: up_to, topics };
+            Ok(async move {
+                let notifications = app.notifications(&query).await?;
+                let events = notifications
+                    .iter()
+                    .map(|n| {
+                        Ok(crate::projection::Notified { notification_id: n.id, event: app.mapper().to_domain_event(&n.stored_event())? })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(JsValue::from(to_js(&events.iter().map(EventJs::notified).collect::<Vec<_>>())?))
+            })
+        }))
+    }
+
+    /// A section of the log ("1,10"), exactly as the Python library serves it.
+    pub fn section(&self, id_value: JsValue) -> Promise {
+        promise(self.shared.app().and_then(|app| {
+            let id = text(&id_value, "the section id")?;
+            Ok(async move { Ok(app.notification_log().section(&id).await?.to_json()) })
+        }))
+    }
+
+    /// Snapshots an aggregate of type `aggregate` at its latest version; resolves to its version.
+    #[wasm_bindgen(js_name = takeSnapshot)]
+    pub fn take_snapshot(&self, aggregate: JsValue, id_value: JsValue) -> Promise {
+        promise(self.shared.app().and_then(|app| {
+            let aggregate = name(&aggregate, "the aggregate type")?;
+            let id = id(&id_value, "the aggregate id")?;
+            Ok(async move { Ok(JsValue::from_f64(app.take_snapshot_of(&aggregate, id, None).await?.originator_version as f64)) })
+        }))
+    }
+
+    /// The id of the newest notification (0 while the log is empty).
+    #[wasm_bindgen(js_name = maxNotificationId)]
+    pub fn max_notification_id(&self) -> Promise {
+        promise(self.shared.app().map(|app| async move { Ok(JsValue::from_f64(app.max_notification_id().await? as f64)) }))
+    }
+
+    /// The id derived from a name, as Python's `create_id`: `uuid5(NAMESPACE_URL, "/{aggregate}/{name}")`.
+    #[wasm_bindgen(js_name = idFor)]
+    pub fn id_for(&self, aggregate: JsValue, name_value: JsValue) -> JsResult<String> {
+        let aggregate = name(&aggregate, "the aggregate type").map_err(js_error)?;
+        let name = text(&name_value, "the name").map_err(js_error)?;
+        Ok(id_from_name(&uuid::Uuid::NAMESPACE_URL, &format!("/{aggregate}/{name}")).to_string())
+    }
+
+    /// Defines a view `{ topics?, indexes?, handle }` and returns its handle.
+    #[wasm_bindgen(js_name = defineView)]
+    pub fn define_view(&self, name_value: JsValue, definition: JsValue) -> JsResult<CoreView> {
+        self.shared.app().map_err(js_error)?;
+        let name = name(&name_value, "a view name").map_err(js_error)?;
+        CoreView::defined(self.shared.clone(), name, &definition).map_err(js_error)
+    }
+
+    /// Follows `leader`'s log with `{ topics?, policy }` and returns the follower's handle;
+    /// the policy gets `app` as its second argument.
+    pub fn follow(&self, leader: &CoreApplication, definition: JsValue, app: JsValue) -> JsResult<CoreFollower> {
+        self.shared.app().map_err(js_error)?;
+        leader.shared.app().map_err(js_error)?;
+        CoreFollower::defined(self.shared.clone(), leader.shared.clone(), &definition, app).map_err(js_error)
+    }
+
+    /// Whether the application's storage is shared with the origin's other tabs (IndexedDB).
+    #[wasm_bindgen(getter)]
+    pub fn shared(&self) -> bool {
+        self.shared.persistent()
+    }
+
+    /// Closes the application; later calls fail with a `StorageError`.
+    pub fn close(&self) {
+        self.shared.close();
+    }
+}
+
+impl CoreApplication {
+    async fn opened(name_value: &JsValue, options: &JsValue) -> Result<CoreApplication> {
+        let name = name(name_value, "an application name")?;
+        let mut options = Options::new(options, "the options")?;
+        let storage = options.text("storage")?.unwrap_or_else(|| "indexeddb".into());
+        let mut snapshot_every = options.options("snapshotEvery")?;
+        let every: Vec<(String, u64)> =
+            snapshot_every.keys().into_iter().map(|t| Ok((t.clone(), snapshot_every.whole(&t, 1)?.unwrap_or(1)))).collect::<Result<_>>()?;
+        let keep = options.whole("keepSnapshots", 1)?;
+        let section_size = options.whole("sectionSize", 1)?;
+        options.done()?;
+        let (recorder, views, indexeddb): (Rc<dyn crate::persistence::ApplicationRecorder>, Rc<dyn ViewRecorder>, _) =
+            match storage.as_str() {
+                "memory" => {
+                    let recorder = Rc::new(MemoryApplicationRecorder::new());
+                    (recorder.clone(), recorder, None)
+                }
+                "indexeddb" => {
+                    let recorder = IndexedDbRecorder::open(&format!("tributary:{name}")).await?;
+                    (Rc::new(recorder.clone()), Rc::new(recorder.clone()), Some(recorder))
+                }
+                other => return Err(Error::invalid(format!("storage must be \"memory\" or \"indexeddb\", not {other:?}"))),
+            };
+        let mut app = Application::new(name, recorder);
+        for (aggregate, every) in every {
+            app.snapshot_every(aggregate, every)?;
+        }
+        if let Some(keep) = keep {
+            app.keep_snapshots(keep as usize)?;
+        }
+        if let Some(size) = section_size {
+            app.section_size(size.min(MAX_PAGE) as usize)?;
+        }
+        Ok(CoreApplication { shared: Shared::new(app, views, indexeddb) })
+    }
+}
+
+/// `get` options: `{ version }`, `{ at: Date }` or neither (the latest).
+fn at(options: &JsValue) -> Result<At> {
+    let mut options = Options::new(options, "get options")?;
+    let version = options.whole("version", 1)?;
+    let time = options.get("at")?;
+    options.done()?;
+    match (version, time) {
+        (Some(_), Some(_)) => Err(Error::invalid("ask for a version or a time, not both")),
+        (Some(version), None) => Ok(At::Version(version)),
+        (None, Some(time)) => {
+            let date = time.dyn_ref::<js_sys::Date>().filter(|d| !d.get_time().is_nan());
+            let date = date.ok_or_else(|| Error::invalid("get options.at must be a valid Date"))?;
+            Ok(At::Time(parse_iso(&String::from(date.to_iso_string()))?))
+        }
+        (None, None) => Ok(At::Latest),
+    }
+}
+
+/// Record requests `[{ aggregate, id?, event, data, expectedVersion? }]` as new events.
+pub(crate) fn new_events(requests: &JsValue, what: &str) -> Result<Vec<NewEvent>> {
+    if !Array::is_array(requests) {
+        return Err(Error::invalid(format!("{what} takes an array of events, not {}", super::convert::describe(requests))));
+    }
+    let requests: &Array = requests.unchecked_ref();
+    let mut new = Vec::with_capacity(requests.length() as usize);
+    for (i, request) in requests.iter().enumerate() {
+        let label = if requests.length() == 1 { "the event".to_owned() } else { format!("event {i}") };
+        if request.is_undefined() {
+            return Err(Error::invalid(format!("{label} must be an object, not undefined")));
+        }
+        let mut fields = Options::new(&request, &label)?;
+        let id = fields.get("id")?.map(|v| id(&v, &format!("{label}.id"))).transpose()?;
+        let expected = fields.whole("expectedVersion", 0)?;
+        let (aggregate, event, data) = (fields.get("aggregate")?, fields.get("event")?, fields.get("data")?);
+        fields.done()?;
+        let undefined = JsValue::UNDEFINED;
+        new.push(new_event(
+            aggregate.as_ref().unwrap_or(&undefined),
+            id,
+            event.as_ref().unwrap_or(&undefined),
+            data.as_ref().unwrap_or(&undefined),
+            expected,
+            &label,
+        )?);
+    }
+    Ok(new)
+}
+
+/// One new event, checked: a defined aggregate type and event, plain JSON data.
+fn new_event(
+    aggregate: &JsValue,
+    id: Option<uuid::Uuid>,
+    event: &JsValue,
+    data: &JsValue,
+    expected: Option<u64>,
+    label: &str,
+) -> Result<NewEvent> {
+    let aggregate = name(aggregate, &format!("{label}: the aggregate type"))?;
+    let event = name(event, &format!("{label}: the event name"))?;
+    let payload = to_json(data, &format!("{label}: the data of {aggregate}.{event}"))?;
+    if !payload.is_object() {
+        return Err(Error::invalid(format!("{label}: the data of {aggregate}.{event} must be a plain object")));
+    }
+    Ok(NewEvent { aggregate_type: aggregate, id, event, payload, expected_version: expected })
+}
+
+/// Where a recorded event went: `{ id?, version, notificationId }`.
+fn recorded_js(recorded: &crate::application::Recorded, with_id: bool) -> Result<JsValue> {
+    let out = if with_id {
+        serde_json::json!({ "id": recorded.id.to_string(), "version": recorded.version, "notificationId": recorded.notification_id })
+    } else {
+        serde_json::json!({ "version": recorded.version, "notificationId": recorded.notification_id })
+    };
+    from_json(&out)
+}

@@ -1,0 +1,135 @@
+//! Arguments and options as JavaScript passes them, checked: every exported
+//! method takes `JsValue`s and reads them here, so a wrong type is a
+//! `ValidationError` naming the argument, never a trap or a coerced value.
+
+use js_sys::{Function, JsString, Object, Reflect};
+use uuid::Uuid;
+use wasm_bindgen::{JsCast, JsValue};
+
+use super::convert::{describe, string, thrown};
+use crate::error::{Error, Result};
+
+/// The largest integer a JavaScript number holds exactly.
+pub(crate) const MAX_SAFE: u64 = (1 << 53) - 1;
+
+/// A string argument.
+pub(crate) fn text(value: &JsValue, what: &str) -> Result<String> {
+    match value.dyn_ref::<JsString>() {
+        Some(text) => string(text, what),
+        None => Err(Error::invalid(format!("{what} must be a string, not {}", describe(value)))),
+    }
+}
+
+/// A non-empty string argument.
+pub(crate) fn name(value: &JsValue, what: &str) -> Result<String> {
+    let name = text(value, what)?;
+    if name.is_empty() {
+        return Err(Error::invalid(format!("{what} must not be empty")));
+    }
+    Ok(name)
+}
+
+/// A whole number from `min` up to 2^53 - 1.
+pub(crate) fn whole(value: &JsValue, what: &str, min: u64) -> Result<u64> {
+    match value.as_f64() {
+        Some(n) if n.fract() == 0.0 && n >= min as f64 && n <= MAX_SAFE as f64 => Ok(n as u64),
+        Some(n) => Err(Error::invalid(format!("{what} must be a whole number from {min} to 2^53 - 1, not {n}"))),
+        None => Err(Error::invalid(format!("{what} must be a whole number, not {}", describe(value)))),
+    }
+}
+
+/// An aggregate id: a UUID string, not the nil UUID.
+pub(crate) fn id(value: &JsValue, what: &str) -> Result<Uuid> {
+    let text = text(value, what)?;
+    let id: Uuid = text.parse().map_err(|_| Error::invalid(format!("{what} must be a UUID, not {text:?}")))?;
+    if id.is_nil() {
+        return Err(Error::invalid(format!("{what} must not be the nil UUID")));
+    }
+    Ok(id)
+}
+
+/// A function argument.
+pub(crate) fn function(value: &JsValue, what: &str) -> Result<Function> {
+    value.dyn_ref::<Function>().cloned().ok_or_else(|| Error::invalid(format!("{what} must be a function, not {}", describe(value))))
+}
+
+/// An array of non-empty strings.
+pub(crate) fn names(value: &JsValue, what: &str) -> Result<Vec<String>> {
+    if !js_sys::Array::is_array(value) {
+        return Err(Error::invalid(format!("{what} must be an array of strings, not {}", describe(value))));
+    }
+    let array: &js_sys::Array = value.unchecked_ref();
+    (0..array.length()).map(|i| name(&array.get(i), &format!("{what}[{i}]"))).collect()
+}
+
+/// An options object: `undefined` is no options; anything but a plain object
+/// is refused; unknown keys are refused when read with [`Options::done`].
+pub(crate) struct Options {
+    object: Option<Object>,
+    what: String,
+    known: Vec<String>,
+}
+
+impl Options {
+    pub(crate) fn new(value: &JsValue, what: &str) -> Result<Self> {
+        let object = match value {
+            v if v.is_undefined() => None,
+            v if v.is_object() && !js_sys::Array::is_array(v) && v.dyn_ref::<Function>().is_none() => Some(v.clone().unchecked_into()),
+            v => return Err(Error::invalid(format!("{what} must be an object, not {}", describe(v)))),
+        };
+        Ok(Options { object, what: what.to_owned(), known: Vec::new() })
+    }
+
+    /// An option's value, `None` when absent or `undefined`.
+    pub(crate) fn get(&mut self, key: &str) -> Result<Option<JsValue>> {
+        self.known.push(key.to_owned());
+        let Some(object) = &self.object else { return Ok(None) };
+        let value = Reflect::get(object, &JsValue::from_str(key))
+            .map_err(|e| Error::invalid(format!("reading {}.{key} threw {}", self.what, thrown(&e))))?;
+        Ok((!value.is_undefined()).then_some(value))
+    }
+
+    /// The name of an option, for messages.
+    pub(crate) fn path(&self, key: &str) -> String {
+        format!("{}.{key}", self.what)
+    }
+
+    pub(crate) fn whole(&mut self, key: &str, min: u64) -> Result<Option<u64>> {
+        let path = self.path(key);
+        self.get(key)?.map(|v| whole(&v, &path, min)).transpose()
+    }
+
+    pub(crate) fn text(&mut self, key: &str) -> Result<Option<String>> {
+        let path = self.path(key);
+        self.get(key)?.map(|v| text(&v, &path)).transpose()
+    }
+
+    pub(crate) fn names(&mut self, key: &str) -> Result<Option<Vec<String>>> {
+        let path = self.path(key);
+        self.get(key)?.map(|v| names(&v, &path)).transpose()
+    }
+
+    /// A function the options must hold, called `what` in messages.
+    pub(crate) fn function(&mut self, key: &str, what: &str) -> Result<Function> {
+        function(&self.get(key)?.unwrap_or(JsValue::UNDEFINED), what)
+    }
+
+    /// A nested options object.
+    pub(crate) fn options(&mut self, key: &str) -> Result<Options> {
+        let path = self.path(key);
+        Options::new(&self.get(key)?.unwrap_or(JsValue::UNDEFINED), &path)
+    }
+
+    /// The keys present in the object.
+    pub(crate) fn keys(&self) -> Vec<String> {
+        self.object.as_ref().map(|o| Object::keys(o).iter().filter_map(|k| k.as_string()).collect()).unwrap_or_default()
+    }
+
+    /// Refuses keys nobody read: a misspelt option is an error, not ignored.
+    pub(crate) fn done(self) -> Result<()> {
+        match self.keys().into_iter().find(|key| !self.known.contains(key)) {
+            Some(key) => Err(Error::invalid(format!("{} has no option {key:?}; it takes {}", self.what, self.known.join(", ")))),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Events as JavaScript sees them: `{ originatorId, originatorVersion,
+//! aggregate, type, timestamp: Date, data }`, plus `notificationId` and
+//! `topic` for notifications. A batch crosses in one `JSON.parse`.
+
+use js_sys::Array;
+use serde::Serialize;
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::domain::{to_iso, DomainEvent};
+use crate::error::{Error, Result};
+use crate::projection::Notified;
+
+#[wasm_bindgen(inline_js = "
+export function events(json) {
+  const events = JSON.parse(json);
+  for (const event of events) event.timestamp = new Date(event.timestamp);
+  return events;
+}
+export function fold(apply, state, events) {
+  for (const event of events) state = apply[event.type](state, event.data, event);
+  return state;
+}")]
+extern "C" {
+    #[wasm_bindgen(catch, js_name = events)]
+    fn parse_events(json: &str) -> Result<Array, JsValue>;
+    /// Folds events into a state with an aggregate's `apply` functions (one crossing a batch).
+    #[wasm_bindgen(catch)]
+    pub(crate) fn fold(apply: &JsValue, state: JsValue, events: &Array) -> Result<JsValue, JsValue>;
+}
+
+/// An event as `apply` functions, histories and handlers see it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct EventJs<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notification_id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    topic: Option<&'a str>,
+    originator_id: String,
+    originator_version: u64,
+    aggregate: &'a str,
+    #[serde(rename = "type")]
+    event: &'a str,
+    timestamp: String,
+    data: &'a serde_json::Map<String, Value>,
+}
+
+impl<'a> EventJs<'a> {
+    pub(crate) fn of(event: &'a DomainEvent) -> Self {
+        let aggregate = event.topic.rsplit_once('.').map_or("", |(aggregate, _)| aggregate);
+        EventJs {
+            notification_id: None,
+            topic: None,
+            originator_id: event.originator_id.to_string(),
+            originator_version: event.originator_version,
+            aggregate,
+            event: event.name(),
+            timestamp: to_iso(&event.timestamp),
+            data: &event.payload,
+        }
+    }
+
+    pub(crate) fn notified(notified: &'a Notified) -> Self {
+        EventJs { notification_id: Some(notified.notification_id), topic: Some(&notified.event.topic), ..Self::of(&notified.event) }
+    }
+}
+
+/// Events as a JavaScript array, in one crossing.
+pub(crate) fn to_js(events: &[EventJs<'_>]) -> Result<Array> {
+    let json = serde_json::to_string(events).map_err(|e| Error::invalid(format!("events are not JSON: {e}")))?;
+    parse_events(&json).map_err(|e| Error::invalid(format!("events did not parse: {}", super::convert::thrown(&e))))
+}
+
+/// Domain events as a JavaScript array.
+pub(crate) fn domain_to_js(events: &[DomainEvent]) -> Result<Array> {
+    to_js(&events.iter().map(EventJs::of).collect::<Vec<_>>())
+}
+
+/// Whether a value is a promise (or any thenable) to await.
+pub(crate) fn thenable(value: &JsValue) -> Option<js_sys::Promise> {
+    if value.is_instance_of::<js_sys::Promise>() {
+        return Some(value.clone().unchecked_into());
+    }
+    let then = js_sys::Reflect::get(value, &"then".into()).ok()?;
+    then.is_function().then(|| js_sys::Promise::resolve(value))
+}

@@ -1,0 +1,73 @@
+//! What an application's handles share: the application (replaced, not
+//! mutated, when a type is defined, so that calls in flight keep the one they
+//! began with), its JS-defined aggregates, its storage, and whether it is closed.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::rc::Rc;
+
+use js_sys::Promise;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::future_to_promise;
+
+use super::aggregate::JsAggregate;
+use super::failure::js_error;
+use crate::application::Application;
+use crate::error::{Error, Result};
+use crate::indexeddb::IndexedDbRecorder;
+use crate::persistence::ViewRecorder;
+
+pub(crate) struct Shared {
+    app: RefCell<Rc<Application>>,
+    pub(crate) aggregates: RefCell<Rc<BTreeMap<String, Rc<JsAggregate>>>>,
+    pub(crate) views: Rc<dyn ViewRecorder>,
+    indexeddb: Option<IndexedDbRecorder>,
+    closed: Cell<bool>,
+}
+
+impl Shared {
+    pub(crate) fn new(app: Application, views: Rc<dyn ViewRecorder>, indexeddb: Option<IndexedDbRecorder>) -> Rc<Self> {
+        Rc::new(Shared { app: RefCell::new(Rc::new(app)), aggregates: RefCell::default(), views, indexeddb, closed: Cell::new(false) })
+    }
+
+    /// The application as it is now; a storage error once closed.
+    pub(crate) fn app(&self) -> Result<Rc<Application>> {
+        if self.closed.get() {
+            return Err(Error::Storage(format!("application {:?} is closed; open it again", self.app.borrow().name())));
+        }
+        Ok(self.app.borrow().clone())
+    }
+
+    /// Changes a copy of the application and puts it in place.
+    pub(crate) fn update<T>(&self, change: impl FnOnce(&mut Application) -> Result<T>) -> Result<T> {
+        let mut app = (*self.app()?).clone();
+        let out = change(&mut app)?;
+        *self.app.borrow_mut() = Rc::new(app);
+        Ok(out)
+    }
+
+    /// Whether the storage is IndexedDB, which the origin's tabs share.
+    pub(crate) fn persistent(&self) -> bool {
+        self.indexeddb.is_some()
+    }
+
+    pub(crate) fn close(&self) {
+        self.closed.set(true);
+        if let Some(recorder) = &self.indexeddb {
+            recorder.close();
+        }
+    }
+}
+
+/// Runs an operation as a promise; a setup error rejects it at once.
+pub(crate) fn promise<T, Fut>(operation: Result<Fut>) -> Promise
+where
+    Fut: Future<Output = Result<T>> + 'static,
+    T: Into<JsValue>,
+{
+    match operation {
+        Ok(running) => future_to_promise(async move { running.await.map(Into::into).map_err(js_error) }),
+        Err(error) => Promise::reject(&js_error(error)),
+    }
+}
