@@ -35,6 +35,9 @@ pub struct Application {
     /// Keep at most this many snapshots per aggregate.
     keep_snapshots: Option<usize>,
     section_size: usize,
+    /// Held while recording by name, so that this process's appends queue
+    /// instead of racing for the same versions (clones share it).
+    recording: Rc<futures::lock::Mutex<()>>,
 }
 
 impl Application {
@@ -48,6 +51,7 @@ impl Application {
             snapshot_every: HashMap::new(),
             keep_snapshots: None,
             section_size: DEFAULT_SECTION_SIZE,
+            recording: Rc::default(),
         }
     }
 

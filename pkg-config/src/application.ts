@@ -82,13 +82,13 @@ export class Application<T extends Types = {}> {
     return this.#callAsync(() => this.#core.get(aggregate, id, options));
   }
 
-  /** Every event of an aggregate, oldest first (read a page at a time). */
+  /** Every event of an aggregate, oldest first (read a bounded page at a time). */
   async history(id: string): Promise<EventView[]> {
     const events: EventView[] = [];
     for (;;) {
       const page: EventView[] = await this.#callAsync(() => this.#core.history(id, { after: events.at(-1)?.originatorVersion, limit: PAGE }));
-      events.push(...page);
-      if (page.length < PAGE) return events;
+      if (page.length === 0) return events;
+      for (const event of page) events.push(event);
     }
   }
 

@@ -52,7 +52,7 @@ pub trait Folding {
 }
 
 /// Events read from storage in one go.
-const PAGE: usize = 500;
+const PAGE: usize = 100;
 /// At most this many bytes of stored state per call of [`Folding::apply`].
 const CHUNK_BYTES: usize = 4 << 20;
 

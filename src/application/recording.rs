@@ -36,10 +36,12 @@ pub struct Recorded {
 const APPEND_RETRIES: u32 = 12;
 
 impl Application {
-    /// Records events for any aggregates in one atomic save. A batch that
-    /// names no expected version is retried when another writer got in first,
-    /// as appending does not depend on what came before.
+    /// Records events for any aggregates in one atomic save. Calls in this
+    /// process take turns, in call order; a batch that names no expected version
+    /// is retried when another process got in first, as appending does not
+    /// depend on what came before.
     pub async fn record(&self, new: &[NewEvent]) -> Result<Vec<Recorded>> {
+        let _turn = self.recording.lock().await;
         let ids: Vec<Uuid> = new.iter().map(|n| n.id.unwrap_or_else(new_id)).collect();
         let appends_only = new.iter().all(|n| n.expected_version.is_none());
         let mut attempt = 0;

@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use super::aggregate::{define, JsFolding};
 use super::args::{id, name, text, Options};
 use super::convert::{from_json, to_json};
-use super::events::{to_js, EventJs};
+use super::events::{to_js, Batch, EventJs};
 use super::failure::{js_error, JsResult};
 use super::follower::CoreFollower;
 use super::shared::{promise, Shared};
@@ -24,6 +24,10 @@ use crate::persistence::{EventQuery, MemoryApplicationRecorder, NotificationQuer
 
 /// At most this many notifications or events per read.
 const MAX_PAGE: u64 = 10_000;
+/// A history page stops once its events hold about this much data...
+const HISTORY_BYTES: usize = 8 << 20;
+/// ...read this many events at a time.
+const HISTORY_READ: usize = 50;
 
 /// An open application.
 #[wasm_bindgen]
@@ -131,17 +135,28 @@ impl CoreApplication {
         })())
     }
 
-    /// An aggregate's events, oldest first: those after version `after`, at most `limit` (default 1,000).
+    /// An aggregate's events, oldest first: those after version `after`, at most
+    /// `limit` (default 1,000) and about [`HISTORY_BYTES`] of data: page on from the last.
     pub fn history(&self, id_value: JsValue, options: JsValue) -> Promise {
         promise(self.shared.app().and_then(|app| {
             let id = id(&id_value, "the aggregate id")?;
             let mut options = Options::new(&options, "history options")?;
-            let after = options.whole("after", 0)?;
+            let mut after = options.whole("after", 0)?;
             let limit = options.whole("limit", 1)?.unwrap_or(1_000).min(MAX_PAGE) as usize;
             options.done()?;
             Ok(async move {
-                let events = app.events(id, EventQuery { gt: after, limit: Some(limit), ..EventQuery::all() }).await?;
-                Ok(JsValue::from(to_js(&events.iter().map(EventJs::of).collect::<Vec<_>>())?))
+                let (mut batch, mut count) = (Batch::default(), 0);
+                while count < limit && batch.bytes() < HISTORY_BYTES {
+                    let read = HISTORY_READ.min(limit - count);
+                    let page = app.events(id, EventQuery { gt: after, limit: Some(read), ..EventQuery::all() }).await?;
+                    page.iter().try_for_each(|event| batch.push(&EventJs::of(event)))?;
+                    after = page.last().map(|e| e.originator_version).or(after);
+                    count += page.len();
+                    if page.len() < read {
+                        break;
+                    }
+                }
+                Ok(JsValue::from(batch.into_js()?))
             })
         }))
     }

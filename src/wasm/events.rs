@@ -69,8 +69,34 @@ impl<'a> EventJs<'a> {
 
 /// Events as a JavaScript array, in one crossing.
 pub(crate) fn to_js(events: &[EventJs<'_>]) -> Result<Array> {
-    let json = serde_json::to_string(events).map_err(|e| Error::invalid(format!("events are not JSON: {e}")))?;
-    parse_events(&json).map_err(|e| Error::invalid(format!("events did not parse: {}", super::convert::thrown(&e))))
+    let mut batch = Batch::default();
+    events.iter().try_for_each(|event| batch.push(event))?;
+    batch.into_js()
+}
+
+/// Events gathered as JSON text, measured as they come, crossing in one `JSON.parse`.
+#[derive(Default)]
+pub(crate) struct Batch {
+    text: String,
+}
+
+impl Batch {
+    pub(crate) fn push(&mut self, event: &EventJs<'_>) -> Result<()> {
+        self.text.push(if self.text.is_empty() { '[' } else { ',' });
+        let json = serde_json::to_string(event).map_err(|e| Error::invalid(format!("an event is not JSON: {e}")))?;
+        self.text.push_str(&json);
+        Ok(())
+    }
+
+    /// The text's length so far, in bytes.
+    pub(crate) fn bytes(&self) -> usize {
+        self.text.len()
+    }
+
+    pub(crate) fn into_js(mut self) -> Result<Array> {
+        self.text.push_str(if self.text.is_empty() { "[]" } else { "]" });
+        parse_events(&self.text).map_err(|e| Error::invalid(format!("events did not parse: {}", super::convert::thrown(&e))))
+    }
 }
 
 /// Domain events as a JavaScript array.
