@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh
-node pkg-config/bench/catch-up.mjs
+node pkg-config/bench/all.mjs

@@ -14,7 +14,9 @@
 //! and only as far as their limit.
 
 mod codec;
+mod columns;
 mod failure;
+mod newest;
 mod query;
 mod recorder;
 mod schema;

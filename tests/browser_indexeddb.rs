@@ -207,3 +207,42 @@ async fn a_version_1_database_is_upgraded_in_place_keeping_its_events() {
     tributary::persistence::ViewRecorder::commit_view(&upgraded, &view, &changes, None, &tracking).await.unwrap();
     destroy(upgraded).await;
 }
+
+#[wasm_bindgen_test]
+async fn appends_through_two_connections_see_each_others_events_and_never_gap() {
+    use serde_json::json;
+    use tributary::{Application, NewEvent};
+    let first = fresh("appends").await;
+    let second = IndexedDbRecorder::open(first.name()).await.unwrap();
+    let app = |recorder: &IndexedDbRecorder| {
+        let mut app = Application::new("dogschool", std::rc::Rc::new(recorder.clone()));
+        app.register::<contract::dog::Dog>();
+        app
+    };
+    let (one, two) = (app(&first), app(&second));
+    let id = Uuid::new_v4();
+    let trick = |n: usize| NewEvent {
+        aggregate_type: "Dog".into(),
+        id: Some(id),
+        event: if n == 0 { "Registered".into() } else { "TrickAdded".into() },
+        payload: if n == 0 { json!({"name": "Fido"}) } else { json!({"trick": format!("t{n}")}) },
+        expected_version: None,
+    };
+    // each connection remembers what it wrote last; the other moves on meanwhile
+    let mut versions = Vec::new();
+    for n in 0..12 {
+        let app = if (n / 3) % 2 == 0 { &one } else { &two };
+        versions.push(app.record(&[trick(n)]).await.unwrap()[0]);
+    }
+    assert_eq!(versions.iter().map(|r| r.version).collect::<Vec<_>>(), (1..=12).collect::<Vec<_>>());
+    assert_eq!(versions.iter().map(|r| r.notification_id).collect::<Vec<_>>(), (1..=12).collect::<Vec<_>>());
+    // and both at once: one queues behind the other, nothing conflicts or gaps
+    let (a, b) = join(one.record(&[trick(12)]), two.record(&[trick(13)])).await;
+    let mut both = vec![a.unwrap()[0].version, b.unwrap()[0].version];
+    both.sort();
+    assert_eq!(both, vec![13, 14]);
+    let dog = one.get::<contract::dog::Dog>(id).await.unwrap();
+    assert_eq!((dog.version(), dog.state().tricks.len()), (14, 13));
+    second.close();
+    destroy(first).await;
+}

@@ -38,6 +38,8 @@ export class Application<T extends Types = {}> {
   /** Leader name -> how this application follows it. */
   readonly #following = new Map<string, Follower>();
   readonly #channel: BroadcastChannel | null;
+  /** A "recorded" message to other tabs is due. */
+  #telling = false;
 
   /** @internal use `openApplication`. */
   constructor(core: CoreApplication, instance: number) {
@@ -190,11 +192,21 @@ export class Application<T extends Types = {}> {
     return view;
   }
 
-  /** After a save: views and followers here step, and other tabs hear of it. */
+  /**
+   * After a save: views and followers here step, and other tabs hear of it, once
+   * for all the saves of this turn of the event loop, and after the caller has
+   * its answer (telling other tabs is a round trip through the browser).
+   */
   #recorded<R>(recorded: R): R {
     for (const view of this.#views.values()) view.poke();
     for (const follower of this.#followers) follower.poke();
-    this.#channel?.postMessage({ type: "recorded" } satisfies Message);
+    if (this.#channel && !this.#telling) {
+      this.#telling = true;
+      setTimeout(() => {
+        this.#telling = false;
+        this.#channel?.postMessage({ type: "recorded" } satisfies Message);
+      });
+    }
     return recorded;
   }
 

@@ -51,8 +51,10 @@ pub trait Folding {
     fn apply(&mut self, events: &[DomainEvent]) -> Result<()>;
 }
 
-/// Events read from storage in one go.
-const PAGE: usize = 100;
+/// Events read from storage in one go: the first page, and at most. Pages in
+/// between hold about [`CHUNK_BYTES`], judged by the events read so far.
+const FIRST_PAGE: usize = 250;
+const MAX_PAGE: usize = 50_000;
 /// At most this many bytes of stored state per call of [`Folding::apply`].
 const CHUNK_BYTES: usize = 4 << 20;
 
@@ -112,7 +114,13 @@ impl Application {
         }
         let mut head = None;
         let mut last = None;
-        if let Some(snapshot) = self.usable_snapshot(id, at, lte).await? {
+        // The first page is read alongside the snapshot (one wait, not two); it
+        // is of use when there is no snapshot, the usual case for small aggregates.
+        let first = EventQuery { lte, limit: Some(FIRST_PAGE), ..EventQuery::all() };
+        let (snapshot, first_page) = futures::future::join(self.usable_snapshot(id, at, lte), self.recorder.select_events(id, first)).await;
+        let mut first_page = Some(first_page?);
+        if let Some(snapshot) = snapshot? {
+            first_page = None;
             let aggregate_type = self.checked_type(&snapshot.aggregate_type, expected)?;
             head = Some(Head {
                 aggregate_type: aggregate_type.name.clone(),
@@ -123,10 +131,15 @@ impl Application {
             folding.start(aggregate_type, Some(snapshot.state))?;
             last = Some(snapshot.originator_version);
         }
+        let mut page_size = FIRST_PAGE;
         loop {
-            let gt = last;
-            let page = self.recorder.select_events(id, EventQuery { gt, lte, limit: Some(PAGE), ..EventQuery::all() }).await?;
-            let full = page.len() == PAGE;
+            let page = match first_page.take() {
+                Some(page) => page,
+                None => self.recorder.select_events(id, EventQuery { gt: last, lte, limit: Some(page_size), ..EventQuery::all() }).await?,
+            };
+            let full = page.len() == page_size;
+            let mean = page.iter().map(|e| e.state.len()).sum::<usize>() / page.len().max(1);
+            page_size = (CHUNK_BYTES / mean.max(1)).clamp(1, MAX_PAGE);
             let mut events = Vec::with_capacity(page.len());
             let mut passed_time = false;
             for record in &page {

@@ -1,5 +1,7 @@
 //! Recording events of aggregates known by name (defined from JavaScript, say):
 //! each new event goes at an expected version, or after the aggregate's newest.
+//! Where no snapshot can fall due, the newest events are read in the same
+//! transaction that writes (the recorder's `append`), so appenders queue.
 
 use std::collections::HashMap;
 
@@ -9,7 +11,7 @@ use uuid::Uuid;
 use super::Application;
 use crate::domain::{new_id, now, DomainEvent, Timestamp};
 use crate::error::{Error, Result};
-use crate::persistence::EventQuery;
+use crate::persistence::{EventQuery, StoredEvent};
 
 /// One event to record.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +37,9 @@ pub struct Recorded {
 /// How often a batch that only appends is retried after losing a race.
 const APPEND_RETRIES: u32 = 12;
 
+/// Each aggregate's type, newest version and time, as recording needs them.
+type Heads = HashMap<Uuid, (String, u64, Timestamp)>;
+
 impl Application {
     /// Records events for any aggregates in one atomic save. Calls in this
     /// process take turns, in call order; a batch that names no expected version
@@ -57,8 +62,20 @@ impl Application {
     }
 
     async fn record_once(&self, new: &[NewEvent], ids: &[Uuid]) -> Result<Vec<Recorded>> {
-        let events = self.prepare_with(new, ids).await?;
-        let notification_ids = self.save_events(&events).await?;
+        let (events, notification_ids) = if self.may_snapshot(new) {
+            let events = self.prepare_with(new, ids).await?;
+            let notification_ids = self.save_events(&events).await?;
+            (events, notification_ids)
+        } else {
+            let known = known_ids(new, ids);
+            let mut events = Vec::new();
+            let mut prepare = |stored: &[Option<StoredEvent>]| -> Result<Vec<StoredEvent>> {
+                events = self.prepare_from(new, ids, self.heads_of(&known, stored)?)?;
+                events.iter().map(|e| self.mapper().to_stored_event(e)).collect()
+            };
+            let notification_ids = self.recorder.append(&known, &mut prepare).await?;
+            (events, notification_ids)
+        };
         Ok(events
             .iter()
             .zip(notification_ids)
@@ -74,45 +91,62 @@ impl Application {
         self.prepare_with(new, &ids).await
     }
 
+    /// Whether a snapshot may fall due among these events: then they are
+    /// prepared before the write, as the snapshot needs a replay.
+    fn may_snapshot(&self, new: &[NewEvent]) -> bool {
+        new.iter().any(|n| self.snapshot_every.contains_key(&n.aggregate_type))
+    }
+
     async fn prepare_with(&self, new: &[NewEvent], ids: &[Uuid]) -> Result<Vec<DomainEvent>> {
-        let mut heads: HashMap<Uuid, (u64, Option<Timestamp>)> = HashMap::new();
+        let known = known_ids(new, ids);
+        let mut stored = Vec::with_capacity(known.len());
+        for id in &known {
+            stored.push(self.recorder.select_events(*id, EventQuery::last(None)).await?.pop());
+        }
+        self.prepare_from(new, ids, self.heads_of(&known, &stored)?)
+    }
+
+    /// The type, newest version and time of each known aggregate.
+    fn heads_of(&self, known: &[Uuid], stored: &[Option<StoredEvent>]) -> Result<Heads> {
+        let mut heads = Heads::with_capacity(known.len());
+        for (id, last) in known.iter().zip(stored) {
+            let Some(last) = last else { continue };
+            let event = self.mapper().to_domain_event(last)?;
+            let found = self.registry().resolve(&event.topic)?.aggregate_type.to_owned();
+            heads.insert(*id, (found, event.originator_version, event.timestamp));
+        }
+        Ok(heads)
+    }
+
+    /// The new events, given the aggregates' heads: versions after them (or
+    /// at the expected ones), timestamps never before them.
+    fn prepare_from(&self, new: &[NewEvent], ids: &[Uuid], mut heads: Heads) -> Result<Vec<DomainEvent>> {
         let mut events = Vec::with_capacity(new.len());
         for (request, id) in new.iter().zip(ids) {
             let aggregate_type = self.registry().aggregate(&request.aggregate_type)?;
             if !aggregate_type.events.contains_key(&request.event) {
                 return Err(Error::UnknownTopic(aggregate_type.topic(&request.event)));
             }
-            let head = match heads.get(id) {
-                Some(head) => *head,
-                None if request.id.is_none() => (0, None),
-                None => self.head(*id, &aggregate_type.name).await?,
-            };
+            let head = heads.get(id);
+            if let Some((found, _, _)) = head.filter(|(found, _, _)| *found != aggregate_type.name) {
+                return Err(Error::invalid(format!("aggregate {id} is a {found}, not a {}", aggregate_type.name)));
+            }
+            let current = head.map_or(0, |(_, version, _)| *version);
             let version = match request.expected_version {
-                Some(expected) if expected != head.0 => {
+                Some(expected) if expected != current => {
                     return Err(Error::Conflict {
                         originator_id: *id,
-                        originator_version: expected + 1,
-                        detail: format!("expected version {expected}, but it is at {}", head.0),
+                        originator_version: expected.saturating_add(1),
+                        detail: format!("expected version {expected}, but it is at {current}"),
                     })
                 }
-                _ => head.0 + 1,
+                _ => current + 1,
             };
-            let timestamp = head.1.map_or_else(now, |last| now().max(last));
+            let timestamp = head.map_or_else(now, |(_, _, last)| now().max(*last));
             events.push(DomainEvent::new(*id, version, aggregate_type.topic(&request.event), timestamp, request.payload.clone())?);
-            heads.insert(*id, (version, Some(timestamp)));
+            heads.insert(*id, (aggregate_type.name.clone(), version, timestamp));
         }
         Ok(events)
-    }
-
-    /// An aggregate's newest version and time (0 and none before it exists),
-    /// checking that it is of the named type.
-    async fn head(&self, id: Uuid, aggregate_type: &str) -> Result<(u64, Option<Timestamp>)> {
-        let Some(last) = self.events(id, EventQuery::last(None)).await?.pop() else { return Ok((0, None)) };
-        let found = self.registry().resolve(&last.topic)?.aggregate_type;
-        if found != aggregate_type {
-            return Err(Error::invalid(format!("aggregate {id} is a {found}, not a {aggregate_type}")));
-        }
-        Ok((last.originator_version, Some(last.timestamp)))
     }
 
     /// An aggregate's events, decoded and upcast.
@@ -122,6 +156,17 @@ impl Application {
         }
         self.recorder.select_events(id, query).await?.iter().map(|e| self.mapper().to_domain_event(e)).collect()
     }
+}
+
+/// The aggregates the requests name (new ones with random ids have no head).
+fn known_ids(new: &[NewEvent], ids: &[Uuid]) -> Vec<Uuid> {
+    let mut known: Vec<Uuid> = Vec::new();
+    for (request, id) in new.iter().zip(ids) {
+        if request.id.is_some() && !known.contains(id) {
+            known.push(*id);
+        }
+    }
+    known
 }
 
 /// Waits a random time below 2^attempt ms (at most 256 ms), so that two writers

@@ -1,7 +1,7 @@
 //! UTC timestamps at microsecond precision, written the way Python's
 //! `datetime.isoformat()` writes them, so stored events round-trip byte for byte.
 
-use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, SubsecRound, Timelike, Utc};
 
 use crate::error::{Error, Result};
 
@@ -15,12 +15,37 @@ pub fn now() -> Timestamp {
 
 /// `2024-01-02T03:04:05.678901+00:00`, or without the fraction when it is zero.
 pub fn to_iso(timestamp: &Timestamp) -> String {
-    let micros = timestamp.timestamp_subsec_micros();
-    if micros == 0 {
-        timestamp.format("%Y-%m-%dT%H:%M:%S+00:00").to_string()
-    } else {
-        format!("{}.{micros:06}+00:00", timestamp.format("%Y-%m-%dT%H:%M:%S"))
+    let mut out = String::with_capacity(32);
+    write_iso(&mut out, timestamp);
+    out
+}
+
+/// Writes [`to_iso`]'s text, digit by digit: every stored event and every event
+/// handed to JavaScript has one, and a format string is parsed each time.
+pub(crate) fn write_iso(out: &mut String, timestamp: &Timestamp) {
+    let year = timestamp.year();
+    if !(0..=9999).contains(&year) {
+        out.push_str(&timestamp.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string());
+        return;
     }
+    let digits = |out: &mut String, value: u32, width: u32| {
+        for place in (0..width).rev() {
+            out.push(char::from(b'0' + (value / 10u32.pow(place) % 10) as u8));
+        }
+    };
+    digits(out, year as u32, 4);
+    for (separator, value) in
+        [('-', timestamp.month()), ('-', timestamp.day()), ('T', timestamp.hour()), (':', timestamp.minute()), (':', timestamp.second())]
+    {
+        out.push(separator);
+        digits(out, value, 2);
+    }
+    let micros = timestamp.timestamp_subsec_micros();
+    if micros != 0 {
+        out.push('.');
+        digits(out, micros.min(999_999), 6);
+    }
+    out.push_str("+00:00");
 }
 
 /// Reads an ISO 8601 timestamp with an offset (or `Z`); one without is taken as UTC.
@@ -30,4 +55,31 @@ pub fn parse_iso(text: &str) -> Result<Timestamp> {
         .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc()))
         .map_err(|_| Error::invalid(format!("{text:?} is not an ISO 8601 timestamp")))?;
     Ok(parsed.trunc_subsecs(6))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_text_is_what_python_isoformat_writes_for_any_moment() {
+        let moments = [
+            "2024-01-02T03:04:05.678901+00:00",
+            "2024-01-02T03:04:05+00:00",
+            "0001-01-01T00:00:00.000001+00:00",
+            "9999-12-31T23:59:59.999999+00:00",
+        ];
+        for text in moments {
+            assert_eq!(to_iso(&parse_iso(text).unwrap()), text);
+        }
+        for micros in (0..500i64).map(|k| k * 7_919_777_777_777) {
+            let moment = DateTime::from_timestamp_micros(micros).unwrap();
+            let expected = if moment.timestamp_subsec_micros() == 0 {
+                moment.format("%Y-%m-%dT%H:%M:%S+00:00").to_string()
+            } else {
+                moment.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()
+            };
+            assert_eq!(to_iso(&moment), expected);
+        }
+    }
 }

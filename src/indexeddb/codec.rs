@@ -3,10 +3,10 @@
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use uuid::Uuid;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 use crate::error::{Error, Result};
-use crate::persistence::{Notification, StoredEvent, Tracking};
+use crate::persistence::{StoredEvent, Tracking};
 
 /// The largest integer a JS number holds exactly.
 pub(crate) const MAX_SAFE: u64 = (1 << 53) - 1;
@@ -64,48 +64,12 @@ pub(crate) fn tracking_row(tracking: &Tracking) -> Result<JsValue> {
     ]))
 }
 
-/// Reads a row of `events` or `snapshots`; anything malformed is a corrupt record.
-pub(crate) fn read_stored(row: &JsValue) -> Result<StoredEvent> {
-    let originator_id = string(row, "originator_id")?;
-    Ok(StoredEvent {
-        originator_id: originator_id.parse().map_err(|_| corrupt(row, &format!("originator_id {originator_id:?} is not a UUID")))?,
-        originator_version: integer(row, "originator_version")?,
-        topic: string(row, "topic")?,
-        state: match field(row, "state")?.dyn_into::<Uint8Array>() {
-            Ok(bytes) => bytes.to_vec(),
-            Err(_) => return Err(corrupt(row, "state is not bytes")),
-        },
-    })
-}
-
-/// Reads a row of `events` as a notification.
-pub(crate) fn read_notification(row: &JsValue) -> Result<Notification> {
-    Ok(Notification::new(integer(row, "id")?, read_stored(row)?))
-}
-
 /// The second part of a `[name, number]` or `[id, version]` key.
 pub(crate) fn key_number(key: &JsValue) -> Result<u64> {
     let part = Array::from(key).get(1);
     as_integer(&part).ok_or_else(|| Error::corrupt(format!("key {key:?} does not end in a number")))
 }
 
-fn field(row: &JsValue, key: &str) -> Result<JsValue> {
-    Reflect::get(row, &JsValue::from_str(key)).map_err(|_| corrupt(row, &format!("no field {key}")))
-}
-
-fn string(row: &JsValue, key: &str) -> Result<String> {
-    field(row, key)?.as_string().ok_or_else(|| corrupt(row, &format!("{key} is not a string")))
-}
-
-fn integer(row: &JsValue, key: &str) -> Result<u64> {
-    as_integer(&field(row, key)?).ok_or_else(|| corrupt(row, &format!("{key} is not a positive integer")))
-}
-
 fn as_integer(value: &JsValue) -> Option<u64> {
     value.as_f64().filter(|n| n.fract() == 0.0 && *n >= 1.0 && *n <= MAX_SAFE as f64).map(|n| n as u64)
-}
-
-fn corrupt(row: &JsValue, why: &str) -> Error {
-    let id = Reflect::get(row, &JsValue::from_str("originator_id")).ok().and_then(|v| v.as_string()).unwrap_or_default();
-    Error::corrupt(format!("IndexedDB row {id}: {why}"))
 }

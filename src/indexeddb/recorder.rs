@@ -5,26 +5,29 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use async_trait::async_trait;
-use futures::future::join_all;
+use futures::future::{join, join_all};
 use rexie::{Direction, KeyRange, Rexie, Transaction, TransactionMode};
 use uuid::Uuid;
 
-use super::codec::{event_row, key_number, number, pair, read_notification, read_stored, snapshot_row, tracking_row, MAX_SAFE};
+use super::codec::{event_row, key_number, number, pair, snapshot_row, tracking_row, MAX_SAFE};
+use super::columns::{read_notifications, read_rows};
 use super::failure::storage;
+use super::newest::{newest_event, newest_id, unmoved, Hints};
 use super::query::{count, Positions};
 use super::schema::{self, ALL_STORES, EVENTS, POSITION, SNAPSHOTS, TOPIC, TRACKING};
 use super::snapshots::IndexedDbSnapshots;
-use super::write::{write_all, Mode, Row, Write};
+use super::write::{write_all, write_confirmed, Mode, Row, Write};
 use crate::error::{Error, Result};
 use crate::persistence::{
-    validate_batch, AggregateRecorder, ApplicationRecorder, EventQuery, Notification, NotificationQuery, Recording, SnapshotRecorder,
-    StoredEvent, Tracking, TrackingRecorder,
+    validate_batch, AggregateRecorder, ApplicationRecorder, EventQuery, Notification, NotificationQuery, Prepare, Recording,
+    SnapshotRecorder, StoredEvent, Tracking, TrackingRecorder,
 };
 
 /// An open database, shared by the recorders over it.
 pub(crate) struct Connection {
     name: String,
     database: RefCell<Option<Rexie>>,
+    hints: Hints,
 }
 
 impl Connection {
@@ -43,15 +46,41 @@ pub struct IndexedDbRecorder {
     connection: Rc<Connection>,
 }
 
+/// What a write transaction inserts: a recording, or the events made once the
+/// aggregates' newest events are read in the same transaction.
+enum Source<'r, 'p> {
+    Recording(Recording<'r>),
+    Append(&'r [Uuid], Prepare<'p>),
+}
+
 impl IndexedDbRecorder {
-    /// Writes a recording in one transaction; `None` when refused in `Fast` mode.
-    async fn record_in(&self, recording: &Recording<'_>, mode: Mode) -> Result<Option<Vec<u64>>> {
+    /// Writes in one transaction; `None` when refused in `Fast` mode.
+    async fn write(&self, source: &mut Source<'_, '_>, mode: Mode) -> Result<Option<Vec<u64>>> {
         let transaction = self.connection.transaction(&ALL_STORES, TransactionMode::ReadWrite)?;
         let opened = |store| transaction.store(store).map_err(|e| storage("writing", e));
         let (events, snapshots, tracking) = (opened(EVENTS)?, opened(SNAPSHOTS)?, opened(TRACKING)?);
         // The next ids follow the newest in this transaction: transactions over
         // the same stores run one at a time, across tabs too, so ids never gap.
-        let last = last_key(&events, None).await?.map(|key| notification_id(&key)).transpose()?.unwrap_or(0);
+        let prepared;
+        let hints = &self.connection.hints;
+        let (last, recording) = match source {
+            Source::Recording(recording) => (newest_id(&events, hints).await?, *recording),
+            Source::Append(aggregates, prepare) => {
+                let index = events.index(POSITION).map_err(|e| storage("reading events", e))?;
+                let heads = join_all(aggregates.iter().map(|id| newest_event(&index, id, hints)));
+                let (last, heads) = join(newest_id(&events, hints), heads).await;
+                let heads = heads
+                    .into_iter()
+                    .map(|row| Ok(read_rows(&row?.into_iter().collect::<Vec<_>>())?.pop().map(|(_, e)| e)))
+                    .collect::<Result<Vec<_>>>()?;
+                let last = last?;
+                hints.saw(last.as_ref().map(notification_id).transpose()?.unwrap_or(0), heads.iter().flatten());
+                prepared = prepare(&heads)?;
+                validate_batch(&prepared)?;
+                (last, Recording { events: &prepared, ..Recording::default() })
+            }
+        };
+        let last = last.map(|key| notification_id(&key)).transpose()?.unwrap_or(0);
         let ids: Vec<u64> = (last + 1..).take(recording.events.len()).collect();
         let mut rows = Vec::with_capacity(recording.events.len() + recording.snapshots.len() + 1);
         for (id, event) in ids.iter().zip(recording.events) {
@@ -63,13 +92,51 @@ impl IndexedDbRecorder {
         if let Some(record) = recording.tracking {
             rows.push((&tracking, Write::Add(tracking_row(record)?), Row::Tracking(record)));
         }
-        Ok(write_all(transaction, rows, mode).await?.then_some(ids))
+        let written = write_all(transaction, rows, mode).await?;
+        if written {
+            hints.saw(ids.last().copied().unwrap_or(last), recording.events);
+        }
+        Ok(written.then_some(ids))
+    }
+
+    /// Appends after the newest events this connection saw, confirming in the
+    /// same transaction that nothing moved since: one round trip. `None` when
+    /// it cannot be done so (not all seen, moved, refused): nothing was written.
+    async fn append_seen(&self, aggregates: &[Uuid], prepare: Prepare<'_>) -> Result<Option<Vec<u64>>> {
+        let hints = &self.connection.hints;
+        let Some((last, heads)) = hints.all(aggregates) else { return Ok(None) };
+        // Made from what may be stale: any refusal is for the full path to judge.
+        let Some(stored) = prepare(&heads).ok().filter(|stored| validate_batch(stored).is_ok()) else { return Ok(None) };
+        let Some(last_new) = last.checked_add(stored.len() as u64).filter(|_| !stored.is_empty()) else { return Ok(None) };
+        let transaction = self.connection.transaction(&[EVENTS], TransactionMode::ReadWrite)?;
+        let events = transaction.store(EVENTS).map_err(|e| storage("writing", e))?;
+        let index = events.index(POSITION).map_err(|e| storage("writing", e))?;
+        let ids: Vec<u64> = (last + 1..=last_new).collect();
+        let rows = ids
+            .iter()
+            .zip(&stored)
+            .map(|(id, event)| Ok((&events, Write::Add(event_row(*id, event)?), Row::Event(event))))
+            .collect::<Result<Vec<_>>>()?;
+        if !write_confirmed(transaction, rows, unmoved(&events, &index, last_new, &heads)).await? {
+            return Ok(None);
+        }
+        hints.saw(last_new, &stored);
+        Ok(Some(ids))
+    }
+
+    /// Writes fast; if the browser refuses, again with a handler per request to say which row.
+    async fn write_twice(&self, source: &mut Source<'_, '_>) -> Result<Vec<u64>> {
+        match self.write(source, Mode::Fast).await? {
+            Some(ids) => Ok(ids),
+            None => self.write(source, Mode::Diagnose).await?.ok_or_else(|| Error::Storage("the browser refused a write".into())),
+        }
     }
 
     /// Opens (creating or upgrading) the database `name`.
     pub async fn open(name: &str) -> Result<Self> {
         let database = schema::open(name).await?;
-        Ok(IndexedDbRecorder { connection: Rc::new(Connection { name: name.to_owned(), database: RefCell::new(Some(database)) }) })
+        let connection = Connection { name: name.to_owned(), database: RefCell::new(Some(database)), hints: Hints::default() };
+        Ok(IndexedDbRecorder { connection: Rc::new(connection) })
     }
 
     pub fn name(&self) -> &str {
@@ -97,7 +164,7 @@ impl AggregateRecorder for IndexedDbRecorder {
     async fn select_events(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<StoredEvent>> {
         let transaction = self.connection.transaction(&[EVENTS], TransactionMode::ReadOnly)?;
         let index = transaction.store(EVENTS).and_then(|s| s.index(POSITION)).map_err(|e| storage("reading events", e))?;
-        Positions::Index(index).select(&originator_id, &query).await?.iter().map(read_stored).collect()
+        Ok(read_rows(&Positions::Index(index).select(&originator_id, &query).await?)?.into_iter().map(|(_, event)| event).collect())
     }
 }
 
@@ -107,10 +174,14 @@ impl ApplicationRecorder for IndexedDbRecorder {
         validate_batch(recording.events)?;
         validate_batch(recording.snapshots)?;
         recording.tracking.map(Tracking::validate).transpose()?;
-        match self.record_in(&recording, Mode::Fast).await? {
-            Some(ids) => Ok(ids),
-            None => self.record_in(&recording, Mode::Diagnose).await?.ok_or_else(|| Error::Storage("the browser refused a write".into())),
+        self.write_twice(&mut Source::Recording(recording)).await
+    }
+
+    async fn append(&self, aggregates: &[Uuid], prepare: Prepare<'_>) -> Result<Vec<u64>> {
+        if let Some(ids) = self.append_seen(aggregates, prepare).await? {
+            return Ok(ids);
         }
+        self.write_twice(&mut Source::Append(aggregates, prepare)).await
     }
 
     fn snapshots(&self) -> Rc<dyn SnapshotRecorder> {
@@ -140,7 +211,7 @@ impl ApplicationRecorder for IndexedDbRecorder {
             let reads = join_all(ranges.into_iter().map(|r| index.get_all(Some(r), limit))).await;
             reads.into_iter().collect::<std::result::Result<Vec<_>, _>>().map_err(failed)?.concat()
         };
-        let mut notifications = rows.iter().map(read_notification).collect::<Result<Vec<_>>>()?;
+        let mut notifications = read_notifications(&rows)?;
         notifications.sort_by_key(|n| n.id);
         notifications.truncate(query.limit);
         Ok(notifications)
@@ -149,7 +220,7 @@ impl ApplicationRecorder for IndexedDbRecorder {
     async fn max_notification_id(&self) -> Result<Option<u64>> {
         let transaction = self.connection.transaction(&[EVENTS], TransactionMode::ReadOnly)?;
         let store = transaction.store(EVENTS).map_err(|e| storage("reading the log", e))?;
-        last_key(&store, None).await?.map(|key| notification_id(&key)).transpose()
+        newest_id(&store, &self.connection.hints).await?.map(|key| notification_id(&key)).transpose()
     }
 }
 

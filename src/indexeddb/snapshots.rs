@@ -7,7 +7,8 @@ use futures::future::join_all;
 use rexie::TransactionMode;
 use uuid::Uuid;
 
-use super::codec::{read_stored, snapshot_row};
+use super::codec::snapshot_row;
+use super::columns::read_rows;
 use super::failure::storage;
 use super::query::{versions, Positions};
 use super::recorder::Connection;
@@ -42,7 +43,7 @@ impl AggregateRecorder for IndexedDbSnapshots {
     async fn select_events(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<StoredEvent>> {
         let transaction = self.connection.transaction(&[SNAPSHOTS], TransactionMode::ReadOnly)?;
         let store = transaction.store(SNAPSHOTS).map_err(|e| storage("reading snapshots", e))?;
-        Positions::Store(store).select(&originator_id, &query).await?.iter().map(read_stored).collect()
+        Ok(read_rows(&Positions::Store(store).select(&originator_id, &query).await?)?.into_iter().map(|(_, snapshot)| snapshot).collect())
     }
 }
 

@@ -77,6 +77,25 @@ pub(crate) async fn write_all(transaction: Transaction, rows: Vec<(&Store, Write
     committed(transaction, &rows).await.map(|()| true)
 }
 
+/// Like [`write_all`] in `Fast` mode, with reads made alongside that must
+/// confirm what the writes assumed. `Ok(false)`: refused, or not confirmed
+/// (the transaction is then aborted): nothing was written.
+pub(crate) async fn write_confirmed(
+    transaction: Transaction,
+    rows: Vec<(&Store, Write, Row<'_>)>,
+    confirm: impl std::future::Future<Output = Result<bool>>,
+) -> Result<bool> {
+    let (issued, confirmed) = futures::future::join(issue_all(&rows), confirm).await;
+    if !issued {
+        return Ok(false);
+    }
+    if !matches!(confirmed, Ok(true)) {
+        transaction.abort().await.map_err(|e| storage("aborting a transaction", e))?;
+        return confirmed.map(|_| false);
+    }
+    committed(transaction, &rows).await.map(|()| true)
+}
+
 /// Issues every write at once; awaits only the last request of each store and
 /// kind (a refused request aborts the transaction, failing those too).
 async fn issue_all(rows: &[(&Store, Write, Row<'_>)]) -> bool {
@@ -103,10 +122,11 @@ async fn issue_all(rows: &[(&Store, Write, Row<'_>)]) -> bool {
 }
 
 /// Waits for the commit; an abort without a refused request is reported as such.
+/// Commits at once (every request has its answer: nothing is left to wait for).
 async fn committed(transaction: Transaction, rows: &[(&Store, Write, Row<'_>)]) -> Result<()> {
-    match transaction.done().await {
-        Ok(result) if result.is_committed() => Ok(()),
-        Ok(_) => Err(aborted(rows.iter().map(|(_, _, row)| row.size()).sum()).await),
+    match transaction.commit().await {
+        Ok(()) => Ok(()),
+        Err(rexie::Error::TransactioncommitFailed) => Err(aborted(rows.iter().map(|(_, _, row)| row.size()).sum()).await),
         Err(error) => Err(storage("committing a transaction", error)),
     }
 }

@@ -57,6 +57,9 @@ pub struct Recording<'a> {
     pub tracking: Option<&'a Tracking>,
 }
 
+/// Makes the events to insert from the aggregates' newest stored events.
+pub type Prepare<'a> = &'a mut dyn FnMut(&[Option<StoredEvent>]) -> Result<Vec<StoredEvent>>;
+
 /// An aggregate recorder whose every event also gets the next notification id:
 /// 1, 2, 3 ... in commit order, the application's log. It keeps the snapshots
 /// and tracking records beside the events, so that one transaction can write all three.
@@ -66,6 +69,20 @@ pub trait ApplicationRecorder: AggregateRecorder + TrackingRecorder {
     /// (a taken position, a duplicate tracking record) nothing. Returns the
     /// events' notification ids.
     async fn record(&self, recording: Recording<'_>) -> Result<Vec<u64>>;
+
+    /// Reads the newest event of each of `aggregates` (`None` for one with no
+    /// events), then inserts the events `prepare` makes of them: in ONE
+    /// transaction where the storage allows it, so that appenders queue instead
+    /// of conflicting. This default reads, then records: a conflict is the
+    /// caller's to retry. Returns the new events' notification ids.
+    async fn append(&self, aggregates: &[Uuid], prepare: Prepare<'_>) -> Result<Vec<u64>> {
+        let mut heads = Vec::with_capacity(aggregates.len());
+        for id in aggregates {
+            heads.push(self.select_events(*id, EventQuery::last(None)).await?.pop());
+        }
+        let events = prepare(&heads)?;
+        self.record(Recording { events: &events, ..Recording::default() }).await
+    }
 
     /// The snapshot store beside the events.
     fn snapshots(&self) -> Rc<dyn SnapshotRecorder>;

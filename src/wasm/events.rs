@@ -38,12 +38,14 @@ pub(crate) struct EventJs<'a> {
     notification_id: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     topic: Option<&'a str>,
-    originator_id: String,
+    /// Serialised hyphenated, without a string of its own.
+    originator_id: &'a uuid::Uuid,
     originator_version: u64,
     aggregate: &'a str,
     #[serde(rename = "type")]
     event: &'a str,
-    timestamp: String,
+    #[serde(serialize_with = "iso")]
+    timestamp: &'a crate::domain::Timestamp,
     data: &'a serde_json::Map<String, Value>,
 }
 
@@ -53,11 +55,11 @@ impl<'a> EventJs<'a> {
         EventJs {
             notification_id: None,
             topic: None,
-            originator_id: event.originator_id.to_string(),
+            originator_id: &event.originator_id,
             originator_version: event.originator_version,
             aggregate,
             event: event.name(),
-            timestamp: to_iso(&event.timestamp),
+            timestamp: &event.timestamp,
             data: &event.payload,
         }
     }
@@ -65,6 +67,10 @@ impl<'a> EventJs<'a> {
     pub(crate) fn notified(notified: &'a Notified) -> Self {
         EventJs { notification_id: Some(notified.notification_id), topic: Some(&notified.event.topic), ..Self::of(&notified.event) }
     }
+}
+
+fn iso<S: serde::Serializer>(timestamp: &&crate::domain::Timestamp, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+    serializer.serialize_str(&to_iso(timestamp))
 }
 
 /// Events as a JavaScript array, in one crossing.

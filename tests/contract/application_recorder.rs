@@ -98,3 +98,32 @@ pub async fn a_recording_with_a_taken_snapshot_position_writes_nothing(recorder:
     assert!(recorder.select_events(id, EventQuery::all()).await.unwrap().is_empty());
     assert_eq!(recorder.max_tracking_id("upstream").await.unwrap(), None);
 }
+
+pub async fn append_hands_prepare_the_newest_events_and_inserts_what_it_makes(recorder: Rc<impl ApplicationRecorder + ?Sized>) {
+    let (a, b, fresh) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    recorder
+        .insert_events(&[stored(a, 1, "Dog.Registered"), stored(a, 2, "Dog.TrickAdded"), stored(b, 1, "Dog.Registered")])
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let mut prepare = |heads: &[Option<StoredEvent>]| {
+        seen = heads.iter().map(|h| h.as_ref().map(|e| (e.originator_id, e.originator_version, e.state.clone()))).collect();
+        Ok(vec![stored(a, 3, "Dog.TrickAdded"), stored(fresh, 1, "Dog.Registered")])
+    };
+    assert_eq!(recorder.append(&[a, b, fresh], &mut prepare).await.unwrap(), vec![4, 5]);
+    assert_eq!(seen, vec![Some((a, 2, stored(a, 2, "Dog.TrickAdded").state)), Some((b, 1, stored(b, 1, "Dog.Registered").state)), None]);
+    let log = recorder.select_notifications(&NotificationQuery::new(4, 10)).await.unwrap();
+    assert_eq!(log.iter().map(|n| (n.originator_id, n.originator_version)).collect::<Vec<_>>(), vec![(a, 3), (fresh, 1)]);
+}
+
+pub async fn an_append_whose_prepare_fails_or_conflicts_writes_nothing(recorder: Rc<impl ApplicationRecorder + ?Sized>) {
+    let id = Uuid::new_v4();
+    recorder.insert_events(&[stored(id, 1, "Dog.Registered")]).await.unwrap();
+    let refused = recorder.append(&[id], &mut |_| Err(Error::Validation("no".into()))).await.unwrap_err();
+    assert_eq!(refused, Error::Validation("no".into()));
+    let taken =
+        recorder.append(&[id], &mut |_| Ok(vec![stored(id, 2, "Dog.TrickAdded"), stored(id, 1, "Dog.Registered")])).await.unwrap_err();
+    assert!(matches!(taken, Error::Conflict { originator_version: 1, .. }), "{taken:?}");
+    assert_eq!(recorder.max_notification_id().await.unwrap(), Some(1));
+    assert_eq!(recorder.select_events(id, EventQuery::all()).await.unwrap().len(), 1);
+}

@@ -88,7 +88,9 @@ macro_rules! contract_suite {
             max_notification_id_is_none_then_the_newest,
             record_writes_events_snapshots_and_tracking_together,
             a_recording_with_a_duplicate_tracking_record_writes_nothing,
-            a_recording_with_a_taken_snapshot_position_writes_nothing
+            a_recording_with_a_taken_snapshot_position_writes_nothing,
+            append_hands_prepare_the_newest_events_and_inserts_what_it_makes,
+            an_append_whose_prepare_fails_or_conflicts_writes_nothing
         );
         $run!(snapshot_recorder, snapshot_recorder, $snapshots, prune_keeps_the_newest_k_of_that_aggregate_only);
         $run!(
