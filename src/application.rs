@@ -160,6 +160,12 @@ impl Application {
         self.recorder.select_notifications(query).await
     }
 
+    /// Notifications as the query says, with the newest notification id when
+    /// they were read (the query's topics are tributary's).
+    pub async fn notifications_with_head(&self, query: &NotificationQuery) -> Result<(Vec<Notification>, u64)> {
+        self.recorder.select_notifications_with_head(query).await
+    }
+
     /// The notification log, in sections.
     pub fn notification_log(&self) -> NotificationLog<'_> {
         NotificationLog::new(self.recorder.as_ref(), self.section_size)

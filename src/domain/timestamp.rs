@@ -1,7 +1,7 @@
 //! UTC timestamps at microsecond precision, written the way Python's
 //! `datetime.isoformat()` writes them, so stored events round-trip byte for byte.
 
-use chrono::{DateTime, Datelike, NaiveDateTime, SubsecRound, Timelike, Utc};
+use chrono::{DateTime, Datelike, SubsecRound, Timelike, Utc};
 
 use crate::error::{Error, Result};
 
@@ -23,17 +23,19 @@ pub fn to_iso(timestamp: &Timestamp) -> String {
 /// Writes [`to_iso`]'s text, digit by digit: every stored event and every event
 /// handed to JavaScript has one, and a format string is parsed each time.
 pub(crate) fn write_iso(out: &mut String, timestamp: &Timestamp) {
-    let year = timestamp.year();
-    if !(0..=9999).contains(&year) {
-        out.push_str(&timestamp.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string());
-        return;
-    }
     let digits = |out: &mut String, value: u32, width: u32| {
         for place in (0..width).rev() {
             out.push(char::from(b'0' + (value / 10u32.pow(place) % 10) as u8));
         }
     };
-    digits(out, year as u32, 4);
+    // Python's years are 1 to 9999; others (never stored: they do not parse) get ISO's sign.
+    let year = timestamp.year();
+    if !(0..=9999).contains(&year) {
+        out.push(if year < 0 { '-' } else { '+' });
+        digits(out, year.unsigned_abs(), 6);
+    } else {
+        digits(out, year as u32, 4);
+    }
     for (separator, value) in
         [('-', timestamp.month()), ('-', timestamp.day()), ('T', timestamp.hour()), (':', timestamp.minute()), (':', timestamp.second())]
     {
@@ -51,15 +53,23 @@ pub(crate) fn write_iso(out: &mut String, timestamp: &Timestamp) {
 /// Reads an ISO 8601 timestamp with an offset (or `Z`); one without is taken as UTC.
 pub fn parse_iso(text: &str) -> Result<Timestamp> {
     let parsed = DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .or_else(|_| NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc()))
+        .or_else(|_| DateTime::parse_from_rfc3339(&format!("{text}+00:00")))
         .map_err(|_| Error::invalid(format!("{text:?} is not an ISO 8601 timestamp")))?;
-    Ok(parsed.trunc_subsecs(6))
+    Ok(parsed.with_timezone(&Utc).trunc_subsecs(6))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_time_without_an_offset_is_utc_and_other_text_is_refused() {
+        assert_eq!(to_iso(&parse_iso("2024-01-02T03:04:05.678901").unwrap()), "2024-01-02T03:04:05.678901+00:00");
+        assert_eq!(to_iso(&parse_iso("2024-01-02T04:04:05+01:00").unwrap()), "2024-01-02T03:04:05+00:00");
+        for bad in ["", "2024-01-02", "yesterday", "2024-13-02T03:04:05", "+275760-09-13T00:00:00.000Z"] {
+            assert!(parse_iso(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn iso_text_is_what_python_isoformat_writes_for_any_moment() {

@@ -28,6 +28,8 @@ const SMALL: usize = 16 << 10;
 pub(crate) struct Hints {
     last_id: Cell<u64>,
     heads: RefCell<HashMap<Uuid, StoredEvent>>,
+    /// Tracked positions, by the name they are tracked for.
+    positions: RefCell<HashMap<String, u64>>,
 }
 
 impl Hints {
@@ -48,6 +50,16 @@ impl Hints {
                 heads.insert(event.originator_id, event.clone());
             }
         }
+    }
+
+    /// Remembers a tracked position known to exist.
+    pub(crate) fn saw_position(&self, name: &str, position: u64) {
+        let mut positions = self.positions.borrow_mut();
+        if positions.len() > REMEMBERED {
+            positions.clear();
+        }
+        let entry = positions.entry(name.to_owned()).or_insert(position);
+        *entry = (*entry).max(position);
     }
 
     /// The newest id and the newest event of each aggregate, if all were seen.
@@ -83,6 +95,23 @@ pub(crate) async fn newest_event(index: &StoreIndex, originator_id: &Uuid, hints
     }
     let rows = index.scan(Some(versions(originator_id, 0)?), Some(1), None, Some(Direction::Prev)).await.map_err(failed)?;
     Ok(rows.into_iter().next().map(|(_, row)| row))
+}
+
+/// The newest tracked position of `name` (the last key of its range in `tracking`).
+pub(crate) async fn newest_position(tracking: &Store, name: &str, hints: &Hints) -> Result<Option<JsValue>> {
+    let failed = |e| storage("reading a tracked position", e);
+    let positions = |from: u64| -> Result<KeyRange> {
+        let name = JsValue::from_str(name);
+        KeyRange::bound(&pair(name.clone(), number(from)?), &pair(name, number(MAX_SAFE)?), None, None).map_err(|e| failed(e.into()))
+    };
+    let hint = hints.positions.borrow().get(name).copied();
+    if let Some(position) = hint {
+        if let Some(key) = tracking.get_all_keys(Some(positions(position)?), None).await.map_err(failed)?.pop() {
+            return Ok(Some(key));
+        }
+    }
+    let rows = tracking.scan(Some(positions(0)?), Some(1), None, Some(Direction::Prev)).await.map_err(failed)?;
+    Ok(rows.into_iter().next().map(|(key, _)| key))
 }
 
 /// Whether nothing moved since `heads` were seen: no id after `last_new`, and

@@ -6,13 +6,13 @@ use std::rc::Rc;
 
 use async_trait::async_trait;
 use futures::future::{join, join_all};
-use rexie::{Direction, KeyRange, Rexie, Transaction, TransactionMode};
+use rexie::{KeyRange, Rexie, Transaction, TransactionMode};
 use uuid::Uuid;
 
 use super::codec::{event_row, key_number, number, pair, snapshot_row, tracking_row, MAX_SAFE};
 use super::columns::{read_notifications, read_rows};
 use super::failure::storage;
-use super::newest::{newest_event, newest_id, unmoved, Hints};
+use super::newest::{newest_event, newest_id, newest_position, unmoved, Hints};
 use super::query::{count, Positions};
 use super::schema::{self, ALL_STORES, EVENTS, POSITION, SNAPSHOTS, TOPIC, TRACKING};
 use super::snapshots::IndexedDbSnapshots;
@@ -95,6 +95,9 @@ impl IndexedDbRecorder {
         let written = write_all(transaction, rows, mode).await?;
         if written {
             hints.saw(ids.last().copied().unwrap_or(last), recording.events);
+            if let Some(tracking) = recording.tracking {
+                hints.saw_position(&tracking.application_name, tracking.notification_id);
+            }
         }
         Ok(written.then_some(ids))
     }
@@ -143,6 +146,10 @@ impl IndexedDbRecorder {
         &self.connection.name
     }
 
+    pub(crate) fn hints(&self) -> &Hints {
+        &self.connection.hints
+    }
+
     pub(crate) fn connection(&self) -> &Connection {
         &self.connection
     }
@@ -189,32 +196,18 @@ impl ApplicationRecorder for IndexedDbRecorder {
     }
 
     async fn select_notifications(&self, query: &NotificationQuery) -> Result<Vec<Notification>> {
-        let (lower, upper) = (query.start.max(1), query.stop.unwrap_or(MAX_SAFE).min(MAX_SAFE));
-        // No id is above MAX_SAFE: a range starting there is empty, not an error.
-        if query.limit == 0 || lower > upper {
-            return Ok(vec![]);
-        }
         let transaction = self.connection.transaction(&[EVENTS], TransactionMode::ReadOnly)?;
         let store = transaction.store(EVENTS).map_err(|e| storage("reading the log", e))?;
-        let failed = |e| storage("reading the log", e);
-        let limit = count(Some(query.limit));
-        let rows = if query.topics.is_empty() {
-            store.get_all(Some(range(number(lower)?, number(upper)?)?), limit).await.map_err(failed)?
-        } else {
-            // One getAll per topic, all in flight at once, merged by id.
-            let index = store.index(TOPIC).map_err(failed)?;
-            let mut ranges = Vec::with_capacity(query.topics.len());
-            for topic in &query.topics {
-                let topic = wasm_bindgen::JsValue::from_str(topic);
-                ranges.push(range(pair(topic.clone(), number(lower)?), pair(topic, number(upper)?))?);
-            }
-            let reads = join_all(ranges.into_iter().map(|r| index.get_all(Some(r), limit))).await;
-            reads.into_iter().collect::<std::result::Result<Vec<_>, _>>().map_err(failed)?.concat()
-        };
-        let mut notifications = read_notifications(&rows)?;
-        notifications.sort_by_key(|n| n.id);
-        notifications.truncate(query.limit);
-        Ok(notifications)
+        select_in(&store, query).await
+    }
+
+    async fn select_notifications_with_head(&self, query: &NotificationQuery) -> Result<(Vec<Notification>, u64)> {
+        let transaction = self.connection.transaction(&[EVENTS], TransactionMode::ReadOnly)?;
+        let store = transaction.store(EVENTS).map_err(|e| storage("reading the log", e))?;
+        // One transaction sees one state of the log: every notification read is at or below the head.
+        let (notifications, head) = join(select_in(&store, query), newest_id(&store, &self.connection.hints)).await;
+        let head = head?.map(|key| notification_id(&key)).transpose()?.unwrap_or(0);
+        Ok((notifications?, head))
     }
 
     async fn max_notification_id(&self) -> Result<Option<u64>> {
@@ -233,20 +226,44 @@ impl TrackingRecorder for IndexedDbRecorder {
     async fn max_tracking_id(&self, application_name: &str) -> Result<Option<u64>> {
         let transaction = self.connection.transaction(&[TRACKING], TransactionMode::ReadOnly)?;
         let store = transaction.store(TRACKING).map_err(|e| storage("reading tracking", e))?;
-        let name = wasm_bindgen::JsValue::from_str(application_name);
-        let all = range(pair(name.clone(), number(1)?), pair(name, number(MAX_SAFE)?))?;
-        last_key(&store, Some(all)).await?.map(|key| key_number(&key)).transpose()
+        let position = newest_position(&store, application_name, &self.connection.hints).await?.map(|key| key_number(&key)).transpose()?;
+        if let Some(position) = position {
+            self.connection.hints.saw_position(application_name, position);
+        }
+        Ok(position)
     }
-}
-
-/// The greatest key in a store (or range): one cursor step.
-async fn last_key(store: &rexie::Store, range: Option<KeyRange>) -> Result<Option<wasm_bindgen::JsValue>> {
-    let rows = store.scan(range, Some(1), None, Some(Direction::Prev)).await.map_err(|e| storage("reading the newest key", e))?;
-    Ok(rows.into_iter().next().map(|(key, _)| key))
 }
 
 pub(crate) fn range(lower: wasm_bindgen::JsValue, upper: wasm_bindgen::JsValue) -> Result<KeyRange> {
     KeyRange::bound(&lower, &upper, None, None).map_err(|e| storage("making a key range", e.into()))
+}
+
+/// The notifications a query selects, read from the `events` store of a transaction.
+async fn select_in(store: &rexie::Store, query: &NotificationQuery) -> Result<Vec<Notification>> {
+    let (lower, upper) = (query.start.max(1), query.stop.unwrap_or(MAX_SAFE).min(MAX_SAFE));
+    // No id is above MAX_SAFE: a range starting there is empty, not an error.
+    if query.limit == 0 || lower > upper {
+        return Ok(vec![]);
+    }
+    let failed = |e| storage("reading the log", e);
+    let limit = count(Some(query.limit));
+    let rows = if query.topics.is_empty() {
+        store.get_all(Some(range(number(lower)?, number(upper)?)?), limit).await.map_err(failed)?
+    } else {
+        // One getAll per topic, all in flight at once, merged by id.
+        let index = store.index(TOPIC).map_err(failed)?;
+        let mut ranges = Vec::with_capacity(query.topics.len());
+        for topic in &query.topics {
+            let topic = wasm_bindgen::JsValue::from_str(topic);
+            ranges.push(range(pair(topic.clone(), number(lower)?), pair(topic, number(upper)?))?);
+        }
+        let reads = join_all(ranges.into_iter().map(|r| index.get_all(Some(r), limit))).await;
+        reads.into_iter().collect::<std::result::Result<Vec<_>, _>>().map_err(failed)?.concat()
+    };
+    let mut notifications = read_notifications(&rows)?;
+    notifications.sort_by_key(|n| n.id);
+    notifications.truncate(query.limit);
+    Ok(notifications)
 }
 
 /// A key of the `events` store: a notification id, or the record is corrupt.

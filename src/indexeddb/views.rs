@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use js_sys::Array;
-use rexie::{Direction, KeyRange, TransactionMode};
+use rexie::{KeyRange, TransactionMode};
 use serde_json::Value;
 use wasm_bindgen::JsValue;
 
@@ -11,7 +11,7 @@ use super::codec::{number, pair, tracking_row, MAX_SAFE};
 use super::failure::storage;
 use super::recorder::{range, IndexedDbRecorder};
 use super::schema::{ROWS, ROW_INDEX, TRACKING};
-use super::write::{write_all, Mode, Row as Written, Write};
+use super::write::{write_all, write_confirmed, Mode, Row as Written, Write};
 use crate::error::{Error, Result};
 use crate::persistence::{is_private, IndexKey, Row, RowChanges, RowQuery, Tracking, ViewDefinition, ViewRecorder};
 
@@ -19,10 +19,24 @@ use crate::persistence::{is_private, IndexKey, Row, RowChanges, RowQuery, Tracki
 impl ViewRecorder for IndexedDbRecorder {
     async fn commit_view(&self, view: &ViewDefinition, changes: &RowChanges, from: Option<u64>, tracking: &Tracking) -> Result<()> {
         tracking.validate()?;
-        if self.commit_in(view, changes, from, tracking, Mode::Fast).await? {
-            return Ok(());
+        if from.is_some_and(|from| from >= tracking.notification_id) {
+            return Err(Error::DuplicateTracking {
+                application_name: tracking.application_name.clone(),
+                notification_id: tracking.notification_id,
+            });
         }
-        self.commit_in(view, changes, from, tracking, Mode::Diagnose).await.map(drop)
+        let committed = match self.commit_in(view, changes, from, tracking, Mode::Fast).await? {
+            Committed::Refused => self.commit_in(view, changes, from, tracking, Mode::Diagnose).await?,
+            other => other,
+        };
+        match committed {
+            Committed::Yes => {
+                self.hints().saw_position(&tracking.application_name, tracking.notification_id);
+                Ok(())
+            }
+            Committed::Moved(found) => Err(Error::Stale { application_name: tracking.application_name.clone(), expected: from, found }),
+            Committed::Refused => Err(Error::Storage("the browser refused a view's write".into())),
+        }
     }
 
     async fn get_row(&self, view: &str, key: &str) -> Result<Option<Value>> {
@@ -61,9 +75,19 @@ impl ViewRecorder for IndexedDbRecorder {
     }
 }
 
+/// How a view's commit went.
+enum Committed {
+    Yes,
+    /// Another runner had moved the view to this position: nothing written.
+    Moved(Option<u64>),
+    /// The browser refused a write (in `Fast` mode: run again to name it).
+    Refused,
+}
+
 impl IndexedDbRecorder {
-    /// `commit_view`'s transaction: checks the view's position, then writes;
-    /// `Ok(false)` when refused in `Fast` mode.
+    /// `commit_view`'s transaction: the rows, the new position, and the older
+    /// positions deleted (a view needs only its newest), written at once with a
+    /// read alongside that confirms the view was still at `from`.
     async fn commit_in(
         &self,
         view: &ViewDefinition,
@@ -71,22 +95,13 @@ impl IndexedDbRecorder {
         from: Option<u64>,
         tracking: &Tracking,
         mode: Mode,
-    ) -> Result<bool> {
+    ) -> Result<Committed> {
         let transaction = self.connection().transaction(&[ROWS, TRACKING], TransactionMode::ReadWrite)?;
         let opened = |store| transaction.store(store).map_err(|e| storage("writing a view", e));
         let (rows, tracked) = (opened(ROWS)?, opened(TRACKING)?);
         let name = JsValue::from_str(&tracking.application_name);
-        let positions = range(pair(name.clone(), number(1)?), pair(name, number(MAX_SAFE)?))?;
-        let last = tracked
-            .scan(Some(positions), Some(1), None, Some(Direction::Prev))
-            .await
-            .map_err(|e| storage("reading a view's position", e))?;
-        let at = last.first().map(|(key, _)| super::codec::key_number(key)).transpose()?;
-        if at != from {
-            // Another runner moved the view on: write nothing (the transaction commits empty).
-            return Err(Error::Stale { application_name: tracking.application_name.clone(), expected: from, found: at });
-        }
-        let mut writes = Vec::with_capacity(changes.len() + 1);
+        let positions = range(pair(name.clone(), number(0)?), pair(name.clone(), number(MAX_SAFE)?))?;
+        let mut writes = Vec::with_capacity(changes.len() + 2);
         for (key, change) in changes {
             let write = match change {
                 Some(value) => Write::Put(row(view, key, value)),
@@ -94,8 +109,32 @@ impl IndexedDbRecorder {
             };
             writes.push((&rows, write, Written::View(key)));
         }
+        if let Some(from) = from {
+            writes.push((
+                &tracked,
+                Write::Delete(range(pair(name.clone(), number(0)?), pair(name, number(from)?))?.into()),
+                Written::View(view.name.as_str()),
+            ));
+        }
         writes.push((&tracked, Write::Add(tracking_row(tracking)?), Written::Tracking(tracking)));
-        write_all(transaction, writes, mode).await
+        let found = std::cell::Cell::new(None);
+        let at_from = async {
+            let keys = tracked.get_all_keys(Some(positions), None).await.map_err(|e| storage("reading a view's position", e))?;
+            let at = keys.last().map(super::codec::key_number).transpose()?;
+            found.set(at);
+            Ok(at == from)
+        };
+        if mode == Mode::Fast {
+            return Ok(match write_confirmed(transaction, writes, at_from).await? {
+                true => Committed::Yes,
+                false if found.get() != from => Committed::Moved(found.get()),
+                false => Committed::Refused,
+            });
+        }
+        if !at_from.await? {
+            return Ok(Committed::Moved(found.get()));
+        }
+        write_all(transaction, writes, mode).await.map(|_| Committed::Yes)
     }
 }
 

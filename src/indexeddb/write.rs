@@ -78,14 +78,15 @@ pub(crate) async fn write_all(transaction: Transaction, rows: Vec<(&Store, Write
 }
 
 /// Like [`write_all`] in `Fast` mode, with reads made alongside that must
-/// confirm what the writes assumed. `Ok(false)`: refused, or not confirmed
-/// (the transaction is then aborted): nothing was written.
+/// confirm what the writes assumed (issued first, they see the data as it was
+/// before the writes). `Ok(false)`: refused, or not confirmed (the transaction
+/// is then aborted): nothing was written.
 pub(crate) async fn write_confirmed(
     transaction: Transaction,
     rows: Vec<(&Store, Write, Row<'_>)>,
     confirm: impl std::future::Future<Output = Result<bool>>,
 ) -> Result<bool> {
-    let (issued, confirmed) = futures::future::join(issue_all(&rows), confirm).await;
+    let (confirmed, issued) = futures::future::join(confirm, issue_all(&rows)).await;
     if !issued {
         return Ok(false);
     }

@@ -89,6 +89,16 @@ pub trait ApplicationRecorder: AggregateRecorder + TrackingRecorder {
 
     async fn select_notifications(&self, query: &NotificationQuery) -> Result<Vec<Notification>>;
 
+    /// The notifications a query selects, and the newest notification id when
+    /// they were read (in one transaction where the storage allows): a reader
+    /// then knows it has seen the whole log up to there. This default reads the
+    /// head first and stops the query there.
+    async fn select_notifications_with_head(&self, query: &NotificationQuery) -> Result<(Vec<Notification>, u64)> {
+        let head = self.max_notification_id().await?.unwrap_or(0);
+        let bounded = NotificationQuery { stop: Some(query.stop.map_or(head, |stop| stop.min(head))), ..query.clone() };
+        Ok((self.select_notifications(&bounded).await?, head))
+    }
+
     /// The id of the newest notification, `None` while the log is empty.
     async fn max_notification_id(&self) -> Result<Option<u64>>;
 }
@@ -139,7 +149,9 @@ pub trait TrackingRecorder {
 }
 
 /// Keeps views' rows beside the tracking records of how far each view has
-/// processed the log. The tracking record of a view is keyed by its name.
+/// processed the log. The tracking record of a view is keyed by its name. Rows
+/// are only ever written with a position and cleared with it, so a view with no
+/// position has no rows (a runner need not read any then).
 #[async_trait(?Send)]
 pub trait ViewRecorder: TrackingRecorder {
     /// Writes a view's row changes and its new position in one atomic step,

@@ -99,15 +99,20 @@ impl ProjectionRunner {
 
     /// Processes the next batch after the view's position.
     pub async fn step(&self) -> Result<Step> {
-        let from = self.views.max_tracking_id(&self.definition.name).await?;
+        let from = match self.cache.position() {
+            Some(known) => known,
+            None => {
+                let read = self.views.max_tracking_id(&self.definition.name).await?;
+                self.cache.set_position(read);
+                read
+            }
+        };
         let position = from.unwrap_or(0);
-        let head = self.app.max_notification_id().await?;
+        let query = NotificationQuery { start: position + 1, limit: self.batch_size, stop: None, topics: self.definition.topics.clone() };
+        let (notifications, head) = self.app.notifications_with_head(&query).await?;
         if head <= position {
             return Ok(Step { position, head, ..Step::default() });
         }
-        let query =
-            NotificationQuery { start: position + 1, limit: self.batch_size, stop: Some(head), topics: self.definition.topics.clone() };
-        let notifications = self.app.notifications(&query).await?;
         // A short batch holds every wanted event up to `head`: the view has then
         // considered the log up to `head`, even if the last wanted event is older.
         let end = if notifications.len() == self.batch_size { notifications.last().map_or(head, |n| n.id) } else { head };
@@ -122,21 +127,17 @@ impl ProjectionRunner {
                 }
             }
         }
-        let staged = Staged::new(self.views.clone(), &self.definition.name, self.cache.clone());
-        let mut applied = 0;
-        if let Err(error) = self.handler.batch(&events, &staged) {
-            failed = events.first().map(|e| Failure { notification_id: e.notification_id, error });
-            events.clear();
-        }
-        for event in &events {
-            staged.begin_event();
-            if let Err(error) = self.handler.handle(event, &staged).await {
-                staged.roll_back_event();
-                failed = Some(Failure { notification_id: event.notification_id, error });
-                break;
+        let staged = Staged::new(self.views.clone(), &self.definition.name, self.cache.clone(), from.is_none());
+        let applied = match self.handler.handle_all(&events, &staged).await {
+            Some((index, error)) if index < events.len() => {
+                failed = Some(Failure { notification_id: events[index].notification_id, error });
+                index
             }
-            applied += 1;
-        }
+            Some((_, error)) => {
+                return Err(Error::invalid(format!("a handler of view {:?} failed outside its batch: {error}", self.definition.name)))
+            }
+            None => events.len(),
+        };
         let reached = match (&failed, applied) {
             (None, _) => end,
             (Some(_), 0) => position,
@@ -146,7 +147,7 @@ impl ProjectionRunner {
         if reached > position {
             let tracking = Tracking { application_name: self.definition.name.clone(), notification_id: reached };
             match self.views.commit_view(&self.definition, &changes, from, &tracking).await {
-                Ok(()) => self.cache.keep(&staged),
+                Ok(()) => self.cache.keep(&staged, reached),
                 Err(Error::Stale { .. }) => {
                     // Another runner moved the view on first: nothing of ours was written.
                     self.cache.clear();

@@ -11,28 +11,45 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::persistence::{RowChanges, ViewRecorder};
 
-/// Rows known to be committed as they are here, kept across batches of one
-/// view (share it between runners made for the same view). The runner drops it
-/// whenever a commit finds the view moved; callers drop it ([`clear`](Self::clear))
-/// when another runner may have committed the view since.
+/// What a runner knows of a view as committed (its position, and rows as they
+/// are), kept across batches (share it between runners made for the same view).
+/// The runner drops it whenever a commit finds the view moved; callers drop it
+/// ([`clear`](Self::clear)) when another runner may have committed the view since.
 #[derive(Clone, Default)]
-pub struct RowCache(Rc<RefCell<HashMap<String, Option<Value>>>>);
+pub struct RowCache(Rc<RefCell<Known>>);
+
+#[derive(Default)]
+struct Known {
+    /// `Some(position)` once known (`Some(None)`: no position yet).
+    position: Option<Option<u64>>,
+    rows: HashMap<String, Option<Value>>,
+}
 
 impl RowCache {
     fn get(&self, key: &str) -> Option<Option<Value>> {
-        self.0.borrow().get(key).cloned()
+        self.0.borrow().rows.get(key).cloned()
     }
 
     pub fn clear(&self) {
-        self.0.borrow_mut().clear();
+        *self.0.borrow_mut() = Known::default();
     }
 
-    /// Keeps what a committed batch read and wrote.
-    pub(crate) fn keep(&self, staged: &Staged) {
+    /// The view's position, if known.
+    pub(crate) fn position(&self) -> Option<Option<u64>> {
+        self.0.borrow().position
+    }
+
+    pub(crate) fn set_position(&self, position: Option<u64>) {
+        self.0.borrow_mut().position = Some(position);
+    }
+
+    /// Keeps what a committed batch read and wrote, and where it left the view.
+    pub(crate) fn keep(&self, staged: &Staged, position: u64) {
         let batch = staged.inner.borrow();
-        let mut rows = self.0.borrow_mut();
-        rows.extend(batch.read.iter().map(|(k, v)| (k.clone(), v.clone())));
-        rows.extend(batch.changes.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let mut known = self.0.borrow_mut();
+        known.position = Some(Some(position));
+        known.rows.extend(batch.read.iter().map(|(k, v)| (k.clone(), v.clone())));
+        known.rows.extend(batch.changes.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
 }
 
@@ -51,12 +68,15 @@ pub struct Staged {
     recorder: Rc<dyn ViewRecorder>,
     view: Rc<str>,
     cache: RowCache,
+    /// The view has no position, so no rows (they are only ever written with
+    /// one): a row not staged is absent, without asking storage.
+    empty: bool,
     inner: Rc<RefCell<Batch>>,
 }
 
 impl Staged {
-    pub(crate) fn new(recorder: Rc<dyn ViewRecorder>, view: &str, cache: RowCache) -> Self {
-        Staged { recorder, view: view.into(), cache, inner: Rc::default() }
+    pub(crate) fn new(recorder: Rc<dyn ViewRecorder>, view: &str, cache: RowCache, empty: bool) -> Self {
+        Staged { recorder, view: view.into(), cache, empty, inner: Rc::default() }
     }
 
     /// The view's name.
@@ -66,18 +86,24 @@ impl Staged {
 
     /// The row as this batch has left it so far.
     pub async fn get(&self, key: &str) -> Result<Option<Value>> {
-        {
-            let batch = self.inner.borrow();
-            if let Some(row) = batch.changes.get(key).or_else(|| batch.read.get(key)) {
-                return Ok(row.clone());
-            }
+        if let Some(row) = self.known(key) {
+            return Ok(row);
         }
-        let row = match self.cache.get(key) {
-            Some(row) => row,
-            None => self.recorder.get_row(&self.view, key).await?,
-        };
+        let row = self.recorder.get_row(&self.view, key).await?;
         self.inner.borrow_mut().read.insert(key.to_owned(), row.clone());
         Ok(row)
+    }
+
+    /// The row, if it is known without reading storage (changed or read in
+    /// this batch, or kept from earlier ones): `Some(None)` when known absent.
+    pub fn known(&self, key: &str) -> Option<Option<Value>> {
+        let mut batch = self.inner.borrow_mut();
+        if let Some(row) = batch.changes.get(key).or_else(|| batch.read.get(key)) {
+            return Some(row.clone());
+        }
+        let row = if self.empty { None } else { self.cache.get(key)? };
+        batch.read.insert(key.to_owned(), row.clone());
+        Some(row)
     }
 
     /// Puts a row (replacing it). Keys starting with [`PRIVATE`](crate::persistence::PRIVATE)
@@ -97,12 +123,12 @@ impl Staged {
     }
 
     /// Starts an event: its changes can be taken back until the next one starts.
-    pub(crate) fn begin_event(&self) {
+    pub fn begin_event(&self) {
         self.inner.borrow_mut().undo.clear();
     }
 
     /// Takes back the current event's changes, newest first.
-    pub(crate) fn roll_back_event(&self) {
+    pub fn roll_back_event(&self) {
         let mut batch = self.inner.borrow_mut();
         while let Some((key, previous)) = batch.undo.pop() {
             match previous {

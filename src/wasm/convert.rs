@@ -26,7 +26,12 @@ extern "C" {
 
 /// A JavaScript value as JSON, or a validation error naming where it went wrong.
 pub(crate) fn to_json(value: &JsValue, what: &str) -> Result<Value> {
-    from_js(value, what, 0)
+    to_json_named(value, || what.to_owned())
+}
+
+/// [`to_json`], naming the value only if it is refused (on hot paths).
+pub(crate) fn to_json_named(value: &JsValue, what: impl FnOnce() -> String) -> Result<Value> {
+    from_js(value, 0).map_err(|invalid| invalid.named(&what()))
 }
 
 /// A plain JavaScript object as a JSON object.
@@ -37,12 +42,35 @@ pub(crate) fn to_object(value: &JsValue, what: &str) -> Result<Map<String, Value
     }
 }
 
-fn from_js(value: &JsValue, path: &str, depth: usize) -> Result<Value> {
+/// Why a value is refused, and where: the path is built only when something
+/// is wrong (innermost segment first), so good values pay nothing for it.
+struct Invalid {
+    path: Vec<String>,
+    why: String,
+}
+
+impl Invalid {
+    fn new(why: impl Into<String>) -> Self {
+        Invalid { path: Vec::new(), why: why.into() }
+    }
+
+    fn at(mut self, segment: String) -> Self {
+        self.path.push(segment);
+        self
+    }
+
+    fn named(self, what: &str) -> Error {
+        let path: String = self.path.iter().rev().map(String::as_str).collect();
+        Error::invalid(format!("{}{} {}", what, elided(&path), self.why))
+    }
+}
+
+fn from_js(value: &JsValue, depth: usize) -> std::result::Result<Value, Invalid> {
     if let Some(text) = value.dyn_ref::<JsString>() {
-        return string(text, path).map(Value::String);
+        return well_formed(text).map(Value::String).ok_or_else(|| Invalid::new(LONE_SURROGATE));
     }
     if let Some(n) = value.as_f64() {
-        return number(n, path).map(Value::Number);
+        return number(n).map(Value::Number).ok_or_else(|| Invalid::new(format!("is {n}, which JSON cannot hold")));
     }
     if let Some(flag) = value.as_bool() {
         return Ok(Value::Bool(flag));
@@ -51,37 +79,43 @@ fn from_js(value: &JsValue, path: &str, depth: usize) -> Result<Value> {
         return Ok(Value::Null);
     }
     if !value.is_object() {
-        return Err(Error::invalid(format!("{path} is {}, which JSON cannot hold", describe(value))));
+        return Err(Invalid::new(format!("is {}, which JSON cannot hold", describe(value))));
     }
     if depth >= MAX_DEPTH {
-        return Err(Error::invalid(format!("{} nests deeper than {MAX_DEPTH} levels, or holds a cycle", elided(path))));
+        return Err(Invalid::new(format!("nests deeper than {MAX_DEPTH} levels, or holds a cycle")));
     }
     if Array::is_array(value) {
         let array: &Array = value.unchecked_ref();
         let mut items = Vec::with_capacity(array.length() as usize);
         for i in 0..array.length() {
-            let item_path = format!("{path}[{i}]");
             if !Reflect::has(array, &JsValue::from(i)).unwrap_or(false) {
-                return Err(Error::invalid(format!("{item_path} is a hole in the array, which JSON cannot hold")));
+                return Err(Invalid::new("is a hole in the array, which JSON cannot hold").at(format!("[{i}]")));
             }
-            items.push(from_js(&array.get(i), &item_path, depth + 1)?);
+            items.push(from_js(&array.get(i), depth + 1).map_err(|e| e.at(format!("[{i}]")))?);
         }
         return Ok(Value::Array(items));
     }
     if !is_plain(value) {
-        return Err(Error::invalid(format!("{path} is {}; convert it to plain JSON first", describe(value))));
+        return Err(Invalid::new(format!("is {}; convert it to plain JSON first", describe(value))));
     }
     let object: &Object = value.unchecked_ref();
-    let keys = Object::keys(object);
     let mut map = Map::new();
-    for key in keys.iter() {
-        let key_text = key.dyn_ref::<JsString>().ok_or_else(|| Error::invalid(format!("{path} has a key that is not a string")))?;
-        let key = string(key_text, path)?;
-        let item_path = format!("{path}.{key}");
-        let item = Reflect::get(object, key_text).map_err(|e| Error::invalid(format!("reading {item_path} threw {}", thrown(&e))))?;
-        map.insert(key, from_js(&item, &item_path, depth + 1)?);
+    for key in Object::keys(object).iter() {
+        let key_text = key.dyn_ref::<JsString>().ok_or_else(|| Invalid::new("has a key that is not a string"))?;
+        let key = well_formed(key_text).ok_or_else(|| Invalid::new(format!("has a key that {LONE_SURROGATE}")))?;
+        let item =
+            Reflect::get(object, key_text).map_err(|e| Invalid::new(format!("threw {} when read", thrown(&e))).at(format!(".{key}")))?;
+        let item = from_js(&item, depth + 1).map_err(|e| e.at(format!(".{key}")))?;
+        map.insert(key, item);
     }
     Ok(Value::Object(map))
+}
+
+const LONE_SURROGATE: &str = "holds a lone surrogate, which UTF-8 (and so storage) cannot hold";
+
+/// A string that UTF-8 can hold unchanged, if it is one.
+fn well_formed(text: &JsString) -> Option<String> {
+    text.unchecked_ref::<Text>().is_well_formed().then(|| String::from(text))
 }
 
 /// A path short enough for a message: its start and its end.
@@ -94,29 +128,26 @@ fn elided(path: &str) -> String {
     format!("{start}...{end}")
 }
 
-/// A JSON number holding exactly this double.
-fn number(n: f64, path: &str) -> Result<Number> {
-    if !n.is_finite() {
-        return Err(Error::invalid(format!("{path} is {n}, which JSON cannot hold")));
-    }
+/// A JSON number holding exactly this double, if JSON can hold it.
+fn number(n: f64) -> Option<Number> {
     const TWO_63: f64 = 9_223_372_036_854_775_808.0;
     const TWO_64: f64 = 18_446_744_073_709_551_616.0;
+    if !n.is_finite() {
+        return None;
+    }
     let integral = n.fract() == 0.0 && !(n == 0.0 && n.is_sign_negative());
-    Ok(if integral && n.abs() < TWO_63 {
-        Number::from(n as i64)
+    if integral && n.abs() < TWO_63 {
+        Some(Number::from(n as i64))
     } else if integral && n > 0.0 && n < TWO_64 {
-        Number::from(n as u64)
+        Some(Number::from(n as u64))
     } else {
-        Number::from_f64(n).expect("finite")
-    })
+        Number::from_f64(n)
+    }
 }
 
 /// A string that UTF-8 can hold unchanged.
 pub(crate) fn string(text: &JsString, path: &str) -> Result<String> {
-    if !text.unchecked_ref::<Text>().is_well_formed() {
-        return Err(Error::invalid(format!("{path} holds a lone surrogate, which UTF-8 (and so storage) cannot hold")));
-    }
-    Ok(String::from(text))
+    well_formed(text).ok_or_else(|| Error::invalid(format!("{path} {LONE_SURROGATE}")))
 }
 
 fn is_plain(value: &JsValue) -> bool {

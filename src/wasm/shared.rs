@@ -67,7 +67,12 @@ where
     T: Into<JsValue>,
 {
     match operation {
-        Ok(running) => future_to_promise(async move { running.await.map(Into::into).map_err(js_error) }),
+        Ok(running) => boxed(Box::pin(async move { running.await.map(Into::into).map_err(js_error) })),
         Err(error) => Promise::reject(&js_error(error)),
     }
+}
+
+/// One `future_to_promise` for every operation (each future type would make its own copy).
+fn boxed(running: std::pin::Pin<Box<dyn Future<Output = std::result::Result<JsValue, JsValue>>>>) -> Promise {
+    future_to_promise(running)
 }

@@ -12,8 +12,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::args::{text, whole, Options};
-use super::convert::{from_json, to_json};
-use super::events::{thenable, to_js, EventJs};
+use super::convert::{from_json, to_json_named};
+use super::events::{to_js, EventJs};
 use super::failure::{handler_threw, js_error, JsResult};
 use super::shared::{promise, Shared};
 use crate::error::{Error, Result};
@@ -143,7 +143,7 @@ fn read_definition(name: &str, definition: &JsValue) -> Result<(ViewDefinition, 
     let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
     let indexes: Vec<&str> = indexes.iter().map(String::as_str).collect();
     let definition = ViewDefinition::new(name, &topics, &indexes)?;
-    Ok((definition, Rc::new(JsHandler { view: name.to_owned(), handle, batch: RefCell::default() })))
+    Ok((definition, Rc::new(JsHandler { view: name.to_owned(), handle })))
 }
 
 /// `query` options, checked against the view's indexes.
@@ -208,32 +208,60 @@ fn set(object: &Object, key: &str, value: JsValue) -> Result<()> {
 struct JsHandler {
     view: String,
     handle: Function,
-    /// The batch's events as JavaScript objects, their ids, and the writer.
-    batch: RefCell<Option<(Array, Vec<u64>, JsValue)>>,
+}
+
+#[wasm_bindgen(inline_js = "
+export async function handleAll(events, handle, writer, begin, rollBack) {
+  for (let i = 0; i < events.length; i++) {
+    begin();
+    try {
+      const out = handle(events[i], writer);
+      if (out !== null && typeof out === 'object' && typeof out.then === 'function') await out;
+    } catch (error) {
+      rollBack();
+      return [i, error];
+    }
+  }
+  return null;
+}")]
+extern "C" {
+    /// The batch loop, in JavaScript so that a batch crosses once: the core's
+    /// staging still begins and takes back each event (`begin`, `rollBack`).
+    #[wasm_bindgen(js_name = handleAll)]
+    fn handle_all_js(events: &Array, handle: &Function, writer: &JsValue, begin: &Function, roll_back: &Function) -> Promise;
+}
+
+impl JsHandler {
+    fn threw(&self, error: &JsValue) -> Error {
+        handler_threw(&format!("the handler of view {:?}", self.view), error)
+    }
 }
 
 #[async_trait(?Send)]
 impl Handler for JsHandler {
-    fn batch(&self, events: &[Notified], view: &Staged) -> Result<()> {
-        let js = to_js(&events.iter().map(EventJs::notified).collect::<Vec<_>>())?;
-        let ids = events.iter().map(|e| e.notification_id).collect();
-        *self.batch.borrow_mut() = Some((js, ids, ViewWriter { staged: view.clone() }.into()));
-        Ok(())
+    async fn handle(&self, event: &Notified, view: &Staged) -> Result<()> {
+        self.handle_all(std::slice::from_ref(event), view).await.map_or(Ok(()), |(_, error)| Err(error))
     }
 
-    async fn handle(&self, event: &Notified, _: &Staged) -> Result<()> {
-        let (event_js, writer) = {
-            let batch = self.batch.borrow();
-            let (events, ids, writer) = batch.as_ref().ok_or_else(|| Error::invalid("a view handled an event outside a batch"))?;
-            let index = ids.binary_search(&event.notification_id).map_err(|_| Error::invalid("an event outside its batch"))?;
-            (events.get(index as u32), writer.clone())
+    async fn handle_all(&self, events: &[Notified], view: &Staged) -> Option<(usize, Error)> {
+        let events_js = match to_js(&events.iter().map(EventJs::notified).collect::<Vec<_>>()) {
+            Ok(events) => events,
+            Err(error) => return Some((0, error)),
         };
-        let function_name = format!("the handler of view {:?}", self.view);
-        let out = self.handle.call2(&JsValue::NULL, &event_js, &writer).map_err(|e| handler_threw(&function_name, &e))?;
-        if let Some(pending) = thenable(&out) {
-            JsFuture::from(pending).await.map_err(|e| handler_threw(&function_name, &e))?;
+        let writer = JsValue::from(ViewWriter { staged: view.clone() });
+        let (began, rolled) = (view.clone(), view.clone());
+        let begin = Closure::<dyn Fn()>::new(move || began.begin_event());
+        let roll_back = Closure::<dyn Fn()>::new(move || rolled.roll_back_event());
+        let done = handle_all_js(&events_js, &self.handle, &writer, begin.as_ref().unchecked_ref(), roll_back.as_ref().unchecked_ref());
+        match JsFuture::from(done).await {
+            Ok(stopped) if stopped.is_null() => None,
+            Ok(stopped) => {
+                let stopped: Array = stopped.unchecked_into();
+                let index = stopped.get(0).as_f64().map_or(0, |i| i as usize);
+                Some((index, self.threw(&stopped.get(1))))
+            }
+            Err(error) => Some((0, self.threw(&error))),
         }
-        Ok(())
     }
 }
 
@@ -247,19 +275,25 @@ pub struct ViewWriter {
 impl ViewWriter {
     /// The row as the batch has left it so far, or `undefined`.
     pub fn get(&self, key: JsValue) -> Promise {
+        let key = match text(&key, "a row key") {
+            Ok(key) => key,
+            Err(error) => return Promise::reject(&js_error(error)),
+        };
+        let row_js = |row: Option<serde_json::Value>| row.map_or(Ok(JsValue::UNDEFINED), |row| from_json(&row));
+        if let Some(row) = self.staged.known(&key) {
+            return match row_js(row) {
+                Ok(row) => Promise::resolve(&row),
+                Err(error) => Promise::reject(&js_error(error)),
+            };
+        }
         let staged = self.staged.clone();
-        promise(text(&key, "a row key").map(|key| async move {
-            match staged.get(&key).await? {
-                Some(row) => from_json(&row),
-                None => Ok(JsValue::UNDEFINED),
-            }
-        }))
+        promise(Ok(async move { row_js(staged.get(&key).await?) }))
     }
 
     /// Puts a row (plain JSON).
     pub fn put(&self, key: JsValue, row: JsValue) -> JsResult<()> {
         let key = public_key(&key).map_err(js_error)?;
-        let value = to_json(&row, &format!("the row {key:?} of view {}", self.staged.view())).map_err(js_error)?;
+        let value = to_json_named(&row, || format!("the row {key:?} of view {}", self.staged.view())).map_err(js_error)?;
         self.staged.put(key, value);
         Ok(())
     }

@@ -127,3 +127,18 @@ pub async fn an_append_whose_prepare_fails_or_conflicts_writes_nothing(recorder:
     assert_eq!(recorder.max_notification_id().await.unwrap(), Some(1));
     assert_eq!(recorder.select_events(id, EventQuery::all()).await.unwrap().len(), 1);
 }
+
+pub async fn notifications_with_head_give_the_newest_id_they_were_read_at(recorder: Rc<impl ApplicationRecorder + ?Sized>) {
+    assert_eq!(recorder.select_notifications_with_head(&NotificationQuery::new(1, 10)).await.unwrap(), (vec![], 0));
+    let id = Uuid::new_v4();
+    let topics = ["Dog.Registered", "Dog.TrickAdded", "Dog.TrickAdded", "Dog.Renamed"];
+    let events: Vec<_> = topics.iter().enumerate().map(|(v, topic)| stored(id, v as u64 + 1, topic)).collect();
+    recorder.insert_events(&events).await.unwrap();
+    let query = NotificationQuery { topics: vec!["Dog.TrickAdded".into()], ..NotificationQuery::new(1, 10) };
+    let (tricks, head) = recorder.select_notifications_with_head(&query).await.unwrap();
+    assert_eq!((tricks.iter().map(|n| n.id).collect::<Vec<_>>(), head), (vec![2, 3], 4));
+    let (page, head) = recorder.select_notifications_with_head(&NotificationQuery::new(2, 2)).await.unwrap();
+    assert_eq!((page.iter().map(|n| n.id).collect::<Vec<_>>(), head), (vec![2, 3], 4));
+    let (past, head) = recorder.select_notifications_with_head(&NotificationQuery::new(9, 2)).await.unwrap();
+    assert_eq!((past.len(), head), (0, 4));
+}

@@ -90,7 +90,8 @@ macro_rules! contract_suite {
             a_recording_with_a_duplicate_tracking_record_writes_nothing,
             a_recording_with_a_taken_snapshot_position_writes_nothing,
             append_hands_prepare_the_newest_events_and_inserts_what_it_makes,
-            an_append_whose_prepare_fails_or_conflicts_writes_nothing
+            an_append_whose_prepare_fails_or_conflicts_writes_nothing,
+            notifications_with_head_give_the_newest_id_they_were_read_at
         );
         $run!(snapshot_recorder, snapshot_recorder, $snapshots, prune_keeps_the_newest_k_of_that_aggregate_only);
         $run!(

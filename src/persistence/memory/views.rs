@@ -10,6 +10,12 @@ use crate::persistence::{is_private, IndexKey, Row, RowChanges, RowQuery, Tracki
 #[async_trait(?Send)]
 impl ViewRecorder for MemoryApplicationRecorder {
     async fn commit_view(&self, view: &ViewDefinition, changes: &RowChanges, from: Option<u64>, tracking: &Tracking) -> Result<()> {
+        if from.is_some_and(|from| from >= tracking.notification_id) {
+            return Err(Error::DuplicateTracking {
+                application_name: tracking.application_name.clone(),
+                notification_id: tracking.notification_id,
+            });
+        }
         let mut log = self.inner.borrow_mut();
         let recorded = log.tracking.get(&tracking.application_name);
         let found = recorded.and_then(|ids| ids.last().copied());
