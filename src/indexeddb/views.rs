@@ -52,7 +52,15 @@ impl ViewRecorder for IndexedDbRecorder {
         let limit = query.limit.map(|l| u32::try_from(l).unwrap_or(u32::MAX));
         let failed = |e| storage("reading a view", e);
         let found = match &query.index {
-            None => store.get_all(Some(listed(view)?), limit).await.map_err(failed)?,
+            None => {
+                // Listed keys: "" (before the private ones), then those from "\u{1}" on.
+                let empty = store.get(pair(JsValue::from_str(view), JsValue::from_str("")));
+                let (empty, rest) = futures::future::join(empty, store.get_all(Some(listed(view)?), limit)).await;
+                let mut found: Vec<JsValue> = empty.map_err(failed)?.into_iter().collect();
+                found.extend(rest.map_err(failed)?);
+                found.truncate(query.limit.unwrap_or(usize::MAX));
+                found
+            }
             Some(field) => {
                 let index = store.index(ROW_INDEX).map_err(failed)?;
                 index.get_all(Some(index_range(view, field, query)?), limit).await.map_err(failed)?
@@ -168,7 +176,7 @@ fn whole(view: &str) -> Result<KeyRange> {
     range(pair(name.clone(), JsValue::from_str("")), pair(name, Array::new().into()))
 }
 
-/// The rows of a view that are listed: past the private keys ("\0...").
+/// The rows of a view that are listed, but for "": past the private keys ("\0...").
 fn listed(view: &str) -> Result<KeyRange> {
     let name = JsValue::from_str(view);
     range(pair(name.clone(), JsValue::from_str("\u{1}")), pair(name, Array::new().into()))

@@ -53,6 +53,7 @@ pub async fn index_queries_are_ordered_and_bounded(recorder: Rc<impl ViewRecorde
         ("e", Some(json!({"count": "many"}))),
         ("f", Some(json!({"count": null, "name": "down"}))),
         ("\u{0}lookup", Some(json!({"count": 1, "name": "private"}))),
+        ("", Some(json!({"name": "empty key"}))),
     ]);
     recorder.commit_view(&view(), &rows, None, &tracking(1)).await.unwrap();
     let keys = |query: RowQuery| {
@@ -67,8 +68,9 @@ pub async fn index_queries_are_ordered_and_bounded(recorder: Rc<impl ViewRecorde
     assert_eq!(keys(count(RowQuery { lte: n(2.0), limit: Some(2), ..RowQuery::default() })).await, vec!["b", "c"]);
     assert_eq!(keys(RowQuery::equal("count", IndexKey::Number(2.0))).await, vec!["c", "d"]);
     assert_eq!(keys(RowQuery::equal("name", IndexKey::Text("roll".into()))).await, vec!["c"]);
-    assert_eq!(keys(RowQuery { limit: Some(3), ..RowQuery::default() }).await, vec!["a", "b", "c"]);
-    assert_eq!(keys(RowQuery::default()).await, vec!["a", "b", "c", "d", "e", "f"], "private rows are not listed");
+    assert_eq!(keys(RowQuery { limit: Some(3), ..RowQuery::default() }).await, vec!["", "a", "b"]);
+    assert_eq!(keys(RowQuery::default()).await, vec!["", "a", "b", "c", "d", "e", "f"], "private rows are not listed; the empty key is");
+    assert_eq!(keys(RowQuery::equal("name", IndexKey::Text("empty key".into()))).await, vec![""]);
     assert_eq!(
         recorder.get_row("tricks", "\u{0}lookup").await.unwrap(),
         Some(json!({"count": 1, "name": "private"})),
