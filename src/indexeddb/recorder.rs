@@ -90,9 +90,31 @@ impl IndexedDbRecorder {
             rows.push((&snapshots, Write::Add(snapshot_row(snapshot)?), Row::Snapshot(snapshot)));
         }
         if let Some(record) = recording.tracking {
+            // Positions only move forward: the older ones of that name go.
+            let name = wasm_bindgen::JsValue::from_str(&record.application_name);
+            let older = range(pair(name.clone(), number(0)?), pair(name, number(record.notification_id - 1)?))?;
+            rows.push((&tracking, Write::Delete(older.into()), Row::Tracking(record)));
             rows.push((&tracking, Write::Add(tracking_row(record)?), Row::Tracking(record)));
         }
-        let written = write_all(transaction, rows, mode).await?;
+        let ahead = std::cell::Cell::new(false);
+        let not_behind = async {
+            let Some(record) = recording.tracking else { return Ok(true) };
+            let name = wasm_bindgen::JsValue::from_str(&record.application_name);
+            let newer = range(pair(name.clone(), number(record.notification_id)?), pair(name, number(MAX_SAFE)?))?;
+            let found = tracking.get_all_keys(Some(newer), Some(1)).await.map_err(|e| storage("reading a tracked position", e))?;
+            ahead.set(!found.is_empty());
+            Ok(found.is_empty())
+        };
+        let written = match mode {
+            Mode::Fast => write_confirmed(transaction, rows, not_behind).await?,
+            Mode::Diagnose => not_behind.await? && write_all(transaction, rows, mode).await?,
+        };
+        if let (true, Some(record)) = (ahead.get(), recording.tracking) {
+            return Err(Error::DuplicateTracking {
+                application_name: record.application_name.clone(),
+                notification_id: record.notification_id,
+            });
+        }
         if written {
             hints.saw(ids.last().copied().unwrap_or(last), recording.events);
             if let Some(tracking) = recording.tracking {

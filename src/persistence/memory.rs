@@ -3,7 +3,7 @@
 //! atomic. Clones share the same storage, as two handles on one database would.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use async_trait::async_trait;
@@ -27,7 +27,8 @@ struct Log {
     notifications: Vec<Notification>,
     /// originator id -> version -> index in `notifications`.
     streams: HashMap<Uuid, BTreeMap<u64, usize>>,
-    tracking: HashMap<String, BTreeSet<u64>>,
+    /// The newest position of each name.
+    tracking: HashMap<String, u64>,
     /// view -> key -> row.
     views: HashMap<String, BTreeMap<String, serde_json::Value>>,
 }
@@ -63,10 +64,10 @@ fn check_batch(events: &[StoredEvent], taken: impl Fn(&Uuid, u64) -> bool) -> Re
     }
 }
 
-/// Fails on an invalid tracking record or one already recorded.
-fn check_tracking(tracking: &Tracking, recorded: Option<&BTreeSet<u64>>) -> Result<()> {
+/// Fails on an invalid tracking record or one at or below the newest.
+fn check_tracking(tracking: &Tracking, newest: Option<&u64>) -> Result<()> {
     tracking.validate()?;
-    if recorded.is_some_and(|ids| ids.contains(&tracking.notification_id)) {
+    if newest.is_some_and(|newest| *newest >= tracking.notification_id) {
         return Err(Error::DuplicateTracking {
             application_name: tracking.application_name.clone(),
             notification_id: tracking.notification_id,
@@ -109,7 +110,7 @@ impl ApplicationRecorder for MemoryApplicationRecorder {
         check_batch(recording.snapshots, |id, v| snapshots.get(id).is_some_and(|s| s.contains_key(&v)))?;
         if let Some(tracking) = recording.tracking {
             check_tracking(tracking, log.tracking.get(&tracking.application_name))?;
-            log.tracking.entry(tracking.application_name.clone()).or_default().insert(tracking.notification_id);
+            log.tracking.insert(tracking.application_name.clone(), tracking.notification_id);
         }
         for snapshot in recording.snapshots {
             snapshots.entry(snapshot.originator_id).or_default().insert(snapshot.originator_version, snapshot.clone());
@@ -150,22 +151,14 @@ impl ApplicationRecorder for MemoryApplicationRecorder {
 #[async_trait(?Send)]
 impl TrackingRecorder for MemoryApplicationRecorder {
     async fn insert_tracking(&self, tracking: &Tracking) -> Result<()> {
-        if tracking.application_name.is_empty() || tracking.notification_id == 0 {
-            return Err(Error::invalid("a tracking record needs an application name and a notification id from 1"));
-        }
         let mut log = self.inner.borrow_mut();
-        let positions = log.tracking.entry(tracking.application_name.clone()).or_default();
-        if !positions.insert(tracking.notification_id) {
-            return Err(Error::DuplicateTracking {
-                application_name: tracking.application_name.clone(),
-                notification_id: tracking.notification_id,
-            });
-        }
+        check_tracking(tracking, log.tracking.get(&tracking.application_name))?;
+        log.tracking.insert(tracking.application_name.clone(), tracking.notification_id);
         Ok(())
     }
 
     async fn max_tracking_id(&self, application_name: &str) -> Result<Option<u64>> {
-        Ok(self.inner.borrow().tracking.get(application_name).and_then(|p| p.last().copied()))
+        Ok(self.inner.borrow().tracking.get(application_name).copied())
     }
 }
 

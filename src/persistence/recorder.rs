@@ -111,9 +111,12 @@ pub trait SnapshotRecorder: AggregateRecorder {
 }
 
 /// Remembers how far downstream applications have processed upstream logs.
+/// Positions only move forward (as the Python library's single-row tracking):
+/// an adapter need keep only the newest per name.
 #[async_trait(?Send)]
 pub trait TrackingRecorder {
-    /// Records a position; one already recorded is [`Error::DuplicateTracking`].
+    /// Records a position; one at or below the newest recorded for that name is
+    /// [`Error::DuplicateTracking`] (its effects exist: skip it).
     async fn insert_tracking(&self, tracking: &Tracking) -> Result<()>;
 
     /// The highest position recorded for an upstream application.

@@ -100,6 +100,7 @@ macro_rules! contract_suite {
             $tracking,
             max_tracking_id_is_kept_per_application,
             a_duplicate_tracking_record_is_a_typed_error,
+            a_position_at_or_below_the_newest_is_a_duplicate,
             invalid_tracking_records_are_refused,
             wait_resolves_once_the_position_is_recorded,
             wait_times_out_with_a_typed_error

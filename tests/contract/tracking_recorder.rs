@@ -28,6 +28,17 @@ pub async fn a_duplicate_tracking_record_is_a_typed_error(recorder: Rc<impl Trac
     recorder.insert_tracking(&tracking("elsewhere", 3)).await.unwrap();
 }
 
+pub async fn a_position_at_or_below_the_newest_is_a_duplicate(recorder: Rc<impl TrackingRecorder + ?Sized>) {
+    recorder.insert_tracking(&tracking("upstream", 5)).await.unwrap();
+    for old in [5, 4, 1] {
+        let error = recorder.insert_tracking(&tracking("upstream", old)).await.unwrap_err();
+        assert_eq!(error, Error::DuplicateTracking { application_name: "upstream".into(), notification_id: old });
+    }
+    assert_eq!(recorder.max_tracking_id("upstream").await.unwrap(), Some(5));
+    recorder.insert_tracking(&tracking("upstream", 9)).await.unwrap();
+    assert_eq!(recorder.max_tracking_id("upstream").await.unwrap(), Some(9));
+}
+
 pub async fn invalid_tracking_records_are_refused(recorder: Rc<impl TrackingRecorder + ?Sized>) {
     assert!(matches!(recorder.insert_tracking(&tracking("", 1)).await, Err(Error::Validation(_))));
     assert!(matches!(recorder.insert_tracking(&tracking("upstream", 0)).await, Err(Error::Validation(_))));

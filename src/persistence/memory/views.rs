@@ -17,13 +17,12 @@ impl ViewRecorder for MemoryApplicationRecorder {
             });
         }
         let mut log = self.inner.borrow_mut();
-        let recorded = log.tracking.get(&tracking.application_name);
-        let found = recorded.and_then(|ids| ids.last().copied());
+        let found = log.tracking.get(&tracking.application_name).copied();
         if found != from {
             return Err(Error::Stale { application_name: tracking.application_name.clone(), expected: from, found });
         }
-        check_tracking(tracking, recorded)?;
-        log.tracking.entry(tracking.application_name.clone()).or_default().insert(tracking.notification_id);
+        check_tracking(tracking, found.as_ref())?;
+        log.tracking.insert(tracking.application_name.clone(), tracking.notification_id);
         let rows = log.views.entry(view.name.clone()).or_default();
         for (key, change) in changes {
             match change {
