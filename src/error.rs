@@ -52,6 +52,14 @@ pub enum Error {
     /// The storage failed; the message is the storage's own.
     #[error("storage error: {0}")]
     Storage(String),
+    /// The server refused the credentials: no token or a wrong one (401), or a
+    /// token of another tenant (403). Nothing was sent or received: fix the token.
+    #[error("not authorised: {0}")]
+    Auth(String),
+    /// Syncing failed on the way: no network, a server error, a malformed or
+    /// hostile reply. Nothing local was changed by it; it is safe to try again.
+    #[error("sync failed: {0}")]
+    Sync(String),
 }
 
 impl Error {
@@ -69,6 +77,8 @@ impl Error {
             Error::Timeout { .. } => "TimeoutError",
             Error::Handler(_) => "HandlerError",
             Error::Storage(_) => "StorageError",
+            Error::Auth(_) => "AuthError",
+            Error::Sync(_) => "SyncError",
         }
     }
 

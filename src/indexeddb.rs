@@ -21,6 +21,7 @@ mod query;
 mod recorder;
 mod schema;
 mod snapshots;
+mod sync;
 mod views;
 mod write;
 

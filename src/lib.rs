@@ -44,6 +44,7 @@ pub mod domain;
 mod error;
 pub mod persistence;
 pub mod projection;
+pub mod sync;
 pub mod system;
 pub mod workflow;
 

@@ -13,6 +13,7 @@ pub use mapper::{Mapper, SNAPSHOT_TOPIC};
 pub use memory::{MemoryApplicationRecorder, MemorySnapshotRecorder};
 pub use record::{validate_batch, EventQuery, Notification, StoredEvent, Tracking};
 pub use recorder::{
-    AggregateRecorder, ApplicationRecorder, NotificationQuery, Prepare, Recording, SnapshotRecorder, TrackingRecorder, ViewRecorder,
+    AggregateRecorder, ApplicationRecorder, NotificationQuery, Prepare, Recording, Removal, SnapshotRecorder, SyncRecorder, SyncWrite,
+    TrackingRecorder, ViewRecorder,
 };
 pub use rows::{is_private, IndexKey, Row, RowChanges, RowQuery, ViewDefinition, PRIVATE};

@@ -62,7 +62,8 @@ contract_suite!(indexeddb,
     tracking: |r: &tributary::indexeddb::IndexedDbRecorder| std::rc::Rc::new(r.clone()),
     app: |r: &tributary::indexeddb::IndexedDbRecorder| crate::contract::application::Stores::new(std::rc::Rc::new(r.clone())),
     views: |r: &tributary::indexeddb::IndexedDbRecorder| std::rc::Rc::new(r.clone()),
-    projection: |r: &tributary::indexeddb::IndexedDbRecorder| crate::contract::projection::ProjectionStores::of(std::rc::Rc::new(r.clone())));
+    projection: |r: &tributary::indexeddb::IndexedDbRecorder| crate::contract::projection::ProjectionStores::of(std::rc::Rc::new(r.clone())),
+    sync: |r: &tributary::indexeddb::IndexedDbRecorder| std::rc::Rc::new(r.clone()));
 
 #[wasm_bindgen_test]
 async fn a_conflict_keeps_the_browsers_constraint_error_message() {

@@ -289,7 +289,7 @@ async fn select_in(store: &rexie::Store, query: &NotificationQuery) -> Result<Ve
 }
 
 /// A key of the `events` store: a notification id, or the record is corrupt.
-fn notification_id(key: &wasm_bindgen::JsValue) -> Result<u64> {
+pub(crate) fn notification_id(key: &wasm_bindgen::JsValue) -> Result<u64> {
     key.as_f64()
         .filter(|n| n.fract() == 0.0 && *n >= 1.0 && *n <= MAX_SAFE as f64)
         .map(|n| n as u64)

@@ -147,7 +147,7 @@ impl IndexedDbRecorder {
 }
 
 /// A stored row: `{view, key, value (JSON text), idx: [[view, field, value], ...]}`.
-fn row(view: &ViewDefinition, key: &str, value: &Value) -> JsValue {
+pub(crate) fn row(view: &ViewDefinition, key: &str, value: &Value) -> JsValue {
     let idx = Array::new();
     for field in view.indexes.iter().filter(|_| !is_private(key)) {
         if let Some(index_key) = IndexKey::of(value, field) {
@@ -171,7 +171,7 @@ fn key_value(key: &IndexKey) -> JsValue {
 }
 
 /// Every row of a view: keys `[view, ""]` up to `[view, []]` (arrays sort after strings).
-fn whole(view: &str) -> Result<KeyRange> {
+pub(crate) fn whole(view: &str) -> Result<KeyRange> {
     let name = JsValue::from_str(view);
     range(pair(name.clone(), JsValue::from_str("")), pair(name, Array::new().into()))
 }

@@ -9,6 +9,7 @@ use std::rc::Rc;
 use async_trait::async_trait;
 use uuid::Uuid;
 
+mod sync;
 mod views;
 
 use super::record::{validate_batch, EventQuery, Notification, StoredEvent, Tracking};
@@ -24,9 +25,11 @@ pub struct MemoryApplicationRecorder {
 
 #[derive(Default)]
 struct Log {
-    notifications: Vec<Notification>,
-    /// originator id -> version -> index in `notifications`.
-    streams: HashMap<Uuid, BTreeMap<u64, usize>>,
+    notifications: BTreeMap<u64, Notification>,
+    /// The last notification id given: ids are never given twice, even after a removal.
+    last: u64,
+    /// originator id -> version -> notification id.
+    streams: HashMap<Uuid, BTreeMap<u64, u64>>,
     /// The newest position of each name.
     tracking: HashMap<String, u64>,
     /// view -> key -> row.
@@ -42,6 +45,20 @@ pub struct MemorySnapshotRecorder {
 impl MemoryApplicationRecorder {
     pub fn new() -> Self {
         Self::default()
+    }
+}
+
+impl Log {
+    /// Appends checked events, each with the next notification id.
+    fn append(&mut self, events: &[StoredEvent]) -> Vec<u64> {
+        let mut ids = Vec::with_capacity(events.len());
+        for event in events {
+            self.last += 1;
+            self.streams.entry(event.originator_id).or_default().insert(event.originator_version, self.last);
+            self.notifications.insert(self.last, Notification::new(self.last, event.clone()));
+            ids.push(self.last);
+        }
+        ids
     }
 }
 
@@ -96,7 +113,11 @@ impl AggregateRecorder for MemoryApplicationRecorder {
 
     async fn select_events(&self, originator_id: Uuid, query: EventQuery) -> Result<Vec<StoredEvent>> {
         let log = self.inner.borrow();
-        Ok(select(log.streams.get(&originator_id), query).into_iter().map(|i| log.notifications[*i].stored_event()).collect())
+        Ok(select(log.streams.get(&originator_id), query)
+            .into_iter()
+            .filter_map(|id| log.notifications.get(id))
+            .map(Notification::stored_event)
+            .collect())
     }
 }
 
@@ -115,15 +136,7 @@ impl ApplicationRecorder for MemoryApplicationRecorder {
         for snapshot in recording.snapshots {
             snapshots.entry(snapshot.originator_id).or_default().insert(snapshot.originator_version, snapshot.clone());
         }
-        let mut ids = Vec::with_capacity(recording.events.len());
-        for event in recording.events {
-            let index = log.notifications.len();
-            let id = index as u64 + 1;
-            log.streams.entry(event.originator_id).or_default().insert(event.originator_version, index);
-            log.notifications.push(Notification::new(id, event.clone()));
-            ids.push(id);
-        }
-        Ok(ids)
+        Ok(log.append(recording.events))
     }
 
     fn snapshots(&self) -> Rc<dyn SnapshotRecorder> {
@@ -132,10 +145,10 @@ impl ApplicationRecorder for MemoryApplicationRecorder {
 
     async fn select_notifications(&self, query: &NotificationQuery) -> Result<Vec<Notification>> {
         let log = self.inner.borrow();
-        let from = usize::try_from(query.start.max(1) - 1).unwrap_or(usize::MAX);
-        let tail = log.notifications.get(from..).unwrap_or_default();
-        Ok(tail
-            .iter()
+        Ok(log
+            .notifications
+            .range(query.start.max(1)..)
+            .map(|(_, n)| n)
             .take_while(|n| query.stop.is_none_or(|stop| n.id <= stop))
             .filter(|n| query.matches(n))
             .take(query.limit)
@@ -144,7 +157,7 @@ impl ApplicationRecorder for MemoryApplicationRecorder {
     }
 
     async fn max_notification_id(&self) -> Result<Option<u64>> {
-        Ok(self.inner.borrow().notifications.last().map(|n| n.id))
+        Ok(self.inner.borrow().notifications.last_key_value().map(|(id, _)| *id))
     }
 }
 

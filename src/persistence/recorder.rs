@@ -171,3 +171,36 @@ pub trait ViewRecorder: TrackingRecorder {
     /// Drops a view's rows and its tracking records, to rebuild it from the start.
     async fn clear_view(&self, view: &str) -> Result<()>;
 }
+
+/// A local event removed from the log by sync: a server's event took its version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Removal {
+    pub notification_id: u64,
+    pub originator_id: Uuid,
+    pub originator_version: u64,
+}
+
+/// One atomic change of the local log by sync.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SyncWrite<'a> {
+    /// Events to append to the log (pulled from a server, or rebased).
+    pub events: &'a [StoredEvent],
+    /// Local events to remove, with their aggregates' snapshots from that version on.
+    pub removed: &'a [Removal],
+    /// The server position reached.
+    pub tracking: Option<&'a Tracking>,
+    /// Rows to write, by view: sync keeps its own state in a private one.
+    pub rows: &'a [(&'a str, &'a RowChanges)],
+    /// Views to clear (rows and position), to be rebuilt: they saw removed events.
+    pub cleared: &'a [String],
+}
+
+/// The log as sync changes it: pulled events in, events lost to conflicts out,
+/// and sync's own state, all at once.
+#[async_trait(?Send)]
+pub trait SyncRecorder: ApplicationRecorder + ViewRecorder {
+    /// Writes all of it in one transaction, or nothing. Returns the appended
+    /// events' notification ids: they follow every id ever given (a removed
+    /// event's id is never given again, so no reader at a position misses one).
+    async fn write_sync(&self, write: SyncWrite<'_>) -> Result<Vec<u64>>;
+}

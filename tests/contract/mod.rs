@@ -11,6 +11,7 @@ pub mod application_recorder;
 pub mod dog;
 pub mod projection;
 pub mod snapshot_recorder;
+pub mod sync_recorder;
 pub mod tracking_recorder;
 pub mod view_recorder;
 pub mod workflow;
@@ -27,7 +28,15 @@ pub fn stored(originator_id: Uuid, originator_version: u64, topic: &str) -> Stor
 /// The factories are expressions giving a fresh adapter (paths fully qualified).
 #[allow(unused_macros)]
 macro_rules! contract_suite {
-    ($run:ident, events: $events:expr, snapshots: $snapshots:expr, tracking: $tracking:expr, app: $app:expr, views: $views:expr, projection: $projection:expr) => {
+    ($run:ident, events: $events:expr, snapshots: $snapshots:expr, tracking: $tracking:expr, app: $app:expr, views: $views:expr, projection: $projection:expr, sync: $sync:expr) => {
+        $run!(
+            sync_recorder,
+            sync_recorder,
+            $sync,
+            pulled_events_removals_position_rows_and_cleared_views_go_in_together,
+            a_removed_events_id_is_never_given_again,
+            a_sync_write_that_cannot_be_made_writes_nothing
+        );
         $run!(
             view_recorder,
             view_recorder,
@@ -138,6 +147,7 @@ macro_rules! memory_suite {
             tracking: std::rc::Rc::new(tributary::persistence::MemoryApplicationRecorder::new()),
             app: crate::contract::application::Stores::memory(),
             views: std::rc::Rc::new(tributary::persistence::MemoryApplicationRecorder::new()),
-            projection: crate::contract::projection::ProjectionStores::memory());
+            projection: crate::contract::projection::ProjectionStores::memory(),
+            sync: std::rc::Rc::new(tributary::persistence::MemoryApplicationRecorder::new()));
     };
 }

@@ -1,0 +1,417 @@
+//! The sync client: pulls a server's notifications into the local log and
+//! pushes the local events the server does not have, exactly once each, over
+//! the [`Http`] port. Everything a step learns is written in one transaction
+//! with the position it reached (the [`SyncRecorder`] port), so a crash or a
+//! lost reply at any point loses nothing and doubles nothing: the next step
+//! starts from what was written.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::conflict::{Conflict, Kept, Resolution, PREFIX};
+use super::http::{Http, Method, Request};
+use super::protocol::{malformed, read_notifications, ConflictReply, PushReply, PushRequest, PushedEvent, WaitReply};
+use super::state::State;
+use crate::application::Application;
+use crate::domain::DomainEvent;
+use crate::error::{Error, Result};
+use crate::persistence::{
+    EventQuery, Notification, NotificationQuery, Removal, RowChanges, RowQuery, StoredEvent, SyncRecorder, SyncWrite, Tracking,
+    ViewDefinition,
+};
+
+/// How a client syncs with one server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncOptions {
+    /// The base URL of one application on the server: `http://host:port/{tenant}/{app}`.
+    pub url: String,
+    pub token: Option<String>,
+    /// `false` follows the server (pull only), as from a Python server.
+    pub push: bool,
+    /// Events per request.
+    pub batch: usize,
+    /// Resolve every conflict by rebasing, as it happens.
+    pub rebase_conflicts: bool,
+}
+
+impl SyncOptions {
+    pub fn new(url: impl Into<String>) -> Self {
+        SyncOptions { url: url.into(), token: None, push: true, batch: 500, rebase_conflicts: false }
+    }
+}
+
+/// What one step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Progress {
+    /// Events pulled into the local log (not counting this client's own).
+    pub pulled: u64,
+    /// Local events the server acknowledged.
+    pub pushed: u64,
+    /// Conflicts found.
+    pub conflicts: u64,
+    /// The server position reached.
+    pub position: u64,
+}
+
+/// A push the server refused: another client took these versions first.
+const REFUSED_ROUNDS: usize = 8;
+/// Bytes of state per push at most (base64 adds a third; servers take 8 MiB by default).
+const PUSH_BYTES: usize = 4 << 20;
+
+pub struct SyncClient {
+    app: Application,
+    recorder: Rc<dyn SyncRecorder>,
+    http: Rc<dyn Http>,
+    options: SyncOptions,
+    /// Views to clear when a conflict removes events they may have seen.
+    views: Vec<ViewDefinition>,
+}
+
+impl SyncClient {
+    pub fn new(app: Application, recorder: Rc<dyn SyncRecorder>, http: Rc<dyn Http>, mut options: SyncOptions) -> Result<Self> {
+        let url = options.url.trim_end_matches('/');
+        let parsed = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
+        if parsed.is_none_or(|rest| rest.is_empty() || rest.contains(['?', '#', ' '])) {
+            return Err(Error::invalid(format!("sync url {:?} must be http(s)://host/tenant/app, without query or fragment", options.url)));
+        }
+        options.url = url.to_owned();
+        if options.batch == 0 || options.batch > 10_000 {
+            return Err(Error::invalid(format!("a sync batch holds 1 to 10,000 events, not {}", options.batch)));
+        }
+        Ok(SyncClient { app, recorder, http, options, views: Vec::new() })
+    }
+
+    /// The views to clear (to be rebuilt) when a conflict removes events.
+    pub fn set_views(&mut self, views: Vec<ViewDefinition>) {
+        self.views = views;
+    }
+
+    pub fn options(&self) -> &SyncOptions {
+        &self.options
+    }
+
+    /// The tracking name of the server's log in the local one.
+    pub fn upstream(&self) -> String {
+        format!("sync:{}", self.options.url)
+    }
+
+    fn private_view(&self) -> String {
+        format!("\u{0}sync:{}", self.options.url)
+    }
+
+    /// The server position reached (its newest notification pulled).
+    pub async fn position(&self) -> Result<u64> {
+        Ok(self.recorder.max_tracking_id(&self.upstream()).await?.unwrap_or(0))
+    }
+
+    /// One round: pulls everything new, pushes every pending local event (pulling
+    /// again when the server refuses some for conflicts), then pulls what came meanwhile.
+    pub async fn round(&self, progress: &mut dyn FnMut(Progress)) -> Result<Progress> {
+        let mut total = self.pull_all(progress).await?;
+        if self.options.push {
+            let mut refused = 0;
+            loop {
+                match self.push_all(progress).await {
+                    Ok(pushed) => {
+                        total.pushed += pushed;
+                        break;
+                    }
+                    Err(Error::Conflict { .. }) if refused < REFUSED_ROUNDS => {
+                        refused += 1;
+                        let pulled = self.pull_all(progress).await?;
+                        total.pulled += pulled.pulled;
+                        total.conflicts += pulled.conflicts;
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+            let after = self.pull_all(progress).await?;
+            total.pulled += after.pulled;
+            total.conflicts += after.conflicts;
+        }
+        total.position = self.position().await?;
+        Ok(total)
+    }
+
+    async fn pull_all(&self, progress: &mut dyn FnMut(Progress)) -> Result<Progress> {
+        let mut total = Progress::default();
+        loop {
+            let (step, received) = self.pull_batch().await?;
+            total.pulled += step.pulled;
+            total.conflicts += step.conflicts;
+            total.position = step.position;
+            if received > 0 {
+                progress(step);
+            }
+            if received < self.options.batch {
+                return Ok(total);
+            }
+        }
+    }
+
+    async fn push_all(&self, progress: &mut dyn FnMut(Progress)) -> Result<u64> {
+        let mut pushed = 0;
+        loop {
+            let step = self.push().await?;
+            if step.pushed == 0 {
+                return Ok(pushed);
+            }
+            pushed += step.pushed;
+            progress(step);
+        }
+    }
+
+    /// Pulls one batch of the server's notifications into the local log.
+    pub async fn pull(&self) -> Result<Progress> {
+        Ok(self.pull_batch().await?.0)
+    }
+
+    /// One batch, and how many notifications the server sent (a full batch may leave more).
+    async fn pull_batch(&self) -> Result<(Progress, usize)> {
+        let position = self.position().await?;
+        let url = format!("{}/notifications?start={}&limit={}", self.options.url, position + 1, self.options.batch);
+        let body = self.send(Method::Get, url, None, "pulling").await?.ok("pulling")?;
+        let notifications = read_notifications(&body, position + 1, self.options.batch)?;
+        let Some(last) = notifications.last().map(|n| n.id) else { return Ok((Progress { position, ..Progress::default() }, 0)) };
+        let mut state = self.state().await?;
+        let mut pending = self.pending(&mut state).await?;
+        let mut pulled = Vec::new();
+        let mut removed = Vec::new();
+        let mut kept = Vec::new();
+        for notification in &notifications {
+            let (id, version) = (notification.originator_id, notification.originator_version);
+            if state.returning.remove(&notification.id).is_some() {
+                continue; // this client's own event, already in the log
+            }
+            match pending.get(&(id, version)) {
+                Some(local) if local.topic == notification.topic && local.state == notification.state => {
+                    state.settled.insert((id, version)); // ours, whose acknowledgement was lost
+                    pending.remove(&(id, version));
+                    continue;
+                }
+                Some(_) => {
+                    // The server's event wins; the local ones from that version on are kept aside.
+                    let mut lost: Vec<Notification> =
+                        pending.values().filter(|n| n.originator_id == id && n.originator_version >= version).cloned().collect();
+                    lost.sort_by_key(|n| n.originator_version);
+                    for n in &lost {
+                        pending.remove(&(id, n.originator_version));
+                        removed.push(Removal { notification_id: n.id, originator_id: id, originator_version: n.originator_version });
+                    }
+                    kept.push(Kept::new(id, &lost.iter().map(Notification::stored_event).collect::<Vec<_>>()));
+                }
+                None => {}
+            }
+            pulled.push(notification.stored_event());
+        }
+        state.returning.retain(|server_id, _| *server_id > last);
+        let cleared = self.views_seeing(&removed, &kept);
+        let mut rows = RowChanges::new();
+        rows.insert("state".into(), Some(state.row()?));
+        for conflict in &kept {
+            rows.insert(conflict.key(), Some(conflict.row()?));
+        }
+        let view = self.private_view();
+        let tracking = Tracking { application_name: self.upstream(), notification_id: last };
+        let write = SyncWrite { events: &pulled, removed: &removed, tracking: Some(&tracking), rows: &[(&view, &rows)], cleared: &cleared };
+        self.recorder.write_sync(write).await?;
+        let progress = Progress { pulled: pulled.len() as u64, conflicts: kept.len() as u64, position: last, ..Progress::default() };
+        if self.options.rebase_conflicts {
+            for conflict in &kept {
+                // A rebase that cannot be made leaves the conflict for the application.
+                let _ = self.resolve(conflict.id, Resolution::Rebase).await;
+            }
+        }
+        Ok((progress, notifications.len()))
+    }
+
+    /// Pushes one batch of pending local events; a refusal for conflicts is
+    /// [`Error::Conflict`] (nothing was written on the server: pull, then push again).
+    pub async fn push(&self) -> Result<Progress> {
+        let mut state = self.state().await?;
+        let pending = self.pending_in_order(&mut state, self.options.batch).await?;
+        if pending.is_empty() {
+            self.save_state(&state).await?;
+            return Ok(Progress { position: self.position().await?, ..Progress::default() });
+        }
+        let mut bytes = 0;
+        let batch: Vec<&Notification> = pending
+            .iter()
+            .take_while(|n| {
+                bytes += n.state.len();
+                bytes <= PUSH_BYTES
+            })
+            .collect();
+        let batch = if batch.is_empty() { vec![&pending[0]] } else { batch };
+        let request =
+            PushRequest { client_id: state.client_id, events: batch.iter().map(|n| PushedEvent::new(n.id, &n.stored_event())).collect() };
+        let body = serde_json::to_vec(&request).map_err(|e| Error::invalid(format!("a push request: {e}")))?;
+        let response = self.send(Method::Post, format!("{}/push", self.options.url), Some(body), "pushing").await?;
+        if response.status == 409 {
+            let reply: ConflictReply = serde_json::from_slice(&response.body).map_err(|e| malformed(format!("the conflict reply: {e}")))?;
+            let first = reply.conflicts.first().ok_or_else(|| malformed("a conflict reply names no event"))?;
+            let originator_id = first.originator_id.parse().map_err(|_| malformed("a conflict names no valid aggregate"))?;
+            return Err(Error::Conflict { originator_id, originator_version: first.originator_version, detail: reply.message });
+        }
+        let reply: PushReply = serde_json::from_slice(&response.ok("pushing")?).map_err(|e| malformed(format!("the push reply: {e}")))?;
+        if reply.notification_ids.len() != batch.len() || reply.notification_ids.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(malformed(format!("{} notification ids for {} events pushed", reply.notification_ids.len(), batch.len())));
+        }
+        let position = self.position().await?;
+        for (notification, server_id) in batch.iter().zip(&reply.notification_ids) {
+            let at = (notification.originator_id, notification.originator_version);
+            state.settled.insert(at);
+            if *server_id > position {
+                state.returning.insert(*server_id, at);
+            }
+        }
+        self.save_state(&state).await?;
+        Ok(Progress { pushed: batch.len() as u64, position, ..Progress::default() })
+    }
+
+    /// How many local events wait to be pushed.
+    pub async fn pending_count(&self) -> Result<u64> {
+        let mut state = self.state().await?;
+        Ok(self.pending(&mut state).await?.len() as u64)
+    }
+
+    /// Waits (on the server, bounded) until its log has more than `after`; its newest id.
+    pub async fn wait_for_server(&self, after: u64, timeout_ms: u64) -> Result<u64> {
+        let url = format!("{}/wait?after={after}&timeout_ms={timeout_ms}", self.options.url);
+        let body = self.send(Method::Get, url, None, "waiting for the server").await?.ok("waiting for the server")?;
+        let reply: WaitReply = serde_json::from_slice(&body).map_err(|e| malformed(format!("the wait reply: {e}")))?;
+        Ok(reply.max_notification_id)
+    }
+
+    /// The conflicts held for the application, oldest first.
+    pub async fn conflicts(&self) -> Result<Vec<Conflict>> {
+        let rows = self.recorder.query_rows(&self.private_view(), &RowQuery::default()).await?;
+        let mut conflicts = Vec::new();
+        for row in rows.into_iter().filter(|row| row.key.starts_with(PREFIX)) {
+            let kept = Kept::read(row.value)?;
+            let server = self.app.events(kept.originator_id, EventQuery { gt: kept.version.checked_sub(1), ..EventQuery::all() }).await?;
+            conflicts.push(Conflict::decoded(&kept, self.app.mapper(), server)?);
+        }
+        Ok(conflicts)
+    }
+
+    /// Resolves a conflict: rebase its events after the server's newest version
+    /// (through the aggregate's fold: if that fails, the conflict stays), or discard them.
+    pub async fn resolve(&self, id: Uuid, resolution: Resolution) -> Result<()> {
+        let key = format!("{PREFIX}{id}");
+        let view = self.private_view();
+        let row = self.recorder.get_row(&view, &key).await?.ok_or_else(|| Error::NotFound(format!("conflict {id}")))?;
+        let kept = Kept::read(row)?;
+        let events = match resolution {
+            Resolution::Discard => Vec::new(),
+            Resolution::Rebase => self.rebased(&kept).await?,
+        };
+        let mut rows = RowChanges::new();
+        rows.insert(key, None);
+        self.recorder.write_sync(SyncWrite { events: &events, rows: &[(&view, &rows)], ..SyncWrite::default() }).await?;
+        Ok(())
+    }
+
+    /// A conflict's lost events, recorded again after the aggregate's newest.
+    async fn rebased(&self, kept: &Kept) -> Result<Vec<StoredEvent>> {
+        let lost = kept.stored()?.iter().map(|e| self.app.mapper().to_domain_event(e)).collect::<Result<Vec<_>>>()?;
+        let current = self.app.replay(kept.originator_id, crate::application::At::Latest).await?;
+        let aggregate_type = self.app.registry().aggregate(&current.aggregate_type)?;
+        let mut version = current.version;
+        let events: Vec<DomainEvent> = lost
+            .into_iter()
+            .map(|event| {
+                version += 1;
+                DomainEvent::new(
+                    event.originator_id,
+                    version,
+                    event.topic,
+                    event.timestamp.max(current.modified_on),
+                    Value::Object(event.payload),
+                )
+            })
+            .collect::<Result<_>>()?;
+        aggregate_type.fold.apply(current.state, &events)?;
+        events.iter().map(|e| self.app.mapper().to_stored_event(e)).collect()
+    }
+
+    /// The sync state, made (and kept) on first use: the client's id must be
+    /// stored before anything is pushed under it.
+    async fn state(&self) -> Result<State> {
+        match self.recorder.get_row(&self.private_view(), "state").await? {
+            Some(row) => State::read(row),
+            None => {
+                let state = State::new();
+                self.save_state(&state).await?;
+                Ok(state)
+            }
+        }
+    }
+
+    async fn save_state(&self, state: &State) -> Result<()> {
+        let mut rows = RowChanges::new();
+        rows.insert("state".into(), Some(state.row()?));
+        self.recorder.write_sync(SyncWrite { rows: &[(&self.private_view(), &rows)], ..SyncWrite::default() }).await.map(drop)
+    }
+
+    /// Every pending local event by position; moves the watermark up to the first.
+    async fn pending(&self, state: &mut State) -> Result<HashMap<(Uuid, u64), Notification>> {
+        let pending = self.pending_in_order(state, usize::MAX).await?;
+        Ok(pending.into_iter().map(|n| ((n.originator_id, n.originator_version), n)).collect())
+    }
+
+    /// Pending local events in log order, at most `limit`: those above the
+    /// watermark not settled. The watermark moves up to just below the first.
+    async fn pending_in_order(&self, state: &mut State, limit: usize) -> Result<Vec<Notification>> {
+        const PAGE: usize = 2_000;
+        let mut pending = Vec::new();
+        let mut start = state.watermark + 1;
+        let mut first_pending = None;
+        loop {
+            let page = self.recorder.select_notifications(&NotificationQuery::new(start, PAGE)).await?;
+            for notification in &page {
+                if state.settled.contains(&(notification.originator_id, notification.originator_version)) {
+                    if first_pending.is_none() {
+                        state.settled.remove(&(notification.originator_id, notification.originator_version));
+                        state.watermark = notification.id;
+                    }
+                    continue;
+                }
+                first_pending.get_or_insert(notification.id);
+                if pending.len() < limit {
+                    pending.push(notification.clone());
+                }
+            }
+            match page.last() {
+                Some(last) if page.len() == PAGE && pending.len() < limit => start = last.id + 1,
+                Some(last) if first_pending.is_none() => {
+                    state.watermark = last.id;
+                    break;
+                }
+                _ => break,
+            }
+        }
+        Ok(pending)
+    }
+
+    /// The views that may have seen removed events: those of their topics, or of all.
+    fn views_seeing(&self, removed: &[Removal], kept: &[Kept]) -> Vec<String> {
+        if removed.is_empty() {
+            return Vec::new();
+        }
+        let topics: Vec<String> = kept
+            .iter()
+            .flat_map(|k| k.lost.iter().map(|(topic, _, _)| topic.clone()))
+            .map(|topic| self.app.registry().resolve(&topic).map(|r| r.topic.to_owned()).unwrap_or(topic))
+            .collect();
+        self.views.iter().filter(|v| v.topics.is_empty() || v.topics.iter().any(|t| topics.contains(t))).map(|v| v.name.clone()).collect()
+    }
+
+    async fn send(&self, method: Method, url: String, body: Option<Vec<u8>>, doing: &str) -> Result<super::http::Response> {
+        let request = Request { method, url, token: self.options.token.clone(), body };
+        self.http.send(request).await.map_err(|why| Error::Sync(format!("{doing}: {why}")))
+    }
+}

@@ -1,0 +1,155 @@
+//! What crosses the wire between a sync client and a server, as data: the push
+//! request and its replies, the notifications a server serves (the Python
+//! library's `get_notifications` JSON), and the long-poll reply. Replies are
+//! checked before anything of them is used: a hostile server can fail a sync,
+//! never corrupt the local log.
+
+use base64::{engine::general_purpose::STANDARD, Engine};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::persistence::{Notification, StoredEvent};
+
+/// One event a client pushes: a stored event and its place in the client's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushedEvent {
+    /// The client's own notification id: increasing, so a retried push is recognised.
+    pub position: u64,
+    /// Hyphenated or 32 hex digits.
+    pub originator_id: String,
+    pub originator_version: u64,
+    pub topic: String,
+    /// Standard base64 of the stored bytes (compressed or encrypted as the client stores them).
+    pub state: String,
+}
+
+/// `POST {base}/push`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    pub client_id: Uuid,
+    pub events: Vec<PushedEvent>,
+}
+
+/// A push's events, checked: positions strictly increasing from 1, each a valid stored event.
+pub struct Push {
+    pub client_id: Uuid,
+    pub events: Vec<(u64, StoredEvent)>,
+}
+
+impl PushedEvent {
+    pub fn new(position: u64, event: &StoredEvent) -> Self {
+        PushedEvent {
+            position,
+            originator_id: event.originator_id.simple().to_string(),
+            originator_version: event.originator_version,
+            topic: event.topic.clone(),
+            state: STANDARD.encode(&event.state),
+        }
+    }
+}
+
+impl PushRequest {
+    /// Checks every event before any of them is used.
+    pub fn checked(self) -> Result<Push> {
+        if self.client_id.is_nil() {
+            return Err(Error::invalid("client_id must not be the nil UUID"));
+        }
+        let mut last = 0;
+        let mut events = Vec::with_capacity(self.events.len());
+        for (i, pushed) in self.events.into_iter().enumerate() {
+            if pushed.position <= last {
+                return Err(Error::invalid(format!("event {i}: positions must increase from 1 ({} after {last})", pushed.position)));
+            }
+            last = pushed.position;
+            let event = stored(&pushed.originator_id, pushed.originator_version, pushed.topic, &pushed.state)
+                .map_err(|e| Error::invalid(format!("event {i}: {e}")))?;
+            events.push((pushed.position, event));
+        }
+        crate::persistence::validate_batch(&events.iter().map(|(_, e)| e.clone()).collect::<Vec<_>>())
+            .map_err(|e| Error::invalid(format!("the push holds a position twice: {e}")))?;
+        Ok(Push { client_id: self.client_id, events })
+    }
+}
+
+/// The reply to a push that was recorded (now or by an earlier, identical push).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushReply {
+    /// The server's notification id of each pushed event, in order.
+    pub notification_ids: Vec<u64>,
+    /// The client's last position the server has recorded.
+    pub position: u64,
+}
+
+/// An event of a push whose aggregate version another client took first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushConflict {
+    pub position: u64,
+    /// 32 hex digits.
+    pub originator_id: String,
+    pub originator_version: u64,
+}
+
+/// The reply to a push refused for conflicts (HTTP 409): nothing of it was written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConflictReply {
+    pub error: String,
+    pub message: String,
+    pub conflicts: Vec<PushConflict>,
+}
+
+/// The reply of `GET {base}/wait`: the newest notification id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitReply {
+    pub max_notification_id: u64,
+}
+
+/// One item of the Python library's notification JSON.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Item {
+    id: u64,
+    originator_id: String,
+    originator_version: u64,
+    topic: String,
+    state: String,
+}
+
+/// Reads a `get_notifications` reply for notifications from `start` (inclusive),
+/// at most `limit`: ids increasing, none before `start`, each a valid event.
+pub fn read_notifications(body: &[u8], start: u64, limit: usize) -> Result<Vec<Notification>> {
+    let items: Vec<Item> =
+        serde_json::from_slice(body).map_err(|e| malformed(format!("the notifications are not the expected JSON list: {e}")))?;
+    if items.len() > limit {
+        return Err(malformed(format!("{} notifications came back for a limit of {limit}", items.len())));
+    }
+    let mut last = start.saturating_sub(1);
+    let mut notifications = Vec::with_capacity(items.len());
+    for item in items {
+        if item.id <= last {
+            return Err(malformed(format!("notification {} came after {last}: ids must increase from {start}", item.id)));
+        }
+        last = item.id;
+        let event = stored(&item.originator_id, item.originator_version, item.topic, &item.state)
+            .map_err(|e| malformed(format!("notification {}: {e}", item.id)))?;
+        notifications.push(Notification::new(item.id, event));
+    }
+    Ok(notifications)
+}
+
+/// A stored event from its wire fields, checked.
+fn stored(originator_id: &str, originator_version: u64, topic: String, state: &str) -> Result<StoredEvent> {
+    let originator_id: Uuid =
+        originator_id.parse().map_err(|_| Error::invalid(format!("originator_id {originator_id:?} is not a UUID")))?;
+    let state = STANDARD.decode(state).map_err(|e| Error::invalid(format!("state is not standard base64: {e}")))?;
+    let event = StoredEvent { originator_id, originator_version, topic, state };
+    event.validate()?;
+    Ok(event)
+}
+
+/// A reply the client cannot use.
+pub(crate) fn malformed(why: impl std::fmt::Display) -> Error {
+    Error::Sync(format!("the server's reply is malformed: {why}"))
+}

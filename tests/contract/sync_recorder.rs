@@ -1,0 +1,99 @@
+//! The sync recorder contract: what sync brings changes the log all at once.
+
+use std::rc::Rc;
+
+use serde_json::json;
+use tributary::persistence::{
+    EventQuery, NotificationQuery, Removal, RowChanges, RowQuery, SyncRecorder, SyncWrite, Tracking, ViewDefinition,
+};
+use tributary::Error;
+use uuid::Uuid;
+
+use super::stored;
+
+fn server(id: u64) -> Tracking {
+    Tracking { application_name: "sync:server".into(), notification_id: id }
+}
+
+fn rows(entries: &[(&str, Option<serde_json::Value>)]) -> RowChanges {
+    entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+}
+
+/// A view that has processed the local log up to `position`.
+async fn view_at(recorder: &Rc<impl SyncRecorder + ?Sized>, name: &str, position: u64) {
+    let view = ViewDefinition::new(name, &[], &[]).unwrap();
+    let tracking = Tracking { application_name: name.into(), notification_id: position };
+    recorder.commit_view(&view, &rows(&[("sit", Some(json!(1)))]), None, &tracking).await.unwrap();
+}
+
+pub async fn pulled_events_removals_position_rows_and_cleared_views_go_in_together(recorder: Rc<impl SyncRecorder + ?Sized>) {
+    let (dog, cat) = (Uuid::new_v4(), Uuid::new_v4());
+    recorder
+        .insert_events(&[stored(dog, 1, "Dog.Registered"), stored(dog, 2, "Dog.TrickAdded"), stored(cat, 1, "Cat.Born")])
+        .await
+        .unwrap();
+    recorder.snapshots().insert_events(&[stored(dog, 2, "snapshot")]).await.unwrap();
+    view_at(&recorder, "tricks", 3).await;
+    view_at(&recorder, "cats", 3).await;
+    // the server's dog v2 wins over the local one
+    let theirs = stored(dog, 2, "Dog.Renamed");
+    let state = rows(&[("state", Some(json!({"watermark": 1})))]);
+    let write = SyncWrite {
+        events: std::slice::from_ref(&theirs),
+        removed: &[Removal { notification_id: 2, originator_id: dog, originator_version: 2 }],
+        tracking: Some(&server(9)),
+        rows: &[("\u{0}sync", &state)],
+        cleared: &["tricks".to_string()],
+    };
+    assert_eq!(recorder.write_sync(write).await.unwrap(), vec![4], "a new id after every id ever given");
+    let log = recorder.select_notifications(&NotificationQuery::new(1, 10)).await.unwrap();
+    assert_eq!(
+        log.iter().map(|n| (n.id, n.topic.as_str())).collect::<Vec<_>>(),
+        vec![(1, "Dog.Registered"), (3, "Cat.Born"), (4, "Dog.Renamed")]
+    );
+    assert_eq!(recorder.select_events(dog, EventQuery::all()).await.unwrap(), vec![stored(dog, 1, "Dog.Registered"), theirs]);
+    assert!(
+        recorder.snapshots().select_events(dog, EventQuery::all()).await.unwrap().is_empty(),
+        "the removed version's snapshot went too"
+    );
+    assert_eq!(recorder.max_tracking_id("sync:server").await.unwrap(), Some(9));
+    assert_eq!(recorder.get_row("\u{0}sync", "state").await.unwrap(), Some(json!({"watermark": 1})));
+    assert_eq!(recorder.max_tracking_id("tricks").await.unwrap(), None, "a cleared view starts again");
+    assert!(recorder.query_rows("tricks", &RowQuery::default()).await.unwrap().is_empty());
+    assert_eq!(recorder.max_tracking_id("cats").await.unwrap(), Some(3), "other views stay");
+}
+
+pub async fn a_removed_events_id_is_never_given_again(recorder: Rc<impl SyncRecorder + ?Sized>) {
+    let dog = Uuid::new_v4();
+    recorder.insert_events(&[stored(dog, 1, "Dog.Registered"), stored(dog, 2, "Dog.TrickAdded")]).await.unwrap();
+    let removal = Removal { notification_id: 2, originator_id: dog, originator_version: 2 };
+    recorder.write_sync(SyncWrite { events: &[stored(dog, 2, "Dog.Renamed")], removed: &[removal], ..SyncWrite::default() }).await.unwrap();
+    assert_eq!(recorder.max_notification_id().await.unwrap(), Some(3));
+    assert_eq!(recorder.insert_events(&[stored(dog, 3, "Dog.TrickAdded")]).await.unwrap(), vec![4]);
+}
+
+pub async fn a_sync_write_that_cannot_be_made_writes_nothing(recorder: Rc<impl SyncRecorder + ?Sized>) {
+    let dog = Uuid::new_v4();
+    recorder.insert_events(&[stored(dog, 1, "Dog.Registered"), stored(dog, 2, "Dog.TrickAdded")]).await.unwrap();
+    recorder.insert_tracking(&server(5)).await.unwrap();
+    let state = rows(&[("state", Some(json!(1)))]);
+    let pulled = [stored(Uuid::new_v4(), 1, "Dog.Registered")];
+    // a removal that does not match the log
+    let wrong = Removal { notification_id: 2, originator_id: dog, originator_version: 1 };
+    let error = recorder
+        .write_sync(SyncWrite { events: &pulled, removed: &[wrong], rows: &[("\u{0}sync", &state)], ..SyncWrite::default() })
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Validation(_)), "{error:?}");
+    // a position behind the server's
+    let behind = SyncWrite { events: &pulled, tracking: Some(&server(5)), rows: &[("\u{0}sync", &state)], ..SyncWrite::default() };
+    assert!(matches!(recorder.write_sync(behind).await.unwrap_err(), Error::DuplicateTracking { notification_id: 5, .. }));
+    // a taken position
+    let taken = [stored(dog, 2, "Dog.Renamed")];
+    let error =
+        recorder.write_sync(SyncWrite { events: &taken, rows: &[("\u{0}sync", &state)], ..SyncWrite::default() }).await.unwrap_err();
+    assert!(matches!(error, Error::Conflict { originator_version: 2, .. }), "{error:?}");
+    assert_eq!(recorder.max_notification_id().await.unwrap(), Some(2));
+    assert_eq!(recorder.max_tracking_id("sync:server").await.unwrap(), Some(5));
+    assert_eq!(recorder.get_row("\u{0}sync", "state").await.unwrap(), None);
+}
