@@ -13,7 +13,7 @@ use std::rc::Rc;
 use uuid::Uuid;
 
 pub use loading::{At, Folding, Head, Replayed};
-pub use notification_log::{NotificationLog, Section, SectionId, DEFAULT_SECTION_SIZE};
+pub use notification_log::{notifications_to_json, NotificationLog, Section, SectionId, DEFAULT_SECTION_SIZE};
 pub use recording::{NewEvent, Recorded};
 
 use crate::domain::{Aggregate, DomainEvent, Pending, Registry, Root};

@@ -82,11 +82,13 @@ impl Error {
         }
     }
 
-    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+    /// A [`Error::Validation`]: for adapters and applications outside the crate too.
+    pub fn invalid(message: impl Into<String>) -> Self {
         Error::Validation(message.into())
     }
 
-    pub(crate) fn corrupt(message: impl Into<String>) -> Self {
+    /// A [`Error::Corrupt`].
+    pub fn corrupt(message: impl Into<String>) -> Self {
         Error::Corrupt(message.into())
     }
 }

@@ -55,6 +55,11 @@ impl Section {
     }
 }
 
+/// Notifications exactly as the Python library's `NotificationLogJSONService.get_notifications` writes them.
+pub fn notifications_to_json(notifications: &[Notification]) -> String {
+    section_json::write_notifications(notifications)
+}
+
 /// Reads an application's log a section at a time.
 pub struct NotificationLog<'a> {
     recorder: &'a dyn ApplicationRecorder,

@@ -6,15 +6,31 @@ use std::fmt::Write;
 use base64::{engine::general_purpose::STANDARD, Engine};
 
 use super::notification_log::{Section, SectionId};
+use crate::persistence::Notification;
 
+/// A section: `NotificationLogJSONService.get_log_section`.
 pub(super) fn write(section: &Section) -> String {
     let mut out = String::with_capacity(64 + section.items.len() * 256);
     out.push_str("{\"id\": ");
     section_id(&mut out, section.id);
     out.push_str(", \"next_id\": ");
     section_id(&mut out, section.next_id);
-    out.push_str(", \"items\": [");
-    for (i, item) in section.items.iter().enumerate() {
+    out.push_str(", \"items\": ");
+    items(&mut out, &section.items);
+    out.push('}');
+    out
+}
+
+/// A list of notifications: `NotificationLogJSONService.get_notifications`.
+pub(super) fn write_notifications(notifications: &[Notification]) -> String {
+    let mut out = String::with_capacity(2 + notifications.len() * 256);
+    items(&mut out, notifications);
+    out
+}
+
+fn items(out: &mut String, notifications: &[Notification]) {
+    out.push('[');
+    for (i, item) in notifications.iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
@@ -25,11 +41,10 @@ pub(super) fn write(section: &Section) -> String {
             item.originator_id.simple(),
             item.originator_version
         );
-        string(&mut out, &item.topic);
+        string(out, &item.topic);
         let _ = write!(out, ", \"state\": \"{}\"}}", STANDARD.encode(&item.state));
     }
-    out.push_str("]}");
-    out
+    out.push(']');
 }
 
 fn section_id(out: &mut String, id: Option<SectionId>) {

@@ -1,0 +1,74 @@
+//! The HTTP surface: routes over one application's base URL, and the layers
+//! around them (CORS, the body limit, a line of log per request, panics as
+//! JSON 500s). Handlers are small functions in [`routes`]; errors turn into
+//! responses once, in [`error`].
+
+pub mod error;
+mod routes;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::config::Config;
+use crate::tenants::Tenants;
+use error::ApiError;
+
+/// What the handlers share.
+pub struct Server {
+    pub tenants: Tenants,
+    pub max_body_bytes: usize,
+}
+
+pub fn router(config: &Config, server: Arc<Server>) -> Router {
+    let limit = server.max_body_bytes;
+    Router::new()
+        .route("/{tenant}/{app}/log/{section}", get(routes::log))
+        .route("/{tenant}/{app}/notifications", get(routes::notifications))
+        .route("/{tenant}/{app}/push", post(routes::push))
+        .route("/{tenant}/{app}/wait", get(routes::wait))
+        .fallback(|| async { ApiError::not_found("no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowedError", "that method is not served here")
+        })
+        .with_state(server)
+        .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .layer(RequestBodyLimitLayer::new(limit))
+        .layer(axum::middleware::map_response(move |response: Response| async move { as_json_limit(response, limit) }))
+        .layer(cors(&config.allow_origins))
+        .layer(CatchPanicLayer::custom(|_| ApiError::internal("the server hit a bug").into_response()))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+}
+
+/// The body limit's own 413 says so in JSON, as every other error does.
+fn as_json_limit(response: Response, limit: usize) -> Response {
+    let is_json = response.headers().get(header::CONTENT_TYPE).is_some_and(|t| t.as_bytes().starts_with(b"application/json"));
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        return ApiError::too_large(limit).into_response();
+    }
+    response
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let layer = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(3600));
+    if origins.iter().any(|o| o == "*") {
+        return layer.allow_origin(AllowOrigin::any());
+    }
+    layer.allow_origin(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect::<Vec<_>>())
+}

@@ -1,0 +1,138 @@
+//! The handlers, one per route, for the base URL of one application
+//! `/{tenant}/{app}`: small functions over extractors; every rejection is a
+//! JSON error, and every call is authorised first.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use tributary::application::notifications_to_json;
+use tributary::persistence::NotificationQuery;
+use tributary::sync::protocol::{ConflictReply, PushRequest, WaitReply};
+
+use super::error::ApiError;
+use super::Server;
+use crate::push::{accept, Accepted};
+use crate::store::Store;
+
+/// At most this many notifications per request.
+const MAX_LIMIT: u64 = 10_000;
+/// How long a wait may last, at most and by default.
+const MAX_WAIT_MS: u64 = 60_000;
+const DEFAULT_WAIT_MS: u64 = 25_000;
+
+type Base = Result<Path<(String, String)>, PathRejection>;
+
+/// The application's store, once the token is checked against its tenant.
+fn store(server: &Server, path: Base, headers: &HeaderMap) -> Result<Store, ApiError> {
+    let Path((tenant, app)) = path.map_err(|e| ApiError::invalid(e.body_text()))?;
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.get(..7).filter(|scheme| scheme.eq_ignore_ascii_case("bearer ")).map(|_| &value[7..]));
+    server.tenants.authorize(&tenant, bearer)?;
+    server.tenants.store(&tenant, &app)
+}
+
+fn json_text(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// `GET /{tenant}/{app}/log/{first},{last}`: a section, as `NotificationLogJSONService.get_log_section` writes it.
+pub async fn log(
+    State(server): State<Arc<Server>>,
+    path: Result<Path<(String, String, String)>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Path((tenant, app, section)) = path.map_err(|e| ApiError::invalid(e.body_text()))?;
+    let store = store(&server, Ok(Path((tenant, app))), &headers)?;
+    let json = store.run(move |local| Box::pin(async move { Ok(local.app.notification_log().section(&section).await?.to_json()) })).await?;
+    Ok(json_text(json))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationsQuery {
+    start: u64,
+    limit: u64,
+    topics: Option<String>,
+    inclusive_of_start: Option<bool>,
+}
+
+/// `GET /{tenant}/{app}/notifications?start=N&limit=M[&topics=A,B][&inclusive_of_start=false]`:
+/// as `NotificationLogJSONService.get_notifications` writes them.
+pub async fn notifications(
+    State(server): State<Arc<Server>>,
+    path: Base,
+    query: Result<Query<NotificationsQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let store = store(&server, path, &headers)?;
+    let Query(query) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
+    if query.limit > MAX_LIMIT {
+        return Err(ApiError::invalid(format!("limit {} is above {MAX_LIMIT}", query.limit)));
+    }
+    let start = if query.inclusive_of_start.unwrap_or(true) { query.start } else { query.start.saturating_add(1) };
+    let topics = query.topics.map(|t| t.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect()).unwrap_or_default();
+    let select = NotificationQuery { start, limit: query.limit as usize, stop: None, topics };
+    let json = store.run(move |local| Box::pin(async move { Ok(notifications_to_json(&local.app.notifications(&select).await?)) })).await?;
+    Ok(json_text(json))
+}
+
+/// `POST /{tenant}/{app}/push`: a client's events, recorded once with its position.
+pub async fn push(
+    State(server): State<Arc<Server>>,
+    path: Base,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let store = store(&server, path, &headers)?;
+    let body = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large(server.max_body_bytes),
+        _ => ApiError::invalid(e.body_text()),
+    })?;
+    let request: PushRequest =
+        serde_json::from_slice(&body).map_err(|e| ApiError::invalid(format!("the push is not the expected JSON: {e}")))?;
+    let push = request.checked()?;
+    match store.run(move |local| Box::pin(async move { accept(&local, push).await })).await? {
+        Accepted::Recorded(reply) => Ok(Json(reply).into_response()),
+        Accepted::Refused(conflicts) => {
+            let message =
+                format!("{} event(s) of this push are at versions another client recorded first; nothing was written", conflicts.len());
+            Ok((StatusCode::CONFLICT, Json(ConflictReply { error: "ConflictError".into(), message, conflicts })).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitQuery {
+    after: u64,
+    timeout_ms: Option<u64>,
+}
+
+/// `GET /{tenant}/{app}/wait?after=N[&timeout_ms=T]`: answers once the log
+/// holds more than `after`, or at the timeout, with its newest id.
+pub async fn wait(
+    State(server): State<Arc<Server>>,
+    path: Base,
+    query: Result<Query<WaitQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Result<Json<WaitReply>, ApiError> {
+    let store = store(&server, path, &headers)?;
+    let Query(query) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
+    let timeout = query.timeout_ms.unwrap_or(DEFAULT_WAIT_MS);
+    if timeout > MAX_WAIT_MS {
+        return Err(ApiError::invalid(format!("timeout_ms {timeout} is above {MAX_WAIT_MS}")));
+    }
+    let mut head = store.head();
+    let _ = tokio::time::timeout(Duration::from_millis(timeout), head.wait_for(|head| *head > query.after)).await;
+    let max_notification_id = *head.borrow();
+    Ok(Json(WaitReply { max_notification_id }))
+}

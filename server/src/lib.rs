@@ -1,0 +1,14 @@
+//! tributary's sync server: each tenant's applications' notification logs,
+//! over HTTP, in the Python library's formats, with pushes recorded exactly once.
+//!
+//! - [`config`]: the command line;
+//! - [`http`]: routes and layers; [`push`]: recording a client's push once;
+//! - [`tenants`]: tokens and stores; [`store`]: one database's thread;
+//! - [`sqlite`]: the SQLite adapter of the core's ports.
+
+pub mod config;
+pub mod http;
+pub mod push;
+pub mod sqlite;
+pub mod store;
+pub mod tenants;

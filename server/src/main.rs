@@ -1,0 +1,52 @@
+//! `tributary-server --listen 127.0.0.1:8787 --data ./data --tenant acme=TOKEN ...`
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use clap::Parser;
+use tributary_server::config::Config;
+use tributary_server::http::{router, Server};
+use tributary_server::tenants::Tenants;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let config = Config::parse();
+    tracing_subscriber::fmt().with_target(false).with_ansi(std::io::stderr().is_terminal()).with_writer(std::io::stderr).init();
+    if let Err(error) = std::fs::create_dir_all(&config.data) {
+        eprintln!("tributary-server: cannot make the data folder {}: {error}", config.data.display());
+        return std::process::ExitCode::FAILURE;
+    }
+    let server = Arc::new(Server { tenants: Tenants::new(&config.tenants, config.data.clone()), max_body_bytes: config.max_body_bytes });
+    let listener = match tokio::net::TcpListener::bind(config.listen).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            eprintln!("tributary-server: cannot listen on {}: {error}", config.listen);
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let address = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    println!("tributary-server listening on http://{address}");
+    let served = axum::serve(listener, router(&config, server.clone())).with_graceful_shutdown(stopped()).await;
+    server.tenants.close();
+    match served {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("tributary-server: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// SIGTERM or Ctrl-C.
+async fn stopped() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => drop(signal.recv().await),
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+}

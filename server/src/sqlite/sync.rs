@@ -1,0 +1,60 @@
+//! Sync's writes over SQLite, in one transaction. New events take explicit
+//! rowids after the newest ever given, read before the removals: a removed
+//! event's id is never given again.
+
+use async_trait::async_trait;
+use rusqlite::{params, OptionalExtension};
+use tributary::persistence::{validate_batch, SyncRecorder, SyncWrite, ViewDefinition};
+use tributary::{Error, Result};
+
+use super::events::{fits, insert_events, insert_tracking, int};
+use super::views::{clear, write_rows};
+use super::{storage, SqliteRecorder};
+
+#[async_trait(?Send)]
+impl SyncRecorder for SqliteRecorder {
+    async fn write_sync(&self, write: SyncWrite<'_>) -> Result<Vec<u64>> {
+        validate_batch(write.events)?;
+        fits(write.events)?;
+        self.with(|connection| {
+            let tx = connection.transaction().map_err(|e| storage("starting a transaction", e))?;
+            let failed = |e| storage("writing what sync brought", e);
+            let newest: Option<i64> = tx.query_row("SELECT MAX(rowid) FROM stored_events", [], |row| row.get(0)).map_err(failed)?;
+            for removal in write.removed {
+                let found: Option<(String, i64)> = tx
+                    .query_row(
+                        "SELECT originator_id, originator_version FROM stored_events WHERE rowid = ?1",
+                        [int(removal.notification_id)],
+                        |row| Ok((row.get(0)?, row.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(failed)?;
+                if found != Some((removal.originator_id.simple().to_string(), int(removal.originator_version))) {
+                    return Err(Error::invalid(format!(
+                        "notification {} is not {} v{}: nothing to remove",
+                        removal.notification_id, removal.originator_id, removal.originator_version
+                    )));
+                }
+                tx.execute("DELETE FROM stored_events WHERE rowid = ?1", [int(removal.notification_id)]).map_err(failed)?;
+                tx.execute(
+                    "DELETE FROM stored_snapshots WHERE originator_id = ?1 AND originator_version >= ?2",
+                    params![removal.originator_id.simple().to_string(), int(removal.originator_version)],
+                )
+                .map_err(failed)?;
+            }
+            for view in write.cleared {
+                clear(&tx, view)?;
+            }
+            let first = newest.map_or(1, |n| n.max(0) as u64 + 1);
+            let ids = insert_events(&tx, write.events, Some(first))?;
+            if let Some(tracking) = write.tracking {
+                insert_tracking(&tx, tracking)?;
+            }
+            for (view, changes) in write.rows {
+                write_rows(&tx, &ViewDefinition::new(*view, &[], &[])?, changes)?;
+            }
+            tx.commit().map_err(|e| storage("committing what sync brought", e))?;
+            Ok(ids)
+        })
+    }
+}
