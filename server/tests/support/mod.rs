@@ -1,0 +1,183 @@
+//! Test plumbing: the real server binary on a free port over a data folder,
+//! and plain HTTP to it (ureq), also as the core sync client's HTTP port.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub const TOKEN: &str = "acme-secret-token";
+pub const OTHER_TOKEN: &str = "beta-secret-token";
+
+/// A running server process.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub data: PathBuf,
+    args: Vec<String>,
+}
+
+/// A fresh data folder in cargo's temporary folder for tests.
+pub fn data_folder(test: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{test}-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&path).unwrap();
+    path
+}
+
+impl Server {
+    /// Starts the binary on a free port (or `listen`) with two tenants.
+    pub fn start(data: &Path, extra: &[&str]) -> Server {
+        Self::start_on(data, "127.0.0.1:0", extra)
+    }
+
+    pub fn start_on(data: &Path, listen: &str, extra: &[&str]) -> Server {
+        let mut args: Vec<String> = vec!["--data".into(), data.display().to_string()];
+        args.extend(["--tenant".into(), format!("acme={TOKEN}"), "--tenant".into(), format!("beta={OTHER_TOKEN}")]);
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tributary-server"))
+            .args(["--listen", listen])
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the server binary starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let address = line.trim().rsplit(' ').next().expect("the server prints where it listens").to_owned();
+        assert!(address.starts_with("http://"), "{line}");
+        Server { child, base: address, data: data.to_owned(), args }
+    }
+
+    /// The base URL of one application.
+    pub fn app(&self, tenant: &str, app: &str) -> String {
+        format!("{}/{tenant}/{app}", self.base)
+    }
+
+    /// SIGKILL, and wait for it to be gone.
+    pub fn kill(mut self) -> String {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        self.base.clone()
+    }
+
+    /// SIGTERM; the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        self.child.wait().unwrap()
+    }
+
+    /// Starts again on the same port and data.
+    pub fn restart(self) -> Server {
+        let listen = self.base.trim_start_matches("http://").to_owned();
+        let (data, args) = (self.data.clone(), self.args.clone());
+        drop(self);
+        let extra: Vec<&str> = args[6..].iter().map(String::as_str).collect();
+        for _ in 0..50 {
+            if std::net::TcpListener::bind(&listen).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Server::start_on(&data, &listen, &extra)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(90))).build().into()
+}
+
+/// A response: status, headers we look at, body.
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// GET with a token (or none).
+pub fn get(url: &str, token: Option<&str>) -> Reply {
+    let mut request = agent().get(url);
+    if let Some(token) = token {
+        request = request.header("authorization", &format!("Bearer {token}"));
+    }
+    reply(request.call())
+}
+
+/// POST a body with a token (or none).
+pub fn post(url: &str, token: Option<&str>, body: &[u8]) -> Reply {
+    let mut request = agent().post(url).header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", &format!("Bearer {token}"));
+    }
+    reply(request.send(body))
+}
+
+/// Any request, with headers.
+pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Reply {
+    let mut builder = ureq::http::Request::builder().method(method).uri(url);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    let result = match body {
+        Some(body) => agent().run(builder.body(body.to_vec()).unwrap()),
+        None => agent().run(builder.body(()).unwrap()),
+    };
+    reply(result)
+}
+
+fn reply(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
+    let mut response = result.expect("the server answers");
+    let status = response.status().as_u16();
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let body = response.body_mut().with_config().limit(256 << 20).read_to_vec().unwrap();
+    Reply { status, content_type, body }
+}
+
+/// The core's HTTP port over ureq, blocking (fine in tests run on one thread).
+pub struct Ureq;
+
+#[async_trait::async_trait(?Send)]
+impl tributary::sync::Http for Ureq {
+    async fn send(&self, request: tributary::sync::Request) -> Result<tributary::sync::Response, String> {
+        let mut headers = vec![("content-type", "application/json".to_owned())];
+        if let Some(token) = &request.token {
+            headers.push(("authorization", format!("Bearer {token}")));
+        }
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let method = match request.method {
+            tributary::sync::Method::Get => "GET",
+            tributary::sync::Method::Post => "POST",
+        };
+        let mut builder = ureq::http::Request::builder().method(method).uri(&request.url);
+        for (name, value) in &headers {
+            builder = builder.header(*name, *value);
+        }
+        let result = match request.body {
+            Some(body) => agent().run(builder.body(body).unwrap()),
+            None => agent().run(builder.body(()).unwrap()),
+        };
+        let mut response = result.map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let body = response.body_mut().with_config().limit(256 << 20).read_to_vec().map_err(|e| e.to_string())?;
+        Ok(tributary::sync::Response { status, body })
+    }
+}
