@@ -205,6 +205,8 @@ impl SyncClient {
                 }
                 None => {}
             }
+            // On the server already: never to be pushed.
+            state.settled.insert((id, version));
             pulled.push(notification.stored_event());
         }
         state.returning.retain(|server_id, _| *server_id > last);
