@@ -19,7 +19,7 @@ pub enum Fault {
 
 pub struct Proxy {
     pub base: String,
-    faults: Arc<Mutex<Box<dyn FnMut(&str) -> Fault + Send>>>,
+    faults: Faults,
     pub dropped: Arc<AtomicU64>,
     pub duplicated: Arc<AtomicU64>,
 }
@@ -30,7 +30,7 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let target = server.trim_start_matches("http://").to_owned();
-        let faults: Arc<Mutex<Box<dyn FnMut(&str) -> Fault + Send>>> = Arc::new(Mutex::new(Box::new(faults)));
+        let faults: Faults = Arc::new(Mutex::new(Box::new(faults)));
         let (dropped, duplicated) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
         let (f, d, u) = (faults.clone(), dropped.clone(), duplicated.clone());
         std::thread::spawn(move || {
