@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the npm package as it is published, and installs it into the demo:
+# Builds the sync server and the npm package as it is published, and installs it into the demo:
+#   0. the server binary, target/release/tributary-server,
 #   1. the release wasm (optimised by the npm binaryen's wasm-opt; Debian's is too
 #      old: its output fails to load) into pkg-config/wasm,
 #   2. the TypeScript facade into pkg-config/dist,
@@ -9,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/pkg-config/node_modules/.bin:$PATH"
 
+cargo build --release -p tributary-server
 wasm-pack build --release --target web --out-dir pkg-config/wasm --out-name tributary --no-pack
 rm -f pkg-config/wasm/.gitignore
 (cd pkg-config && rm -rf dist && tsc -p tsconfig.json)

@@ -11,8 +11,10 @@ mod args;
 mod convert;
 mod events;
 mod failure;
+mod fetch;
 mod follower;
 mod shared;
+mod sync;
 mod view;
 mod workflow;
 

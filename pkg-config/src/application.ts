@@ -8,6 +8,7 @@ import { alive, calling, callingSync, loadCore } from "./core.js";
 import { ValidationError } from "./errors.js";
 import { View, type Message, type ViewDefinition } from "./views.js";
 import { Follower, type FollowDefinition } from "./follow.js";
+import { Sync, type SyncOptions } from "./sync.js";
 import type { TaskStatistics, WorkflowTypes } from "./workflow.js";
 import type {
   AggregateDefinition, AggregateName, AggregateView, EventData, EventMap, EventName, EventView, Json, Notification,
@@ -37,6 +38,7 @@ export class Application<T extends Types = {}> {
   readonly #followers = new Set<Follower>();
   /** Leader name -> how this application follows it. */
   readonly #following = new Map<string, Follower>();
+  readonly #syncs = new Set<Sync>();
   readonly #channel: BroadcastChannel | null;
   /** A "recorded" message to other tabs is due. */
   #telling = false;
@@ -179,8 +181,20 @@ export class Application<T extends Types = {}> {
     return follower;
   }
 
+  /**
+   * Syncs this application's log with a server: `await sync.now()` for one round,
+   * `sync.start()` to keep in sync. One tab at a time syncs (a Web Lock).
+   */
+  sync(options: SyncOptions): Sync {
+    const core = this.#call(() => this.#core.sync(options));
+    const sync = new Sync(core, this.#core.shared ? `tributary:${this.name}:sync:${core.url}` : null, (conflicts) => this.#pulled(conflicts));
+    this.#syncs.add(sync);
+    return sync;
+  }
+
   /** Closes the application; later calls throw a StorageError. */
   close(): void {
+    for (const sync of this.#syncs) sync.stop();
     this.#channel?.close();
     if (this.#alive()) this.#core.close();
   }
@@ -200,6 +214,7 @@ export class Application<T extends Types = {}> {
   #recorded<R>(recorded: R): R {
     for (const view of this.#views.values()) view.poke();
     for (const follower of this.#followers) follower.poke();
+    for (const sync of this.#syncs) sync.poke();
     if (this.#channel && !this.#telling) {
       this.#telling = true;
       setTimeout(() => {
@@ -210,10 +225,17 @@ export class Application<T extends Types = {}> {
     return recorded;
   }
 
+  /** Sync brought events (and, after a conflict, removed some: views start again). */
+  #pulled(conflicts: boolean): void {
+    if (conflicts) for (const view of this.#views.values()) view.restart();
+    this.#recorded(undefined);
+  }
+
   #heard(message: Message): void {
     if (message?.type === "recorded") {
       for (const view of this.#views.values()) view.poke();
       for (const follower of this.#followers) follower.poke();
+      for (const sync of this.#syncs) sync.poke();
     }
     if (message?.type === "view") this.#views.get(message.view)?.heard(message);
   }

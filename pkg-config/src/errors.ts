@@ -47,6 +47,14 @@ export class DuplicateTrackingError extends TributaryError {
 export class StorageError extends TributaryError {
   override name = "StorageError";
 }
+/** The server refused the token: none or a wrong one (401), or one of another tenant (403); the message says which. */
+export class AuthError extends TributaryError {
+  override name = "AuthError";
+}
+/** Syncing failed on the way: no network, a server error, a malformed reply. Nothing local changed; live sync retries. */
+export class SyncError extends TributaryError {
+  override name = "SyncError";
+}
 /** tributary hit a bug: its instance was replaced, and the applications open before must be opened again. */
 export class InternalError extends TributaryError {
   override name = "InternalError";
@@ -54,7 +62,7 @@ export class InternalError extends TributaryError {
 
 const kinds: Record<string, new (message: string, options?: ErrorOptions) => TributaryError> = {
   ConflictError, ValidationError, UnknownTopicError, NotFoundError, UpcastError, CorruptRecordError,
-  HandlerError, TimeoutError, DuplicateTrackingError, StorageError, InternalError,
+  HandlerError, TimeoutError, DuplicateTrackingError, StorageError, InternalError, AuthError, SyncError,
 };
 
 /** The typed error for what the core threw (its `name` says the kind). */

@@ -2,11 +2,13 @@
 export { openApplication, Application } from "./application.js";
 export { View } from "./views.js";
 export { Follower } from "./follow.js";
+export { Sync } from "./sync.js";
+export type { SyncOptions, SyncStatus, SyncProgress, SyncChange, SyncConflict } from "./sync.js";
 export type { FollowDefinition, FollowerStatus, PolicyRequest } from "./follow.js";
 export type { ViewDefinition, ViewEvent, ViewWriter, ViewChange, ViewStatus, RowQuery } from "./views.js";
 export {
   TributaryError, ConflictError, ValidationError, UnknownTopicError, NotFoundError, UpcastError,
-  CorruptRecordError, HandlerError, TimeoutError, DuplicateTrackingError, StorageError, InternalError,
+  CorruptRecordError, HandlerError, TimeoutError, DuplicateTrackingError, StorageError, InternalError, AuthError, SyncError,
 } from "./errors.js";
 export type { RunnerStatus } from "./runner.js";
 export type * from "./types.js";

@@ -27,9 +27,31 @@ interface Failure {
   at: number;
 }
 
+/**
+ * Tasks that take turns: in this tab one after another, across the origin's tabs
+ * under a Web Lock of one name (when there are locks: IndexedDB storage).
+ */
+export class Turns {
+  readonly #lock: string | null;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(lock: string | null) {
+    this.#lock = lock;
+  }
+
+  /** Runs `task` after this tab's earlier tasks, holding the lock. */
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const lock = this.#lock;
+    const locked = (): Promise<T> => (lock && globalThis.navigator?.locks ? (navigator.locks.request(lock, task) as Promise<T>) : task());
+    const run = this.#queue.then(locked, locked);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+}
+
 export class Runner {
   readonly #label: string;
-  readonly #lock: string | null;
+  readonly #turns: Turns;
   readonly #step: () => Promise<Step>;
   /** Called at the start of each locked session (another tab may have run it since). */
   readonly #session: () => void;
@@ -41,12 +63,11 @@ export class Runner {
   #stopped = false;
   /** Bumped by `start()`: a failure of a run begun before does not count. */
   #generation = 0;
-  #queue: Promise<unknown> = Promise.resolve();
   readonly #waiters = new Set<{ at: number; settle: (failure?: Failure) => void }>();
 
   constructor(label: string, lock: string | null, step: () => Promise<Step>, session: () => void, onStep: (step: Step) => void) {
     this.#label = label;
-    this.#lock = lock;
+    this.#turns = new Turns(lock);
     this.#step = step;
     this.#session = session;
     this.#onStep = onStep;
@@ -140,15 +161,10 @@ export class Runner {
 
   /** Runs `task` after this tab's earlier tasks, holding the runner's Web Lock. */
   exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const lock = this.#lock;
-    const session = async () => {
+    return this.#turns.run(async () => {
       this.#session();
       return task();
-    };
-    const locked = (): Promise<T> => (lock && globalThis.navigator?.locks ? (navigator.locks.request(lock, session) as Promise<T>) : session());
-    const run = this.#queue.then(locked, locked);
-    this.#queue = run.catch(() => {});
-    return run;
+    });
   }
 
   #moved(position: number): void {

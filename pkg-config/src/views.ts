@@ -140,6 +140,12 @@ export class View<R = Json> {
     this.#runner.poke();
   }
 
+  /** @internal sync removed events this view may have seen: it starts again from the beginning. */
+  restart(): void {
+    this.#runner.reset();
+    this.#runner.start();
+  }
+
   /** @internal another tab changed the view. */
   heard(change: ViewChange): void {
     this.#runner.heard(change.position);

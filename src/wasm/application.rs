@@ -15,12 +15,13 @@ use super::events::{to_js, Batch, EventJs};
 use super::failure::{js_error, JsResult};
 use super::follower::CoreFollower;
 use super::shared::{promise, Shared};
+use super::sync::CoreSync;
 use super::view::CoreView;
 use crate::application::{Application, At, NewEvent};
 use crate::domain::{id_from_name, parse_iso, to_iso};
 use crate::error::{Error, Result};
 use crate::indexeddb::IndexedDbRecorder;
-use crate::persistence::{EventQuery, MemoryApplicationRecorder, NotificationQuery, ViewRecorder};
+use crate::persistence::{EventQuery, MemoryApplicationRecorder, NotificationQuery, SyncRecorder, ViewRecorder};
 
 /// At most this many notifications or events per read.
 const MAX_PAGE: u64 = 10_000;
@@ -224,6 +225,9 @@ impl CoreApplication {
     pub fn define_view(&self, name_value: JsValue, definition: JsValue) -> JsResult<CoreView> {
         self.shared.app().map_err(js_error)?;
         let name = name(&name_value, "a view name").map_err(js_error)?;
+        if crate::persistence::is_private(&name) {
+            return Err(js_error(Error::invalid("view names starting with \\u0000 are the core's own")));
+        }
         CoreView::defined(self.shared.clone(), name, &definition).map_err(js_error)
     }
 
@@ -239,6 +243,11 @@ impl CoreApplication {
     #[wasm_bindgen(getter)]
     pub fn shared(&self) -> bool {
         self.shared.persistent()
+    }
+
+    /// Syncs with a server: `{ url, token?, push?, batch?, onConflict? }`.
+    pub fn sync(&self, options: JsValue) -> JsResult<CoreSync> {
+        CoreSync::defined(self.shared.clone(), &options).map_err(js_error)
     }
 
     /// Closes the application; later calls fail with a `StorageError`.
@@ -258,18 +267,19 @@ impl CoreApplication {
         let keep = options.whole("keepSnapshots", 1)?;
         let section_size = options.whole("sectionSize", 1)?;
         options.done()?;
-        let (recorder, views, indexeddb): (Rc<dyn crate::persistence::ApplicationRecorder>, Rc<dyn ViewRecorder>, _) =
-            match storage.as_str() {
-                "memory" => {
-                    let recorder = Rc::new(MemoryApplicationRecorder::new());
-                    (recorder.clone(), recorder, None)
-                }
-                "indexeddb" => {
-                    let recorder = IndexedDbRecorder::open(&format!("tributary:{name}")).await?;
-                    (Rc::new(recorder.clone()), Rc::new(recorder.clone()), Some(recorder))
-                }
-                other => return Err(Error::invalid(format!("storage must be \"memory\" or \"indexeddb\", not {other:?}"))),
-            };
+        type Stores =
+            (Rc<dyn crate::persistence::ApplicationRecorder>, Rc<dyn ViewRecorder>, Rc<dyn SyncRecorder>, Option<IndexedDbRecorder>);
+        let (recorder, views, sync, indexeddb): Stores = match storage.as_str() {
+            "memory" => {
+                let recorder = Rc::new(MemoryApplicationRecorder::new());
+                (recorder.clone(), recorder.clone(), recorder, None)
+            }
+            "indexeddb" => {
+                let recorder = IndexedDbRecorder::open(&format!("tributary:{name}")).await?;
+                (Rc::new(recorder.clone()), Rc::new(recorder.clone()), Rc::new(recorder.clone()), Some(recorder))
+            }
+            other => return Err(Error::invalid(format!("storage must be \"memory\" or \"indexeddb\", not {other:?}"))),
+        };
         let mut app = Application::new(name, recorder);
         for (aggregate, every) in every {
             app.snapshot_every(aggregate, every)?;
@@ -280,7 +290,7 @@ impl CoreApplication {
         if let Some(size) = section_size {
             app.section_size(size.min(MAX_PAGE) as usize)?;
         }
-        Ok(CoreApplication { shared: Shared::new(app, views, indexeddb) })
+        Ok(CoreApplication { shared: Shared::new(app, views, sync, indexeddb) })
     }
 }
 

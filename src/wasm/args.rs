@@ -104,6 +104,16 @@ impl Options {
         self.get(key)?.map(|v| text(&v, &path)).transpose()
     }
 
+    pub(crate) fn boolean(&mut self, key: &str) -> Result<Option<bool>> {
+        let path = self.path(key);
+        match self.get(key)? {
+            None => Ok(None),
+            Some(value) => {
+                value.as_bool().map(Some).ok_or_else(|| Error::invalid(format!("{path} must be true or false, not {}", describe(&value))))
+            }
+        }
+    }
+
     pub(crate) fn names(&mut self, key: &str) -> Result<Option<Vec<String>>> {
         let path = self.path(key);
         self.get(key)?.map(|v| names(&v, &path)).transpose()

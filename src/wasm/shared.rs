@@ -16,19 +16,35 @@ use super::failure::js_error;
 use crate::application::Application;
 use crate::error::{Error, Result};
 use crate::indexeddb::IndexedDbRecorder;
-use crate::persistence::ViewRecorder;
+use crate::persistence::{SyncRecorder, ViewDefinition, ViewRecorder};
 
 pub(crate) struct Shared {
     app: RefCell<Rc<Application>>,
     pub(crate) aggregates: RefCell<Rc<BTreeMap<String, Rc<JsAggregate>>>>,
     pub(crate) views: Rc<dyn ViewRecorder>,
+    pub(crate) sync: Rc<dyn SyncRecorder>,
+    /// The views defined in this session: sync clears those that saw removed events.
+    pub(crate) defined_views: RefCell<BTreeMap<String, ViewDefinition>>,
     indexeddb: Option<IndexedDbRecorder>,
     closed: Cell<bool>,
 }
 
 impl Shared {
-    pub(crate) fn new(app: Application, views: Rc<dyn ViewRecorder>, indexeddb: Option<IndexedDbRecorder>) -> Rc<Self> {
-        Rc::new(Shared { app: RefCell::new(Rc::new(app)), aggregates: RefCell::default(), views, indexeddb, closed: Cell::new(false) })
+    pub(crate) fn new(
+        app: Application,
+        views: Rc<dyn ViewRecorder>,
+        sync: Rc<dyn SyncRecorder>,
+        indexeddb: Option<IndexedDbRecorder>,
+    ) -> Rc<Self> {
+        Rc::new(Shared {
+            app: RefCell::new(Rc::new(app)),
+            aggregates: RefCell::default(),
+            views,
+            sync,
+            defined_views: RefCell::default(),
+            indexeddb,
+            closed: Cell::new(false),
+        })
     }
 
     /// The application as it is now; a storage error once closed.

@@ -121,6 +121,7 @@ impl CoreView {
 
     /// A view defined by the core (the workflow views).
     pub(crate) fn of(shared: Rc<Shared>, definition: ViewDefinition, handler: Rc<dyn Handler>) -> CoreView {
+        shared.defined_views.borrow_mut().insert(definition.name.clone(), definition.clone());
         CoreView { shared, definition, handler: RefCell::new(handler), cache: RowCache::default() }
     }
 

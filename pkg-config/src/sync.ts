@@ -1,0 +1,186 @@
+// Sync with a server: a thin wrapper over the core's sync client. The core pulls
+// and pushes exactly once and keeps conflicts; this file decides when: a round
+// at a time under a Web Lock (one tab syncs at a time), and, when live, again
+// as soon as the server or this application has news, backing off while offline.
+
+import type { CoreSync } from "../wasm/tributary.js";
+import { calling } from "./core.js";
+import { typed, ValidationError, type TributaryError } from "./errors.js";
+import { Turns } from "./runner.js";
+import type { EventView } from "./types.js";
+
+export interface SyncOptions {
+  /** The base URL of one application on the server: `http://host:port/{tenant}/{app}`. */
+  url: string;
+  /** Sent as `Authorization: Bearer ...`. */
+  token?: string;
+  /** `false` follows the server: pull only (a Python server, say). Default true. */
+  push?: boolean;
+  /** Events per request (default 500; a Python server serves at most its section size, 10 by default). */
+  batch?: number;
+  /** `"rebase"` resolves every conflict by rebasing it, as it happens. Default `"keep"`. */
+  onConflict?: "keep" | "rebase";
+}
+
+export interface SyncStatus {
+  state: "idle" | "syncing" | "offline" | "failed";
+  /** Local events not yet on the server. */
+  pending: number;
+  /** The server position reached. */
+  position: number;
+  lastError?: TributaryError;
+}
+
+export interface SyncProgress {
+  pushed: number;
+  pulled: number;
+  /** What this round had to move when it began (pending events, and the server's new ones). */
+  total: number;
+}
+
+export type SyncChange = { type: "status"; status: SyncStatus } | ({ type: "progress" } & SyncProgress);
+
+/** Local events that lost to the server's at the same aggregate versions. */
+export interface SyncConflict {
+  id: string;
+  aggregateId: string;
+  /** The first version both sides recorded. */
+  version: number;
+  /** This device's events that lost, oldest first. */
+  local: EventView[];
+  /** The server's events of the aggregate from that version on. */
+  server: EventView[];
+}
+
+/** How long a live sync waits on the server for news before asking again. */
+const WAIT_MS = 25_000;
+
+/** This application syncing with one server. */
+export class Sync {
+  readonly url: string;
+  readonly #core: CoreSync;
+  readonly #turns: Turns;
+  readonly #changed: (conflicts: boolean) => void;
+  readonly #listeners = new Set<(change: SyncChange) => void>();
+  #status: SyncStatus = { state: "idle", pending: 0, position: 0 };
+  #live = false;
+  #wake: () => void = () => {};
+
+  /** @internal made by `Application.sync`. */
+  constructor(core: CoreSync, lock: string | null, changed: (conflicts: boolean) => void) {
+    this.url = core.url;
+    this.#core = core;
+    this.#changed = changed;
+    this.#turns = new Turns(lock);
+  }
+
+  /** One round: push every pending local event, pull every new server event. */
+  now(): Promise<{ pushed: number; pulled: number }> {
+    return this.#turns.run(() => this.#round());
+  }
+
+  /** Keeps syncing: after each round, waits for news from the server or this application; backs off while offline. */
+  start(): void {
+    if (this.#live) return;
+    this.#live = true;
+    void this.#loop();
+  }
+
+  /** Stops keeping in sync (a round under way finishes). */
+  stop(): void {
+    this.#live = false;
+    this.#wake();
+  }
+
+  status(): SyncStatus {
+    return { ...this.#status };
+  }
+
+  /** Calls `listener` on each status change and step of progress. Returns an unsubscribe function. */
+  subscribe(listener: (change: SyncChange) => void): () => void {
+    if (typeof listener !== "function") throw new ValidationError("subscribe takes a listener function");
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  /** The conflicts held for the application to resolve. */
+  conflicts(): Promise<SyncConflict[]> {
+    return calling(() => this.#core.conflicts());
+  }
+
+  /** `"rebase"`: the lost events again, after the server's newest version (if `apply` takes them); `"discard"`: drop them. */
+  async resolve(conflictId: string, how: "rebase" | "discard"): Promise<void> {
+    await this.#turns.run(() => calling(() => this.#core.resolve(conflictId, how)));
+    this.#changed(false);
+    this.poke();
+  }
+
+  /** @internal this application recorded events: push them soon, if live. */
+  poke(): void {
+    this.#wake();
+  }
+
+  async #round(): Promise<{ pushed: number; pulled: number }> {
+    this.#set({ state: "syncing" });
+    try {
+      const [pending, head, position] = await Promise.all([
+        calling(() => this.#core.pending()),
+        calling(() => this.#core.waitForServer(0, 0)),
+        calling(() => this.#core.position()),
+      ]);
+      const total = pending + Math.max(0, head - position);
+      let pushed = 0;
+      let pulled = 0;
+      const round = await calling(() =>
+        this.#core.round((step: { pushed: number; pulled: number }) => {
+          pushed += step.pushed;
+          pulled += step.pulled;
+          this.#emit({ type: "progress", pushed, pulled, total });
+        }),
+      );
+      if (round.pulled > 0 || round.conflicts > 0) this.#changed(round.conflicts > 0);
+      this.#set({ state: "idle", pending: await calling(() => this.#core.pending()), position: round.position, lastError: undefined });
+      return { pushed: round.pushed, pulled: round.pulled };
+    } catch (error) {
+      const failure = typed(error) as TributaryError;
+      this.#set({ state: failure.name === "SyncError" ? "offline" : "failed", lastError: failure });
+      throw failure;
+    }
+  }
+
+  async #loop(): Promise<void> {
+    let attempt = 0;
+    while (this.#live) {
+      const woken = new Promise<void>((done) => (this.#wake = done));
+      try {
+        await this.now();
+        attempt = 0;
+      } catch (error) {
+        if ((error as Error).name !== "SyncError") {
+          this.#live = false; // credentials or a bug: retrying will not help
+          return;
+        }
+        await Promise.race([calling(() => this.#core.backoff(attempt++)), woken]);
+        continue;
+      }
+      const news = calling(() => this.#core.waitForServer(this.#status.position, WAIT_MS)).catch(() => calling(() => this.#core.backoff(attempt++)));
+      await Promise.race([news, woken]);
+    }
+  }
+
+  #set(change: Partial<SyncStatus>): void {
+    this.#status = { ...this.#status, ...change };
+    if ("lastError" in change && change.lastError === undefined) delete this.#status.lastError;
+    this.#emit({ type: "status", status: this.status() });
+  }
+
+  #emit(change: SyncChange): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        console.error(`tributary: a listener of ${this.url} threw`, error);
+      }
+    }
+  }
+}

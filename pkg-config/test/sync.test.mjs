@@ -1,0 +1,187 @@
+// Sync through the published package in headless Chromium, against the real
+// server binary over real HTTP: two devices (browser contexts) converge,
+// conflicts are shown and resolved, live sync follows the server, and errors
+// are typed.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { tabs } from "./browser.mjs";
+import { startServer, TOKEN } from "./server.mjs";
+
+const servers = [];
+after(async () => Promise.all(servers.map((s) => s.stop())));
+async function server() {
+  const started = await startServer();
+  servers.push(started);
+  return started;
+}
+
+/** A device: a fresh browser context with the dog school open and syncing with `url`. */
+async function device(url, options = {}) {
+  const { pages: [page], close } = await tabs();
+  await page.evaluate(async ([url, token, options]) => {
+    const { openDogSchool, defineTrickCounts } = await import("/test/dogschool.js");
+    globalThis.app = await openDogSchool("dogschool");
+    globalThis.counts = defineTrickCounts(app);
+    globalThis.sync = app.sync({ url, token, ...options });
+    globalThis.changes = [];
+    sync.subscribe((change) => changes.push(change));
+  }, [url, TOKEN, options]);
+  return { page, close };
+}
+
+test("two devices sync as the README shows it: pushed, pulled, and seen by views", async () => {
+  const url = (await server()).app("dogschool");
+  const [one, two] = [await device(url), await device(url)];
+  const fido = await one.page.evaluate(async () => {
+    const { id } = await app.create("Dog", "Registered", { name: "Fido" });
+    for (const trick of ["sit", "beg", "sit"]) await app.record("Dog", id, "TrickAdded", { trick });
+    const before = sync.status().pending;
+    return { id, before, round: await sync.now(), status: sync.status() };
+  });
+  assert.equal(fido.before, 0, "pending is known after a round");
+  assert.deepEqual(fido.round, { pushed: 4, pulled: 0 });
+  assert.deepEqual([fido.status.state, fido.status.pending], ["idle", 0]);
+  const seen = await two.page.evaluate(async (id) => {
+    const round = await sync.now();
+    const dog = await app.get("Dog", id);
+    await counts.wait(await app.maxNotificationId(), { timeoutMs: 5000 });
+    return { round, tricks: dog.state.tricks, sit: await counts.get("sit"), progress: changes.filter((c) => c.type === "progress").at(-1) };
+  }, fido.id);
+  assert.deepEqual(seen.round, { pushed: 0, pulled: 4 });
+  assert.deepEqual(seen.tricks, ["sit", "beg", "sit"]);
+  assert.deepEqual(seen.sit, { count: 2 }, "views see pulled events like local ones");
+  assert.deepEqual([seen.progress.pulled, seen.progress.total], [4, 4]);
+  // their own events come back on pull and are not doubled
+  const again = await one.page.evaluate(async () => ({ round: await sync.now(), log: (await app.notifications({ limit: 100 })).length }));
+  assert.deepEqual(again, { round: { pushed: 0, pulled: 0 }, log: 4 });
+  await one.close();
+  await two.close();
+});
+
+test("a conflict keeps both sides until resolved; the log and every view then agree with the server", async () => {
+  const url = (await server()).app("dogschool");
+  const [one, two] = [await device(url), await device(url)];
+  const id = await one.page.evaluate(async () => {
+    const { id } = await app.create("Dog", "Registered", { name: "Fido" });
+    await sync.now();
+    return id;
+  });
+  await two.page.evaluate(() => sync.now());
+  // both teach Fido a trick while offline: both at version 2
+  await one.page.evaluate(async (id) => { await app.record("Dog", id, "TrickAdded", { trick: "sit" }); await sync.now(); }, id);
+  const out = await two.page.evaluate(async (id) => {
+    await app.record("Dog", id, "TrickAdded", { trick: "beg" });
+    await app.record("Dog", id, "TrickAdded", { trick: "roll" });
+    await counts.wait(await app.maxNotificationId());
+    const round = await sync.now();
+    const conflicts = await sync.conflicts();
+    const head = await app.maxNotificationId();
+    await counts.wait(head, { timeoutMs: 5000 });
+    const rows = await counts.all();
+    await counts.rebuild();
+    const rebuilt = await counts.all();
+    return {
+      round, tricks: (await app.get("Dog", id)).state.tricks, pending: sync.status().pending,
+      conflicts: conflicts.map((c) => ({ version: c.version, local: c.local.map((e) => e.data.trick), server: c.server.map((e) => e.data.trick), dates: c.local.every((e) => e.timestamp instanceof Date) })),
+      rows, rebuilt, conflictId: conflicts[0].id,
+    };
+  }, id);
+  assert.equal(out.round.pushed, 0);
+  assert.deepEqual(out.tricks, ["sit"], "the server's event won in the local log");
+  assert.deepEqual(out.conflicts, [{ version: 2, local: ["beg", "roll"], server: ["sit"], dates: true }]);
+  assert.equal(out.pending, 0, "lost events are not pushed");
+  assert.deepEqual(out.rows, [{ key: "sit", value: { count: 1 } }], "the view forgot the lost events");
+  assert.deepEqual(out.rows, out.rebuilt, "and equals its rebuild");
+  const resolved = await two.page.evaluate(async ([id, conflictId]) => {
+    const bad = await sync.resolve("not-a-uuid", "rebase").catch((e) => e.name);
+    const badHow = await sync.resolve(conflictId, "merge").catch((e) => e.name);
+    await sync.resolve(conflictId, "rebase");
+    const round = await sync.now();
+    return { bad, badHow, round, tricks: (await app.get("Dog", id)).state.tricks, conflicts: (await sync.conflicts()).length };
+  }, [id, out.conflictId]);
+  assert.deepEqual([resolved.bad, resolved.badHow], ["ValidationError", "ValidationError"]);
+  assert.deepEqual(resolved.round, { pushed: 2, pulled: 0 });
+  assert.deepEqual(resolved.tricks, ["sit", "beg", "roll"]);
+  assert.equal(resolved.conflicts, 0);
+  const final = await one.page.evaluate(async (id) => { await sync.now(); return (await app.get("Dog", id)).state.tricks; }, id);
+  assert.deepEqual(final, ["sit", "beg", "roll"]);
+  await one.close();
+  await two.close();
+});
+
+test("live sync brings another device's events within moments, and onConflict rebase resolves by itself", async () => {
+  const url = (await server()).app("dogschool");
+  const [one, two] = [await device(url), await device(url, { onConflict: "rebase" })];
+  await two.page.evaluate(() => sync.start());
+  const id = await one.page.evaluate(async () => {
+    const { id } = await app.create("Dog", "Registered", { name: "Fido" });
+    await sync.now();
+    return id;
+  });
+  const arrived = await two.page.evaluate(async (id) => {
+    const started = performance.now();
+    for (;;) {
+      const found = await app.get("Dog", id).then((d) => d.state.name, () => null);
+      if (found) return { found, ms: performance.now() - started };
+      await new Promise((done) => setTimeout(done, 20));
+    }
+  }, id);
+  assert.equal(arrived.found, "Fido");
+  assert.ok(arrived.ms < 3000, `arrived in ${Math.round(arrived.ms)} ms`);
+  // two records while live: it is pushed without a call
+  await two.page.evaluate(async (id) => app.record("Dog", id, "TrickAdded", { trick: "sit" }), id);
+  const pushed = await one.page.evaluate(async (id) => {
+    for (let i = 0; i < 200; i++) {
+      await sync.now();
+      const tricks = (await app.get("Dog", id)).state.tricks;
+      if (tricks.length) return tricks;
+      await new Promise((done) => setTimeout(done, 20));
+    }
+    return [];
+  }, id);
+  assert.deepEqual(pushed, ["sit"]);
+  await two.page.evaluate(() => sync.stop());
+  await one.close();
+  await two.close();
+});
+
+test("a wrong token is an AuthError that stops live sync; a server down is a SyncError, offline, then back", async () => {
+  const started = await server();
+  const url = started.app("dogschool");
+  const wrong = await device(url);
+  const auth = await wrong.page.evaluate(async (url) => {
+    const { openApplication } = await import("tributary");
+    const other = (await openApplication("other")).sync({ url, token: "not-the-token" });
+    const error = await other.now().catch((e) => ({ name: e.name, message: e.message }));
+    other.start();
+    await new Promise((done) => setTimeout(done, 300));
+    return { error, status: other.status().state };
+  }, url);
+  assert.equal(auth.error.name, "AuthError");
+  assert.match(auth.error.message, /401/);
+  assert.equal(auth.status, "failed");
+  await wrong.close();
+  const one = await device(url);
+  await one.page.evaluate(async () => { await app.create("Dog", "Registered", { name: "Fido" }); await sync.now(); });
+  await started.kill();
+  const offline = await one.page.evaluate(async () => {
+    await app.create("Dog", "Registered", { name: "Rex" });
+    const error = await sync.now().catch((e) => e.name);
+    sync.start();
+    await new Promise((done) => setTimeout(done, 200));
+    return { error, state: sync.status().state, pending: sync.status().pending };
+  });
+  assert.deepEqual([offline.error, offline.state], ["SyncError", "offline"]);
+  const back = await started.restart();
+  servers.push(back);
+  const recovered = await one.page.evaluate(async () => {
+    for (let i = 0; i < 300; i++) {
+      if (sync.status().state === "idle" && sync.status().pending === 0) return sync.status();
+      await new Promise((done) => setTimeout(done, 50));
+    }
+    return sync.status();
+  });
+  assert.deepEqual([recovered.state, recovered.pending], ["idle", 0], JSON.stringify(recovered));
+  await one.page.evaluate(() => sync.stop());
+  await one.close();
+});

@@ -1,0 +1,53 @@
+//! The core's HTTP port over the browser's `fetch` (in a page or a worker).
+//! A request that gets no response (offline, refused, CORS, timed out) is an
+//! `Err` with the browser's words; any response is `Ok`, whatever its status.
+
+use async_trait::async_trait;
+use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use super::convert::thrown;
+use crate::sync::{Http, Method, Request, Response};
+
+/// Longer than any wait the client asks a server for.
+const TIMEOUT_MS: f64 = 90_000.0;
+
+pub(crate) struct Fetch;
+
+#[async_trait(?Send)]
+impl Http for Fetch {
+    async fn send(&self, request: Request) -> Result<Response, String> {
+        let global = js_sys::global();
+        let get = |target: &JsValue, key: &str| Reflect::get(target, &JsValue::from_str(key)).map_err(|e| thrown(&e));
+        let fetch: Function = get(&global, "fetch")?.dyn_into().map_err(|_| "this context has no fetch".to_owned())?;
+        let headers = Object::new();
+        let set = |target: &Object, key: &str, value: &JsValue| {
+            Reflect::set(target, &JsValue::from_str(key), value).map(drop).map_err(|e| thrown(&e))
+        };
+        set(&headers, "content-type", &"application/json".into())?;
+        if let Some(token) = &request.token {
+            set(&headers, "authorization", &format!("Bearer {token}").into())?;
+        }
+        let init = Object::new();
+        set(&init, "method", &(if request.method == Method::Post { "POST" } else { "GET" }).into())?;
+        set(&init, "headers", &headers)?;
+        set(&init, "cache", &"no-store".into())?;
+        if let Some(body) = &request.body {
+            set(&init, "body", &Uint8Array::from(body.as_slice()))?;
+        }
+        let timeout: Function =
+            get(&get(&global, "AbortSignal")?, "timeout")?.dyn_into().map_err(|_| "no AbortSignal.timeout".to_owned())?;
+        set(&init, "signal", &timeout.call1(&JsValue::NULL, &JsValue::from_f64(TIMEOUT_MS)).map_err(|e| thrown(&e))?)?;
+        let pending: Promise = fetch
+            .call2(&global, &JsValue::from_str(&request.url), &init)
+            .map_err(|e| thrown(&e))?
+            .dyn_into()
+            .map_err(|_| "fetch gave no promise".to_owned())?;
+        let response = JsFuture::from(pending).await.map_err(|e| thrown(&e))?;
+        let status = get(&response, "status")?.as_f64().unwrap_or(0.0) as u16;
+        let read: Function = get(&response, "arrayBuffer")?.dyn_into().map_err(|_| "a response without a body".to_owned())?;
+        let buffer = JsFuture::from(Promise::from(read.call0(&response).map_err(|e| thrown(&e))?)).await.map_err(|e| thrown(&e))?;
+        Ok(Response { status, body: Uint8Array::new(&buffer).to_vec() })
+    }
+}

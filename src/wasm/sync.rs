@@ -1,0 +1,159 @@
+//! `CoreSync`: this application syncing with a server, as the facade drives
+//! it. Each call is one step of the core's sync client over `fetch`; the facade
+//! decides when (a Web Lock per round, the live loop), and waits on the timers
+//! here (gloo-timers).
+
+use std::rc::Rc;
+
+use js_sys::{Function, Promise};
+use serde_json::json;
+use uuid::Uuid;
+use wasm_bindgen::prelude::*;
+
+use super::args::{name, text, whole, Options};
+use super::convert::from_json;
+use super::events::{Batch, EventJs};
+use super::failure::handler_threw;
+use super::fetch::Fetch;
+use super::shared::{promise, Shared};
+use crate::error::{Error, Result};
+use crate::sync::{Resolution, SyncClient, SyncOptions};
+
+/// Longest wait for a server's news a call may ask for.
+const MAX_WAIT_MS: u64 = 60_000;
+
+/// This application syncing with one server.
+#[wasm_bindgen]
+pub struct CoreSync {
+    shared: Rc<Shared>,
+    options: SyncOptions,
+}
+
+#[wasm_bindgen]
+impl CoreSync {
+    /// The base URL of the server's application.
+    #[wasm_bindgen(getter)]
+    pub fn url(&self) -> String {
+        self.options.url.clone()
+    }
+
+    /// One round: pull, push (pulling again on conflicts), pull. Calls
+    /// `progress({ pushed, pulled, conflicts, position })` after each step;
+    /// resolves to the round's totals.
+    pub fn round(&self, progress: JsValue) -> Promise {
+        promise(self.client().and_then(|client| {
+            let progress = match progress.is_undefined() {
+                true => None,
+                false => Some(progress.dyn_into::<Function>().map_err(|_| Error::invalid("round takes a progress function, or nothing"))?),
+            };
+            Ok(async move {
+                let mut report = |step: crate::sync::Progress| {
+                    if let (Some(progress), Ok(step)) = (&progress, progress_js(&step)) {
+                        if let Err(error) = progress.call1(&JsValue::NULL, &step) {
+                            web_sys::console::error_2(&"tributary: a sync progress listener threw".into(), &error);
+                        }
+                    }
+                };
+                progress_js(&client.round(&mut report).await?)
+            })
+        }))
+    }
+
+    /// How many local events wait to be pushed.
+    pub fn pending(&self) -> Promise {
+        promise(self.client().map(|client| async move { Ok(JsValue::from_f64(client.pending_count().await? as f64)) }))
+    }
+
+    /// The server position reached.
+    pub fn position(&self) -> Promise {
+        promise(self.client().map(|client| async move { Ok(JsValue::from_f64(client.position().await? as f64)) }))
+    }
+
+    /// Waits on the server (bounded) until its log has more than `after`; resolves to its newest id.
+    #[wasm_bindgen(js_name = waitForServer)]
+    pub fn wait_for_server(&self, after: JsValue, timeout_ms: JsValue) -> Promise {
+        promise(self.client().and_then(|client| {
+            let after = whole(&after, "after", 0)?;
+            let timeout = whole(&timeout_ms, "timeoutMs", 0)?.min(MAX_WAIT_MS);
+            Ok(async move { Ok(JsValue::from_f64(client.wait_for_server(after, timeout).await? as f64)) })
+        }))
+    }
+
+    /// The conflicts held for the application: `[{ id, aggregateId, version, local, server }]`.
+    pub fn conflicts(&self) -> Promise {
+        promise(self.client().map(|client| async move {
+            let conflicts = client.conflicts().await?;
+            let out = js_sys::Array::new();
+            for conflict in conflicts {
+                let side = |events: &[crate::domain::DomainEvent]| -> Result<JsValue> {
+                    let mut batch = Batch::default();
+                    events.iter().try_for_each(|e| batch.push(&EventJs::of(e)))?;
+                    Ok(batch.into_js()?.into())
+                };
+                let item = from_json(&json!({ "id": conflict.id.to_string(), "aggregateId": conflict.originator_id.to_string(), "version": conflict.version }))?;
+                js_sys::Reflect::set(&item, &"local".into(), &side(&conflict.local)?).map_err(|e| handler_threw("building a conflict", &e))?;
+                js_sys::Reflect::set(&item, &"server".into(), &side(&conflict.server)?).map_err(|e| handler_threw("building a conflict", &e))?;
+                out.push(&item);
+            }
+            Ok(JsValue::from(out))
+        }))
+    }
+
+    /// Resolves a conflict: `"rebase"` (its events again, after the server's newest) or `"discard"`.
+    pub fn resolve(&self, id: JsValue, how: JsValue) -> Promise {
+        promise(self.client().and_then(|client| {
+            let id: Uuid = text(&id, "the conflict id")?.parse().map_err(|_| Error::invalid("the conflict id must be a UUID"))?;
+            let resolution = match name(&how, "how to resolve")?.as_str() {
+                "rebase" => Resolution::Rebase,
+                "discard" => Resolution::Discard,
+                other => return Err(Error::invalid(format!("a conflict is resolved by \"rebase\" or \"discard\", not {other:?}"))),
+            };
+            Ok(async move { client.resolve(id, resolution).await.map(|()| JsValue::UNDEFINED) })
+        }))
+    }
+
+    /// Waits the back-off before try `attempt` (from 0): growing, jittered, at
+    /// most 30 s; resolves to the milliseconds waited.
+    pub fn backoff(&self, attempt: JsValue) -> Promise {
+        promise(whole(&attempt, "attempt", 0).map(|attempt| async move {
+            let ceiling = 500u64.saturating_mul(1 << attempt.min(6)).min(30_000);
+            let jitter = (Uuid::new_v4().as_u128() % 1_000) as u64;
+            let delay = ceiling / 2 + ceiling / 2 * jitter / 1_000;
+            gloo_timers::future::TimeoutFuture::new(delay as u32).await;
+            Ok(JsValue::from_f64(delay as f64))
+        }))
+    }
+}
+
+impl CoreSync {
+    /// `app.sync({ url, token?, push?, batch?, onConflict? })`, checked.
+    pub(crate) fn defined(shared: Rc<Shared>, options: &JsValue) -> Result<CoreSync> {
+        let mut options = Options::new(options, "sync options")?;
+        let url = name(&options.get("url")?.unwrap_or(JsValue::UNDEFINED), "sync options.url")?;
+        let token = options.text("token")?;
+        let push = options.boolean("push")?.unwrap_or(true);
+        let batch = options.whole("batch", 1)?.unwrap_or(500);
+        let rebase = match options.text("onConflict")?.as_deref() {
+            None | Some("keep") => false,
+            Some("rebase") => true,
+            Some(other) => return Err(Error::invalid(format!("sync options.onConflict is \"keep\" or \"rebase\", not {other:?}"))),
+        };
+        options.done()?;
+        let options = SyncOptions { url, token, push, batch: batch.min(10_001) as usize, rebase_conflicts: rebase };
+        let sync = CoreSync { shared, options };
+        sync.client()?;
+        Ok(sync)
+    }
+
+    /// A client over the current application and the views defined now.
+    fn client(&self) -> Result<SyncClient> {
+        let app = self.shared.app()?;
+        let mut client = SyncClient::new((*app).clone(), self.shared.sync.clone(), Rc::new(Fetch), self.options.clone())?;
+        client.set_views(self.shared.defined_views.borrow().values().cloned().collect());
+        Ok(client)
+    }
+}
+
+fn progress_js(step: &crate::sync::Progress) -> Result<JsValue> {
+    from_json(&json!({ "pushed": step.pushed, "pulled": step.pulled, "conflicts": step.conflicts, "position": step.position }))
+}
