@@ -24,16 +24,17 @@ after(async () => {
   server?.close();
 });
 
-/** A fresh origin's storage, and `tabs` pages open on the blank test page. */
+/** A fresh origin's storage, and `tabs` pages open on the blank test page (`open` opens another). */
 export async function tabs(count = 1, path = "/test/") {
   const context = await browser.newContext();
-  const pages = [];
-  for (let i = 0; i < count; i++) {
+  const open = async () => {
     const page = await context.newPage();
     page.on("pageerror", (error) => console.error("page error:", error));
     await page.goto(base + path);
-    pages.push(page);
-  }
-  return { pages, close: () => context.close() };
+    return page;
+  };
+  const pages = [];
+  for (let i = 0; i < count; i++) pages.push(await open());
+  return { pages, open, close: () => context.close() };
 }
 
