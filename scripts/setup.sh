@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing tributary needs, skipping whatever is
 # already there: the wasm target, rustfmt/clippy, Chromium and chromedriver,
-# wasm-pack, wasm-bindgen-cli (the version in Cargo.lock), and the npm packages.
+# wasm-pack, wasm-bindgen-cli (the version in Cargo.lock), the npm packages, and
+# the Python peers (the eventsourcing library) in .venv-peers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,4 +36,10 @@ fi
 if [ ! -d pkg-config/node_modules ] || [ pkg-config/package-lock.json -nt pkg-config/node_modules ]; then
   say "installing npm packages"
   (cd pkg-config && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+if ! .venv-peers/bin/python -c 'import eventsourcing, cryptography' 2>/dev/null; then
+  say "making the Python peers' virtual environment (.venv-peers)"
+  python3 -m venv .venv-peers
+  .venv-peers/bin/pip install --quiet --disable-pip-version-check "eventsourcing[cryptography]==9.5.6"
 fi

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Every check, in order of speed: format, lints, native tests, the wasm32 build,
-# the core's contract suites in headless Chromium, then the release package in a page.
+# Every check, in order of speed: format, lints, native tests (the core, and the
+# server over real HTTP with the Python peers), the wasm32 build, the core's
+# contract suites in headless Chromium, then the release package in pages (with
+# the server binary: sync, and convergence under faults).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -12,9 +14,9 @@ trap 'rm -rf "$PWD/.tmp"' EXIT
 export WASM_BINDGEN_TEST_TIMEOUT=300
 
 step "cargo fmt --check";        cargo fmt --check
-step "cargo clippy (native)";    cargo clippy --all-targets -- -D warnings
+step "cargo clippy (native)";    cargo clippy --workspace --all-targets -- -D warnings
 step "cargo clippy (wasm32)";    cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
-step "native tests";             cargo test
+step "native tests";             cargo test --workspace
 step "wasm32 build";             cargo check --target wasm32-unknown-unknown
 step "browser tests (headless Chromium)"
 wasm-pack test --headless --chrome

@@ -39,7 +39,7 @@ pub struct SyncOptions {
 
 impl SyncOptions {
     pub fn new(url: impl Into<String>) -> Self {
-        SyncOptions { url: url.into(), token: None, push: true, batch: 500, rebase_conflicts: false }
+        SyncOptions { url: url.into(), token: None, push: true, batch: 1_000, rebase_conflicts: false }
     }
 }
 
@@ -270,8 +270,21 @@ impl SyncClient {
                 state.returning.insert(*server_id, at);
             }
         }
-        self.save_state(&state).await?;
-        Ok(Progress { pushed: batch.len() as u64, position, ..Progress::default() })
+        // When the server gave this push the ids right after the pull position,
+        // nobody else wrote in between: the pull position moves past them at once,
+        // instead of pulling this client's own events back.
+        let first = reply.notification_ids.first().copied().unwrap_or(0);
+        let last = reply.notification_ids.last().copied().unwrap_or(0);
+        let contiguous = first == position + 1 && last - first + 1 == reply.notification_ids.len() as u64;
+        let reached = contiguous.then(|| Tracking { application_name: self.upstream(), notification_id: last });
+        if reached.is_some() {
+            state.returning.retain(|server_id, _| *server_id > last);
+        }
+        let mut rows = RowChanges::new();
+        rows.insert("state".into(), Some(state.row()?));
+        let write = SyncWrite { tracking: reached.as_ref(), rows: &[(&self.private_view(), &rows)], ..SyncWrite::default() };
+        self.recorder.write_sync(write).await?;
+        Ok(Progress { pushed: batch.len() as u64, position: reached.map_or(position, |t| t.notification_id), ..Progress::default() })
     }
 
     /// How many local events wait to be pushed.

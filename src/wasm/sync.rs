@@ -132,7 +132,7 @@ impl CoreSync {
         let url = name(&options.get("url")?.unwrap_or(JsValue::UNDEFINED), "sync options.url")?;
         let token = options.text("token")?;
         let push = options.boolean("push")?.unwrap_or(true);
-        let batch = options.whole("batch", 1)?.unwrap_or(500);
+        let batch = options.whole("batch", 1)?.unwrap_or(1_000);
         let rebase = match options.text("onConflict")?.as_deref() {
             None | Some("keep") => false,
             Some("rebase") => true,
