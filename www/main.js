@@ -2,6 +2,7 @@
 // on the page is read back from the event log, so a reload shows the same.
 import { openApplication } from "tributary";
 import { workflows } from "./workflows.js";
+import { syncPanel } from "./sync.js";
 
 const $ = (id) => document.getElementById(id);
 const short = (id) => id.slice(0, 8);
@@ -105,5 +106,6 @@ $("version-slider").oninput = () => renderDog(Number($("version-slider").value))
 window.addEventListener("focus", () => render()); // pick up what other tabs recorded
 
 const renderWorkflows = workflows(app, act);
+syncPanel(app, act, render);
 await Promise.all([render(), renderWorkflows()]);
 say("Ready. Register a dog, teach it tricks, then reload: it is all still here.");

@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tabs } from "./browser.mjs";
+import { startServer, TOKEN } from "./server.mjs";
 
 test("the demo dashboard registers dogs, teaches tricks, time-travels, and keeps it all across a reload", async () => {
   const { pages: [page], close } = await tabs(1, "/");
@@ -59,4 +60,27 @@ test("the demo dashboard starts and advances workflows, shows their views live, 
   await page.waitForFunction(() => document.querySelectorAll("#workflows tr").length === 2);
   assert.deepEqual(await page.$$eval("#workflows tr", (rows) => rows.map((r) => r.className).sort()), statuses);
   await close();
+});
+
+test("two browser profiles connected to the server see each other's dogs, through the sync panel", async () => {
+  const server = await startServer();
+  const profiles = [await tabs(1, "/"), await tabs(1, "/")];
+  for (const { pages: [page] } of profiles) {
+    await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("Ready"));
+    await page.fill("#connect input[name=url]", server.app("dogschool"));
+    await page.fill("#connect input[name=token]", TOKEN);
+    await page.click("#connect button:not([type])");
+    await page.waitForFunction(() => document.getElementById("sync-status").textContent.startsWith("idle"));
+  }
+  const [one, two] = profiles.map((p) => p.pages[0]);
+  await one.fill("#register input[name=name]", "Fido");
+  await one.click("#register button");
+  await two.waitForFunction(() => [...document.querySelectorAll("#dogs li")].some((li) => li.textContent.startsWith("Fido")), null, { timeout: 10000 });
+  await two.fill("#register input[name=name]", "Rex");
+  await two.click("#register button");
+  await one.waitForFunction(() => [...document.querySelectorAll("#dogs li")].some((li) => li.textContent.startsWith("Rex")), null, { timeout: 10000 });
+  await one.waitForFunction(() => /^idle · 0 pending/.test(document.getElementById("sync-status").textContent));
+  await two.waitForFunction(() => /^idle · 0 pending/.test(document.getElementById("sync-status").textContent));
+  for (const profile of profiles) await profile.close();
+  await server.stop();
 });
