@@ -62,7 +62,7 @@ test("the demo dashboard starts and advances workflows, shows their views live, 
   await close();
 });
 
-test("two browser profiles connected to the server see each other's dogs, through the sync panel", async () => {
+test("two browser profiles connected to the server see each other's dogs and workflows, through the sync panel", async () => {
   const server = await startServer();
   const profiles = [await tabs(1, "/"), await tabs(1, "/")];
   for (const { pages: [page] } of profiles) {
@@ -79,8 +79,16 @@ test("two browser profiles connected to the server see each other's dogs, throug
   await two.fill("#register input[name=name]", "Rex");
   await two.click("#register button");
   await one.waitForFunction(() => [...document.querySelectorAll("#dogs li")].some((li) => li.textContent.startsWith("Rex")), null, { timeout: 10000 });
+  await one.selectOption("#start-workflow select", "track nuclei");
+  await one.click("#start-workflow button:not([type])");
+  await two.waitForFunction(() => [...document.querySelectorAll("#workflows tr")].some((tr) => tr.textContent.startsWith("track nuclei")), null, { timeout: 10000 });
+  await two.click("#advance");
+  await two.waitForFunction(() => document.getElementById("status").textContent.startsWith("Advanced"));
+  await one.waitForFunction(() => document.querySelectorAll("#jobs tr").length === 1, null, { timeout: 10000 });
   await one.waitForFunction(() => /^idle · 0 pending/.test(document.getElementById("sync-status").textContent));
   await two.waitForFunction(() => /^idle · 0 pending/.test(document.getElementById("sync-status").textContent));
+  const rows = (page) => page.$$eval("#workflows tr, #jobs tr", (trs) => trs.map((tr) => [...tr.cells].slice(0, 4).map((td) => td.textContent).join("|")));
+  assert.deepEqual(await rows(one), await rows(two));
   for (const profile of profiles) await profile.close();
   await server.stop();
 });
