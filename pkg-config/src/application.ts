@@ -141,7 +141,8 @@ export class Application<T extends Types = {}> {
   /** A view defined earlier. */
   view<R = Json>(name: string): View<R> {
     const view = this.#views.get(name);
-    if (!view) throw new ValidationError(`no view ${JSON.stringify(String(name))}: define it with defineView first`);
+    if (typeof name !== "string") throw new ValidationError("a view name must be a string");
+    if (!view) throw new ValidationError(`no view ${JSON.stringify(name)}: define it with defineView first`);
     return view as View<R>;
   }
 
@@ -166,7 +167,8 @@ export class Application<T extends Types = {}> {
    * Following the same leader again replaces the policy (after a fix) and resumes.
    */
   follow(leader: Application<any>, definition: FollowDefinition<this>): Follower {
-    if (!(leader instanceof Application)) throw new ValidationError("follow takes the leader Application");
+    // The brand, not `instanceof`: a proxy of an application or an object inheriting from one has no core.
+    if (typeof leader !== "object" || leader === null || !(#core in leader)) throw new ValidationError("follow takes the leader Application");
     leader.#call(() => undefined);
     const existing = this.#following.get(leader.name);
     if (existing) {

@@ -3,7 +3,7 @@
 // Lock per runner so that one tab at a time runs it, stops at a failure until
 // `start()`, and settles waiters. What a step does is the core's business.
 
-import { calling } from "./core.js";
+import { calling, callingSync } from "./core.js";
 import { typed, type TributaryError } from "./errors.js";
 
 /** What the core says of one step. */
@@ -140,10 +140,13 @@ export class Runner {
 
   /**
    * Resolves once the position reaches `at`; rejects on a failure at or before it.
-   * `polled` is the core's wait: it checks the arguments, sees positions that other
-   * tabs commit, and fails with a TimeoutError when its time is up.
+   * `polled` is the core's wait: it throws at once for wrong arguments (checked
+   * before anything here compares `at`), sees positions that other tabs commit,
+   * and fails with a TimeoutError when its time is up.
    */
   async wait(at: number, polled: () => Promise<void>): Promise<void> {
+    const polling = callingSync(polled);
+    polling.catch(() => {}); // when the runner settles first, nobody needs to hear how polling ended
     if (this.#failure && at >= this.#failure.at) throw this.#failure.error;
     let waiter!: { at: number; settle: (failure?: Failure) => void };
     const settled = new Promise<void>((resolve, reject) => {
@@ -153,7 +156,7 @@ export class Runner {
     this.#waiters.add(waiter);
     try {
       this.poke();
-      await Promise.race([calling(polled), settled]);
+      await Promise.race([calling(() => polling), settled]);
     } finally {
       this.#waiters.delete(waiter);
     }

@@ -3,7 +3,7 @@
 // it with the view's tracking record in one transaction: exactly once. This file
 // reads the view, and tells other tabs what changed.
 
-import type { CoreView } from "../wasm/tributary.js";
+import { checkOptions, type CoreView } from "../wasm/tributary.js";
 import { calling, callingSync } from "./core.js";
 import { ValidationError } from "./errors.js";
 import { Runner, type RunnerStatus, type Step } from "./runner.js";
@@ -102,9 +102,7 @@ export class View<R = Json> {
   /** Calls `listener` after each committed change (of `key`, if given), in this tab or another. Returns an unsubscribe function. */
   subscribe(listener: (change: ViewChange) => void, options?: { key?: string }): () => void {
     if (typeof listener !== "function") throw new ValidationError("subscribe takes a listener function");
-    if (options !== undefined && (typeof options !== "object" || options === null)) throw new ValidationError("subscribe options must be an object");
-    const key = options?.key;
-    if (key !== undefined && typeof key !== "string") throw new ValidationError("subscribe options.key must be a string");
+    const { key }: { key?: string } = callingSync(() => checkOptions(options, "subscribe options", ["key"], []));
     const entry = { listener, key };
     this.#subscribers.add(entry);
     return () => void this.#subscribers.delete(entry);
@@ -112,9 +110,9 @@ export class View<R = Json> {
 
   /** Drops the rows and projects the whole log again, reporting progress; saves go on meanwhile. */
   async rebuild(options?: { onProgress?: (progress: { processed: number; total: number }) => void }): Promise<void> {
-    if (options !== undefined && (typeof options !== "object" || options === null)) throw new ValidationError("rebuild options must be an object");
-    const onProgress = options?.onProgress;
-    if (onProgress !== undefined && typeof onProgress !== "function") throw new ValidationError("rebuild options.onProgress must be a function");
+    const { onProgress }: { onProgress?: (progress: { processed: number; total: number }) => void } = callingSync(() =>
+      checkOptions(options, "rebuild options", [], ["onProgress"]),
+    );
     await this.#runner.exclusive(async () => {
       await calling(() => this.#core.clear());
       this.#runner.reset();

@@ -119,8 +119,10 @@ pub(crate) fn define(registry: &mut Registry, name: String, definition: &JsValue
         return Err(Error::invalid(format!("{name} needs a definition {{ initial, apply }}")));
     }
     let initial = options.function("initial", &format!("{name}.initial"))?;
-    let mut apply = options.options("apply")?;
-    let events = apply.keys();
+    // Read once: what is checked is what is kept (a getter may answer differently twice).
+    let apply_value = options.get("apply")?.unwrap_or(JsValue::UNDEFINED);
+    let mut apply = Options::new(&apply_value, &options.path("apply"))?;
+    let events = apply.keys()?;
     if events.is_empty() {
         return Err(Error::invalid(format!("{name}.apply must name at least one event with its function")));
     }
@@ -132,10 +134,10 @@ pub(crate) fn define(registry: &mut Registry, name: String, definition: &JsValue
         apply.function(event, &format!("{name}.apply.{event}"))?;
         versions.insert(event.clone(), 1);
     }
-    let apply_object: Object = options.get("apply")?.expect("checked above").unchecked_into();
+    let apply_object: Object = apply_value.unchecked_into();
     let schema_version = options.whole("schemaVersion", 1)?.unwrap_or(1);
     let mut event_versions = options.options("eventVersions")?;
-    for event in event_versions.keys() {
+    for event in event_versions.keys()? {
         let version = versions
             .get_mut(&event)
             .ok_or_else(|| Error::invalid(format!("{name}.eventVersions names {event:?}, which is not in apply")))?;
@@ -161,7 +163,7 @@ pub(crate) fn define(registry: &mut Registry, name: String, definition: &JsValue
 fn upcasters(name: &str, options: &mut Options, versions: &BTreeMap<String, u64>, schema: u64) -> Result<Vec<(String, u32, Function)>> {
     let mut upcasters = options.options("upcasters")?;
     let mut found = Vec::new();
-    for event in upcasters.keys() {
+    for event in upcasters.keys()? {
         let (key, current) = match event.as_str() {
             "snapshot" => (name.to_owned(), schema),
             other => match versions.get(other) {
@@ -174,7 +176,7 @@ fn upcasters(name: &str, options: &mut Options, versions: &BTreeMap<String, u64>
             },
         };
         let mut by_version = upcasters.options(&event)?;
-        for from in by_version.keys() {
+        for from in by_version.keys()? {
             let path = format!("{name}.upcasters.{event}[{from}]");
             let version: u32 = from
                 .parse()

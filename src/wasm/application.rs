@@ -9,7 +9,7 @@ use js_sys::{Array, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::aggregate::{define, JsFolding};
-use super::args::{id, name, text, Options};
+use super::args::{each, id, name, text, Options};
 use super::convert::{from_json, to_json};
 use super::events::{to_js, Batch, EventJs};
 use super::failure::{js_error, JsResult};
@@ -262,8 +262,11 @@ impl CoreApplication {
         let mut options = Options::new(options, "the options")?;
         let storage = options.text("storage")?.unwrap_or_else(|| "indexeddb".into());
         let mut snapshot_every = options.options("snapshotEvery")?;
-        let every: Vec<(String, u64)> =
-            snapshot_every.keys().into_iter().map(|t| Ok((t.clone(), snapshot_every.whole(&t, 1)?.unwrap_or(1)))).collect::<Result<_>>()?;
+        let every: Vec<(String, u64)> = snapshot_every
+            .keys()?
+            .into_iter()
+            .map(|t| Ok((t.clone(), snapshot_every.whole(&t, 1)?.unwrap_or(1))))
+            .collect::<Result<_>>()?;
         let keep = options.whole("keepSnapshots", 1)?;
         let section_size = options.whole("sectionSize", 1)?;
         options.done()?;
@@ -294,6 +297,13 @@ impl CoreApplication {
     }
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `Date.prototype.getTime.call(date)`, caught: an object that only inherits from `Date` throws.
+    #[wasm_bindgen(catch, js_namespace = ["Date", "prototype", "getTime"], js_name = call)]
+    fn time_of(date: &JsValue) -> std::result::Result<f64, JsValue>;
+}
+
 /// `get` options: `{ version }`, `{ at: Date }` or neither (the latest).
 fn at(options: &JsValue) -> Result<At> {
     let mut options = Options::new(options, "get options")?;
@@ -304,7 +314,7 @@ fn at(options: &JsValue) -> Result<At> {
         (Some(_), Some(_)) => Err(Error::invalid("ask for a version or a time, not both")),
         (Some(version), None) => Ok(At::Version(version)),
         (None, Some(time)) => {
-            let date = time.dyn_ref::<js_sys::Date>().filter(|d| !d.get_time().is_nan());
+            let date = time.dyn_ref::<js_sys::Date>().filter(|d| time_of(d).is_ok_and(|t| !t.is_nan()));
             let date = date.ok_or_else(|| Error::invalid("get options.at must be a valid Date"))?;
             Ok(At::Time(parse_iso(&String::from(date.to_iso_string()))?))
         }
@@ -314,13 +324,8 @@ fn at(options: &JsValue) -> Result<At> {
 
 /// Record requests `[{ aggregate, id?, event, data, expectedVersion? }]` as new events.
 pub(crate) fn new_events(requests: &JsValue, what: &str) -> Result<Vec<NewEvent>> {
-    if !Array::is_array(requests) {
-        return Err(Error::invalid(format!("{what} takes an array of events, not {}", super::convert::describe(requests))));
-    }
-    let requests: &Array = requests.unchecked_ref();
-    let mut new = Vec::with_capacity(requests.length() as usize);
-    for (i, request) in requests.iter().enumerate() {
-        let label = if requests.length() == 1 { "the event".to_owned() } else { format!("event {i}") };
+    each(requests, what, &format!("{what} takes an array of events"), |i, count, request| {
+        let label = if count == 1 { "the event".to_owned() } else { format!("event {i}") };
         if request.is_undefined() {
             return Err(Error::invalid(format!("{label} must be an object, not undefined")));
         }
@@ -330,16 +335,15 @@ pub(crate) fn new_events(requests: &JsValue, what: &str) -> Result<Vec<NewEvent>
         let (aggregate, event, data) = (fields.get("aggregate")?, fields.get("event")?, fields.get("data")?);
         fields.done()?;
         let undefined = JsValue::UNDEFINED;
-        new.push(new_event(
+        new_event(
             aggregate.as_ref().unwrap_or(&undefined),
             id,
             event.as_ref().unwrap_or(&undefined),
             data.as_ref().unwrap_or(&undefined),
             expected,
             &label,
-        )?);
-    }
-    Ok(new)
+        )
+    })
 }
 
 /// One new event, checked: a defined aggregate type and event, plain JSON data.

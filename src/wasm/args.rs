@@ -4,9 +4,10 @@
 
 use js_sys::{Function, JsString, Object, Reflect};
 use uuid::Uuid;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
-use super::convert::{describe, string, thrown};
+use super::convert::{self, describe, string};
 use crate::error::{Error, Result};
 
 /// The largest integer a JavaScript number holds exactly.
@@ -55,11 +56,29 @@ pub(crate) fn function(value: &JsValue, what: &str) -> Result<Function> {
 
 /// An array of non-empty strings.
 pub(crate) fn names(value: &JsValue, what: &str) -> Result<Vec<String>> {
-    if !js_sys::Array::is_array(value) {
-        return Err(Error::invalid(format!("{what} must be an array of strings, not {}", describe(value))));
+    each(value, what, &format!("{what} must be an array of strings"), |i, _, item| name(&item, &format!("{what}[{i}]")))
+}
+
+/// Each item of an array argument read by `read(index, length, item)` (a hole
+/// reads as `undefined`), stopping at the first refused: a length is only a
+/// claim (a sparse array's). `wanted` says what the argument must be, if it is no array.
+pub(crate) fn each<T>(
+    value: &JsValue,
+    what: &str,
+    wanted: &str,
+    mut read: impl FnMut(usize, usize, JsValue) -> Result<T>,
+) -> Result<Vec<T>> {
+    let invalid = |why: String| Error::invalid(format!("{what} {why}"));
+    if !convert::is_array(value).map_err(invalid)? {
+        return Err(Error::invalid(format!("{wanted}, not {}", describe(value))));
     }
-    let array: &js_sys::Array = value.unchecked_ref();
-    (0..array.length()).map(|i| name(&array.get(i), &format!("{what}[{i}]"))).collect()
+    let length = convert::length(value).map_err(invalid)?;
+    let mut items = Vec::new();
+    for i in 0..length {
+        let item = convert::item(value, i).map_err(|why| Error::invalid(format!("{what}[{i}] {why}")))?;
+        items.push(read(i as usize, length as usize, item.unwrap_or_default())?);
+    }
+    Ok(items)
 }
 
 /// An options object: `undefined` is no options; anything but a plain object
@@ -74,8 +93,8 @@ impl Options {
     pub(crate) fn new(value: &JsValue, what: &str) -> Result<Self> {
         let object = match value {
             v if v.is_undefined() => None,
-            v if v.is_object() && !js_sys::Array::is_array(v) && v.dyn_ref::<Function>().is_none() => Some(v.clone().unchecked_into()),
-            v => return Err(Error::invalid(format!("{what} must be an object, not {}", describe(v)))),
+            v if convert::is_plain(v).map_err(|why| Error::invalid(format!("{what} {why}")))? => Some(v.clone().unchecked_into()),
+            v => return Err(Error::invalid(format!("{what} must be a plain object, not {}", describe(v)))),
         };
         Ok(Options { object, what: what.to_owned(), known: Vec::new() })
     }
@@ -84,8 +103,7 @@ impl Options {
     pub(crate) fn get(&mut self, key: &str) -> Result<Option<JsValue>> {
         self.known.push(key.to_owned());
         let Some(object) = &self.object else { return Ok(None) };
-        let value = Reflect::get(object, &JsValue::from_str(key))
-            .map_err(|e| Error::invalid(format!("reading {}.{key} threw {}", self.what, thrown(&e))))?;
+        let value = convert::property(object, key).map_err(|why| Error::invalid(format!("{} {why}", self.path(key))))?;
         Ok((!value.is_undefined()).then_some(value))
     }
 
@@ -131,15 +149,45 @@ impl Options {
     }
 
     /// The keys present in the object.
-    pub(crate) fn keys(&self) -> Vec<String> {
-        self.object.as_ref().map(|o| Object::keys(o).iter().filter_map(|k| k.as_string()).collect()).unwrap_or_default()
+    pub(crate) fn keys(&self) -> Result<Vec<String>> {
+        let Some(object) = &self.object else { return Ok(Vec::new()) };
+        let keys = convert::keys(object).map_err(|why| Error::invalid(format!("{} {why}", self.what)))?;
+        keys.iter().map(|key| text(&key, &format!("a key of {}", self.what))).collect()
     }
 
     /// Refuses keys nobody read: a misspelt option is an error, not ignored.
     pub(crate) fn done(self) -> Result<()> {
-        match self.keys().into_iter().find(|key| !self.known.contains(key)) {
+        match self.keys()?.into_iter().find(|key| !self.known.contains(key)) {
             Some(key) => Err(Error::invalid(format!("{} has no option {key:?}; it takes {}", self.what, self.known.join(", ")))),
             None => Ok(()),
         }
     }
+}
+
+/// Options the facade reads itself (`subscribe`, `rebuild`), checked as the
+/// core checks its own: `texts` and `functions` name the options of each kind.
+/// Returns the values as read (once: a getter may answer differently twice).
+#[wasm_bindgen(js_name = checkOptions)]
+pub fn check_options(value: JsValue, what: &str, texts: Vec<String>, functions: Vec<String>) -> Result<Object, JsValue> {
+    let read = || -> Result<Object> {
+        let mut options = Options::new(&value, what)?;
+        let out = Object::new();
+        let set = |key: &str, value: &JsValue| {
+            Reflect::set(&out, &JsValue::from_str(key), value).map(drop).map_err(|_| Error::invalid("could not build the options"))
+        };
+        for key in &texts {
+            if let Some(text) = options.text(key)? {
+                set(key, &JsValue::from_str(&text))?;
+            }
+        }
+        for key in &functions {
+            let path = options.path(key);
+            if let Some(value) = options.get(key)? {
+                set(key, &function(&value, &path)?.into())?;
+            }
+        }
+        options.done()?;
+        Ok(out)
+    };
+    read().map_err(super::failure::js_error)
 }

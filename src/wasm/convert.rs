@@ -3,6 +3,9 @@
 //! `NaN`, cycles, class instances or ill-formed strings, and at most
 //! [`MAX_DEPTH`] levels deep), so nothing is silently changed or dropped.
 //! Numbers keep every bit: integers within 2^64 as integers, others as doubles.
+//! Every read of a JavaScript value goes through the catching readers below: a
+//! getter or a proxy's trap may throw, and a throw must become an error here,
+//! not unwind through the core mid-call.
 
 use js_sys::{Array, JsString, Object, Reflect};
 use serde_json::{Map, Number, Value};
@@ -22,6 +25,12 @@ extern "C" {
     /// `String.prototype.isWellFormed`: no lone surrogates, so UTF-8 can hold it.
     #[wasm_bindgen(method, js_name = isWellFormed)]
     fn is_well_formed(this: &Text) -> bool;
+    /// `Array.isArray`, which throws for a revoked proxy.
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
+    fn is_array_js(value: &JsValue) -> std::result::Result<bool, JsValue>;
+    /// `Object.keys`, which runs a proxy's traps.
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
+    fn keys_js(value: &JsValue) -> std::result::Result<Array, JsValue>;
 }
 
 /// A JavaScript value as JSON, or a validation error naming where it went wrong.
@@ -84,31 +93,81 @@ fn from_js(value: &JsValue, depth: usize) -> std::result::Result<Value, Invalid>
     if depth >= MAX_DEPTH {
         return Err(Invalid::new(format!("nests deeper than {MAX_DEPTH} levels, or holds a cycle")));
     }
-    if Array::is_array(value) {
-        let array: &Array = value.unchecked_ref();
-        let mut items = Vec::with_capacity(array.length() as usize);
-        for i in 0..array.length() {
-            if !Reflect::has(array, &JsValue::from(i)).unwrap_or(false) {
-                return Err(Invalid::new("is a hole in the array, which JSON cannot hold").at(format!("[{i}]")));
-            }
-            items.push(from_js(&array.get(i), depth + 1).map_err(|e| e.at(format!("[{i}]")))?);
+    if is_array(value).map_err(Invalid::new)? {
+        let length = length(value).map_err(Invalid::new)?;
+        let mut items = Vec::with_capacity(length.min(LIKELY_ITEMS) as usize);
+        for i in 0..length {
+            let item = item(value, i).map_err(|why| Invalid::new(why).at(format!("[{i}]")))?;
+            let item = item.ok_or_else(|| Invalid::new("is a hole in the array, which JSON cannot hold").at(format!("[{i}]")))?;
+            items.push(from_js(&item, depth + 1).map_err(|e| e.at(format!("[{i}]")))?);
         }
         return Ok(Value::Array(items));
     }
-    if !is_plain(value) {
+    if !plain_prototype(value).map_err(Invalid::new)? {
         return Err(Invalid::new(format!("is {}; convert it to plain JSON first", describe(value))));
     }
-    let object: &Object = value.unchecked_ref();
     let mut map = Map::new();
-    for key in Object::keys(object).iter() {
+    for key in keys(value).map_err(Invalid::new)?.iter() {
         let key_text = key.dyn_ref::<JsString>().ok_or_else(|| Invalid::new("has a key that is not a string"))?;
         let key = well_formed(key_text).ok_or_else(|| Invalid::new(format!("has a key that {LONE_SURROGATE}")))?;
-        let item =
-            Reflect::get(object, key_text).map_err(|e| Invalid::new(format!("threw {} when read", thrown(&e))).at(format!(".{key}")))?;
+        let item = Reflect::get(value, key_text).map_err(|e| Invalid::new(threw(&e)).at(format!(".{key}")))?;
         let item = from_js(&item, depth + 1).map_err(|e| e.at(format!(".{key}")))?;
         map.insert(key, item);
     }
     Ok(Value::Object(map))
+}
+
+/// Items reserved ahead for an array: its length is only a claim (a sparse
+/// array's, a proxy's), so room for more is made as they are read.
+const LIKELY_ITEMS: u32 = 1 << 12;
+
+/// What a read threw, for messages.
+fn threw(error: &JsValue) -> String {
+    format!("threw {} when read", thrown(error))
+}
+
+/// Whether a value is an array (`Array.isArray`); a revoked proxy throws.
+pub(crate) fn is_array(value: &JsValue) -> std::result::Result<bool, String> {
+    is_array_js(value).map_err(|e| threw(&e))
+}
+
+/// An array's length, as JavaScript reports it (a proxy may say anything).
+pub(crate) fn length(array: &JsValue) -> std::result::Result<u32, String> {
+    let length = Reflect::get(array, &"length".into()).map_err(|e| threw(&e))?;
+    match length.as_f64() {
+        Some(n) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => Ok(n as u32),
+        _ => Err(format!("has a length of {}, which no array has", describe(&length))),
+    }
+}
+
+/// Item `i` of an array, `None` for a hole.
+pub(crate) fn item(array: &JsValue, i: u32) -> std::result::Result<Option<JsValue>, String> {
+    let index = JsValue::from(i);
+    if !Reflect::has(array, &index).map_err(|e| threw(&e))? {
+        return Ok(None);
+    }
+    Reflect::get(array, &index).map(Some).map_err(|e| threw(&e))
+}
+
+/// An object's own enumerable string keys (`Object.keys`).
+pub(crate) fn keys(object: &JsValue) -> std::result::Result<Array, String> {
+    keys_js(object).map_err(|e| threw(&e))
+}
+
+/// One property of an object (`Reflect.get`: a getter may throw).
+pub(crate) fn property(object: &JsValue, key: &str) -> std::result::Result<JsValue, String> {
+    Reflect::get(object, &JsValue::from_str(key)).map_err(|e| threw(&e))
+}
+
+/// A plain object: not an array, and made by `{}` or `Object.create(null)`.
+pub(crate) fn is_plain(value: &JsValue) -> std::result::Result<bool, String> {
+    Ok(value.is_object() && !is_array(value)? && plain_prototype(value)?)
+}
+
+/// Whether an object's prototype is `Object.prototype` or none.
+fn plain_prototype(object: &JsValue) -> std::result::Result<bool, String> {
+    let prototype = Reflect::get_prototype_of(object).map_err(|e| threw(&e))?;
+    Ok(prototype.is_null() || prototype == Object::get_prototype_of(&Object::new()))
 }
 
 const LONE_SURROGATE: &str = "holds a lone surrogate, which UTF-8 (and so storage) cannot hold";
@@ -150,11 +209,6 @@ pub(crate) fn string(text: &JsString, path: &str) -> Result<String> {
     well_formed(text).ok_or_else(|| Error::invalid(format!("{path} {LONE_SURROGATE}")))
 }
 
-fn is_plain(value: &JsValue) -> bool {
-    let prototype = Object::get_prototype_of(value);
-    prototype.is_null() || prototype == Object::get_prototype_of(&Object::new())
-}
-
 /// What a value is, for messages (never its contents: those may not print).
 pub(crate) fn describe(value: &JsValue) -> String {
     if value.is_undefined() {
@@ -163,7 +217,7 @@ pub(crate) fn describe(value: &JsValue) -> String {
     if value.is_null() {
         return "null".into();
     }
-    if Array::is_array(value) {
+    if is_array(value).unwrap_or(false) {
         return "an array".into();
     }
     let kind = value.js_typeof().as_string().unwrap_or_default();

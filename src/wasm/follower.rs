@@ -76,12 +76,12 @@ impl CoreFollower {
     }
 
     /// Resolves once the leader's notification `id` is processed here; a `TimeoutError` after `{ timeoutMs }`.
-    pub fn wait(&self, id: JsValue, options: JsValue) -> Promise {
+    /// Wrong arguments throw at once, so the facade hears of them before anything else.
+    pub fn wait(&self, id: JsValue, options: JsValue) -> JsResult<Promise> {
+        let me = self.me.app().map_err(js_error)?;
+        let (id, timeout) = super::view::wait_args(&id, &options).map_err(js_error)?;
         let leader = self.leader();
-        promise(self.me.app().and_then(|me| {
-            let (id, timeout) = super::view::wait_args(&id, &options)?;
-            Ok(async move { me.recorder().wait(&leader, id, timeout).await.map(|()| JsValue::UNDEFINED) })
-        }))
+        Ok(promise(Ok(async move { me.recorder().wait(&leader, id, timeout).await.map(|()| JsValue::UNDEFINED) })))
     }
 }
 
