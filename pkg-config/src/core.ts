@@ -2,8 +2,8 @@
 // typed error, and a trap (a panic: a bug) becomes an InternalError after which
 // the core runs on a fresh instance. Handles made before a trap are dead.
 
-import init, { takePanic } from "../wasm/tributary.js";
-import { InternalError, StorageError, typed } from "./errors.js";
+import init, { takePanic, useErrorClasses } from "../wasm/tributary.js";
+import { InternalError, kinds, StorageError, typed } from "./errors.js";
 
 let loading: Promise<unknown> | undefined;
 /** Bumped by each trap: handles of an older instance must not be used. */
@@ -11,7 +11,7 @@ let instance = 0;
 
 /** Loads the core once. */
 export async function loadCore(): Promise<number> {
-  loading ??= init();
+  loading ??= init().then(() => useErrorClasses(kinds));
   await loading;
   return instance;
 }

@@ -1,7 +1,7 @@
 // Errors as JS Error subclasses with a stable `name`, one per kind the core
 // reports, so callers can `catch (e) { if (e instanceof ConflictError) ... }`.
 // The core checks every call and names each failure; this file only gives the
-// names their classes.
+// names their classes, which the core then makes its errors with.
 
 /** The base of every error tributary throws. */
 export class TributaryError extends Error {
@@ -60,7 +60,8 @@ export class InternalError extends TributaryError {
   override name = "InternalError";
 }
 
-const kinds: Record<string, new (message: string, options?: ErrorOptions) => TributaryError> = {
+/** The classes by name: the core makes its errors with them (`useErrorClasses`). */
+export const kinds: Record<string, new (message: string, options?: ErrorOptions) => TributaryError> = {
   ConflictError, ValidationError, UnknownTopicError, NotFoundError, UpcastError, CorruptRecordError,
   HandlerError, TimeoutError, DuplicateTrackingError, StorageError, InternalError, AuthError, SyncError,
 };

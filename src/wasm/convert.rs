@@ -230,6 +230,7 @@ pub(crate) fn describe(value: &JsValue) -> String {
         .and_then(|n| n.as_string())
         .filter(|n| !n.is_empty());
     match name {
+        Some(name) if name.starts_with(['A', 'E', 'I', 'O', 'U']) => format!("an {name}"),
         Some(name) => format!("a {name}"),
         None => "a non-plain object".into(),
     }

@@ -1,5 +1,8 @@
 //! Failures as JavaScript sees them: every core error is a JS `Error` whose
-//! `name` is its kind (`ConflictError`, ...). A panic is a bug and should
+//! `name` is its kind (`ConflictError`, ...), made by the facade's class of that
+//! name once the facade has given its classes (so errors thrown where the facade
+//! does not stand between, as to a view's handler by its writer, are typed too).
+//! A panic is a bug and should
 //! never happen; if one does, the hook keeps its message for the facade (which
 //! reports an `InternalError`) and schedules a fresh instance, so the page can
 //! open its applications again instead of facing a dead module.
@@ -14,9 +17,13 @@ pub(crate) type JsResult<T> = Result<T, JsValue>;
 
 /// A core error as a JS `Error` with a stable `name`.
 pub(crate) fn js_error(error: Error) -> JsValue {
-    let js = js_sys::Error::new(&error.to_string());
-    js.set_name(error.name());
-    js.into()
+    make_error(error.name(), &error.to_string())
+}
+
+/// Makes the core's errors with these classes, by name (`{ ValidationError, ... }`).
+#[wasm_bindgen(js_name = useErrorClasses)]
+pub fn use_error_classes(classes: JsValue) {
+    set_error_classes(classes);
 }
 
 /// What a function supplied from JavaScript threw, as a handler error naming it.
@@ -25,11 +32,20 @@ pub(crate) fn handler_threw(function: &str, error: &JsValue) -> Error {
 }
 
 #[wasm_bindgen(inline_js = "let last; export function keep(message) { last = message; } \
-                            export function take() { const m = last; last = undefined; return m; }")]
+                            export function take() { const m = last; last = undefined; return m; } \
+                            let classes = {}; export function setClasses(c) { classes = c; } \
+                            export function make(name, message) { \
+                              const error = new (Object.hasOwn(classes, name) ? classes[name] : Error)(message); \
+                              error.name = name; return error; }")]
 extern "C" {
     /// Keeps a panic's message outside the instance, which the panic ends.
     fn keep(message: &str);
     fn take() -> Option<String>;
+    /// Kept outside the instance too: a fresh one after a panic makes the same errors.
+    #[wasm_bindgen(js_name = setClasses)]
+    fn set_error_classes(classes: JsValue);
+    #[wasm_bindgen(js_name = make)]
+    fn make_error(name: &str, message: &str) -> JsValue;
 }
 
 #[wasm_bindgen(start)]

@@ -3,7 +3,7 @@
 //! core alone stages, rolls back a failing event and commits; the facade only
 //! decides when to step (locks, tabs, waits).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use async_trait::async_trait;
@@ -249,12 +249,15 @@ impl Handler for JsHandler {
             Ok(events) => events,
             Err(error) => return Some((0, error)),
         };
-        let writer = JsValue::from(ViewWriter { staged: view.clone() });
+        let open = Rc::new(Cell::new(true));
+        let writer = JsValue::from(ViewWriter { staged: view.clone(), open: open.clone() });
         let (began, rolled) = (view.clone(), view.clone());
         let begin = Closure::<dyn Fn()>::new(move || began.begin_event());
         let roll_back = Closure::<dyn Fn()>::new(move || rolled.roll_back_event());
         let done = handle_all_js(&events_js, &self.handle, &writer, begin.as_ref().unchecked_ref(), roll_back.as_ref().unchecked_ref());
-        match JsFuture::from(done).await {
+        let done = JsFuture::from(done).await;
+        open.set(false);
+        match done {
             Ok(stopped) if stopped.is_null() => None,
             Ok(stopped) => {
                 let stopped: Array = stopped.unchecked_into();
@@ -267,16 +270,19 @@ impl Handler for JsHandler {
 }
 
 /// What a view's handler reads and changes: the view as the batch has left it.
+/// Only while the batch's handle calls run: a call after (from a promise the
+/// handler did not await) would change nothing, so it throws instead.
 #[wasm_bindgen]
 pub struct ViewWriter {
     staged: Staged,
+    open: Rc<Cell<bool>>,
 }
 
 #[wasm_bindgen]
 impl ViewWriter {
     /// The row as the batch has left it so far, or `undefined`.
     pub fn get(&self, key: JsValue) -> Promise {
-        let key = match text(&key, "a row key") {
+        let key = match self.staged().and_then(|_| text(&key, "a row key")) {
             Ok(key) => key,
             Err(error) => return Promise::reject(&js_error(error)),
         };
@@ -293,16 +299,30 @@ impl ViewWriter {
 
     /// Puts a row (plain JSON).
     pub fn put(&self, key: JsValue, row: JsValue) -> JsResult<()> {
+        let staged = self.staged().map_err(js_error)?;
         let key = public_key(&key).map_err(js_error)?;
-        let value = to_json_named(&row, || format!("the row {key:?} of view {}", self.staged.view())).map_err(js_error)?;
-        self.staged.put(key, value);
+        let value = to_json_named(&row, || format!("the row {key:?} of view {}", staged.view())).map_err(js_error)?;
+        staged.put(key, value);
         Ok(())
     }
 
     pub fn delete(&self, key: JsValue) -> JsResult<()> {
+        let staged = self.staged().map_err(js_error)?;
         let key = public_key(&key).map_err(js_error)?;
-        self.staged.delete(key);
+        staged.delete(key);
         Ok(())
+    }
+}
+
+impl ViewWriter {
+    fn staged(&self) -> Result<&Staged> {
+        match self.open.get() {
+            true => Ok(&self.staged),
+            false => Err(Error::invalid(format!(
+                "the writer of view {:?} was used after its handle call ended: await what handle starts",
+                self.staged.view()
+            ))),
+        }
     }
 }
 
