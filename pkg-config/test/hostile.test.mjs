@@ -15,7 +15,7 @@ test(`every public method refuses wrong arguments with a ValidationError, writes
   t.diagnostic(`HOSTILE_SEED=${seed}`);
   const { pages: [page], close } = await tabs();
   const out = await page.evaluate(async ([seed, rounds]) => {
-    const { random, open, written, barrage } = await import("/test/hostile.js");
+    const { random, open, written, barrage, extraArguments } = await import("/test/hostile.js");
     const ctx = await open({ rng: random(seed) });
     const { id } = await ctx.app.create("Dog", "Registered", { name: "Fido" });
     ctx.dogId = id;
@@ -23,13 +23,23 @@ test(`every public method refuses wrong arguments with a ValidationError, writes
     for (const trick of ["sit", "beg", "sit"]) last = (await ctx.app.record("Dog", id, "TrickAdded", { trick })).notificationId;
     await ctx.view.wait(last);
     await ctx.follower.wait(last);
+    const held = await ctx.writing;
+    ctx.writer = held.writer;
     const before = await written(ctx);
     const started = performance.now();
     let internal = 0;
-    const result = await barrage(ctx, rounds, { onInternal: async () => (internal++, open(ctx)) });
+    const result = await barrage(ctx, rounds, { onInternal: async () => (internal++, await open(ctx), (ctx.writer = (await ctx.writing).writer)) });
+    const extra = await extraArguments(ctx);
     const ms = performance.now() - started;
+    held.release();
+    await ctx.held.wait(1, { timeoutMs: 5000 });
+    // the writer once its handle call has ended: refuses, rather than change nothing
+    const stale = [];
+    for (const use of [() => ctx.writer.put("late", 1), () => ctx.writer.delete("late"), () => ctx.writer.get("late")]) {
+      stale.push(await Promise.resolve().then(use).then(() => "worked", (e) => e.name));
+    }
     const after = await written(ctx).catch((error) => `${error.name}: ${error.message}`);
-    if (typeof after === "string") return { ...result, before, after, internal, ms };
+    if (typeof after === "string") return { ...result, extra, before, after, internal, ms, stale };
     // still works: a valid record reaches the view and the follower
     const { notificationId } = await ctx.app.record("Dog", id, "TrickAdded", { trick: "sit" });
     await ctx.view.wait(notificationId, { timeoutMs: 5000 });
@@ -40,18 +50,20 @@ test(`every public method refuses wrong arguments with a ValidationError, writes
       counted: (await ctx.counters.get("Counter", ctx.counters.idFor("Counter", "sit"))).state,
       viewStatus: ctx.view.status(),
     };
-    return { ...result, before, after, usable, internal, ms };
+    return { ...result, extra, before, after, usable, internal, ms, stale };
   }, [seed, ROUNDS]);
   await close();
 
-  console.log(`hostile barrage: ${out.calls} calls in ${(out.ms / 1000).toFixed(1)} s (seed ${seed})`);
+  console.log(`hostile barrage: ${out.calls} calls with wrong arguments, and ${out.extra.calls} with extra ones, in ${(out.ms / 1000).toFixed(1)} s (seed ${seed})`);
   console.table(Object.fromEntries(Object.entries(out.counts).map(([method, count]) => [method, count])));
   const shown = out.failures.slice(0, Number(process.env.HOSTILE_SHOW ?? 40)).map((f) => `${f.method}(${f.args.join(", ")}) ${f.how}${f.name ? ` ${f.name}: ${f.message}` : ""}`);
   assert.equal(out.failures.length, 0, `${out.failures.length} calls went wrong (HOSTILE_SEED=${seed}):\n${shown.join("\n")}`);
   assert.equal(out.internal, 0, "no panic");
+  assert.deepEqual(out.extra.changed, [], "methods without arguments ignore extra ones");
   assert.equal(typeof out.after, "object", `reading back after the barrage: ${out.after}`);
   assert.ok(out.calls >= 1500, `${out.calls} calls`);
   assert.deepEqual(out.after, out.before, "nothing was written");
+  assert.deepEqual(out.stale, ["ValidationError", "ValidationError", "ValidationError"], "a writer used after its handle call");
   assert.deepEqual(out.usable.tricks, ["sit", "beg", "sit", "sit"]);
   assert.deepEqual(out.usable.sit, { count: 3 });
   assert.deepEqual(out.usable.counted, { count: 3 });

@@ -195,6 +195,13 @@ export async function open(ctx) {
     handle: async (event, view) => view.put(event.data.trick, { count: ((await view.get(event.data.trick))?.count ?? 0) + 1 }),
   });
   ctx.broken = ctx.app.defineView("broken", { handle: () => { throw new Error("this view fails on purpose"); } });
+  // a handler that holds its batch open until released, so the barrage can use its writer
+  ctx.writing = new Promise((writing) => {
+    ctx.held = ctx.app.defineView("held", {
+      topics: ["Dog.Registered"],
+      handle: (event, writer) => new Promise((release) => writing({ writer, release })),
+    });
+  });
   ctx.counters = (await openApplication("hostile-counters")).defineAggregate("Counter", { initial: () => ({ count: 0 }), apply: { Incremented: (s) => ({ count: s.count + 1 }) } });
   ctx.follower = ctx.counters.follow(ctx.app, {
     topics: ["Dog.TrickAdded"],
@@ -213,6 +220,7 @@ export async function written(ctx) {
     history: (await ctx.app.history(ctx.dogId)).map((e) => ({ ...e, timestamp: e.timestamp.toISOString() })),
     notifications: (await ctx.app.notifications({ limit: 10_000 })).map((n) => ({ ...n, timestamp: n.timestamp.toISOString() })),
     rows: await ctx.view.all(),
+    heldRows: await ctx.held.all(),
     aggregates: ctx.app.aggregates(),
     counterAggregates: ctx.counters.aggregates(),
     views: ["tricks", "broken", "hostile-view"].map((name) => safely(() => ctx.app.view(name).name)),
@@ -326,9 +334,41 @@ export function methods(ctx) {
     "view.subscribe": { sync: true, args: [listener, options.subscribe], call: (...a) => ctx.view.subscribe(...a) },
     "view.rebuild": { args: [options.rebuild], call: (...a) => ctx.view.rebuild(...a) },
     "follower.wait": { args: [arg(WHOLE0, () => 1), options.wait], call: (...a) => ctx.follower.wait(...a) },
+    "writer.get": { args: [arg(accepts.text, () => "k")], call: (...a) => ctx.writer.get(...a) },
+    "writer.put": { sync: true, args: [arg((v) => accepts.text(v) && !v.startsWith("\u0000"), () => "k", ["\u0000k"]), arg(accepts.json, () => ({ n: 1 }))], call: (...a) => ctx.writer.put(...a) },
+    "writer.delete": { sync: true, args: [arg((v) => accepts.text(v) && !v.startsWith("\u0000"), () => "k", ["\u0000k"])], call: (...a) => ctx.writer.delete(...a) },
     "sync.subscribe": { sync: true, args: [listener], call: (...a) => ctx.sync.subscribe(...a) },
     "sync.resolve": { args: [arg(accepts.anyUuid, uuid), arg(accepts.oneOf("rebase", "discard"), () => "discard", ["Rebase", "keep"])], call: (...a) => ctx.sync.resolve(...a) },
   };
+}
+
+/** The methods that take no arguments (and write nothing): extra ones must change nothing. */
+export function withoutArguments(ctx) {
+  return {
+    "app.aggregates": (...a) => ctx.app.aggregates(...a),
+    "app.maxNotificationId": (...a) => ctx.app.maxNotificationId(...a),
+    "app.taskStatistics": (...a) => ctx.app.taskStatistics(...a),
+    "view.all": (...a) => ctx.view.all(...a),
+    "view.status": (...a) => ctx.view.status(...a),
+    "follower.status": (...a) => ctx.follower.status(...a),
+    "sync.status": (...a) => ctx.sync.status(...a),
+    "sync.conflicts": (...a) => ctx.sync.conflicts(...a),
+  };
+}
+
+/** Calls each method without arguments once with each hostile value: the answers must not change. */
+export async function extraArguments(ctx) {
+  const changed = [];
+  let calls = 0;
+  for (const [name, call] of Object.entries(withoutArguments(ctx))) {
+    const plain = JSON.stringify(await call());
+    for (const [label, value] of hostileValues()) {
+      calls++;
+      const answer = await Promise.resolve().then(() => call(value)).then((v) => JSON.stringify(v), (e) => `${e?.name}: ${e?.message}`);
+      if (answer !== plain) changed.push(`${name}(${label}): ${answer.slice(0, 200)} instead of ${plain.slice(0, 200)}`);
+    }
+  }
+  return { calls, changed };
 }
 
 // ---------------------------------------------------------------- wrong arguments
