@@ -8,7 +8,7 @@ export type { FollowDefinition, FollowerStatus, PolicyRequest } from "./follow.j
 export type { ViewDefinition, ViewEvent, ViewWriter, ViewChange, ViewStatus, RowQuery } from "./views.js";
 export {
   TributaryError, ConflictError, ValidationError, UnknownTopicError, NotFoundError, UpcastError,
-  CorruptRecordError, HandlerError, TimeoutError, DuplicateTrackingError, StorageError, InternalError, AuthError, SyncError,
+  CorruptRecordError, HandlerError, TimeoutError, DuplicateTrackingError, StorageError, InternalError, AuthError, SyncError, CipherError,
 } from "./errors.js";
 export type { RunnerStatus } from "./runner.js";
 export type * from "./types.js";

@@ -16,6 +16,14 @@ export interface OpenOptions {
   keepSnapshots?: number;
   /** Notifications per log section (default 10, as in Python). */
   sectionSize?: number;
+  /** Compress stored state with zlib, as Python's `COMPRESSOR_TOPIC=eventsourcing.compressor:ZlibCompressor`. */
+  compress?: boolean;
+  /**
+   * Encrypt stored state with AES-GCM under this key: standard base64 of 16, 24 or
+   * 32 bytes, as Python's `CIPHER_KEY`. Kept in memory only; opening a log stored
+   * under another key (or without this one) is a `CipherError`.
+   */
+  cipherKey?: string;
 }
 
 /** What `apply` learns about an event besides its data. */

@@ -21,7 +21,7 @@ use crate::application::{Application, At, NewEvent};
 use crate::domain::{id_from_name, parse_iso, to_iso};
 use crate::error::{Error, Result};
 use crate::indexeddb::IndexedDbRecorder;
-use crate::persistence::{EventQuery, MemoryApplicationRecorder, NotificationQuery, SyncRecorder, ViewRecorder};
+use crate::persistence::{Codec, EventQuery, MemoryApplicationRecorder, NotificationQuery, SyncRecorder, ViewRecorder};
 
 /// At most this many notifications or events per read.
 const MAX_PAGE: u64 = 10_000;
@@ -38,7 +38,7 @@ pub struct CoreApplication {
 
 #[wasm_bindgen]
 impl CoreApplication {
-    /// Opens the application `name`; options `{ storage, snapshotEvery, keepSnapshots, sectionSize }`.
+    /// Opens the application `name`; options `{ storage, snapshotEvery, keepSnapshots, sectionSize, compress, cipherKey }`.
     pub async fn open(name_value: JsValue, options: JsValue) -> JsResult<CoreApplication> {
         Self::opened(&name_value, &options).await.map_err(js_error)
     }
@@ -266,6 +266,10 @@ impl CoreApplication {
             snapshot_every.keys().into_iter().map(|t| Ok((t.clone(), snapshot_every.whole(&t, 1)?.unwrap_or(1)))).collect::<Result<_>>()?;
         let keep = options.whole("keepSnapshots", 1)?;
         let section_size = options.whole("sectionSize", 1)?;
+        let mut codec = Codec::plain().compressed(options.boolean("compress")?.unwrap_or(false));
+        if let Some(key) = options.text("cipherKey")? {
+            codec = codec.encrypted(&key)?;
+        }
         options.done()?;
         type Stores =
             (Rc<dyn crate::persistence::ApplicationRecorder>, Rc<dyn ViewRecorder>, Rc<dyn SyncRecorder>, Option<IndexedDbRecorder>);
@@ -290,6 +294,8 @@ impl CoreApplication {
         if let Some(size) = section_size {
             app.section_size(size.min(MAX_PAGE) as usize)?;
         }
+        app.set_codec(codec);
+        app.check_codec().await?;
         Ok(CoreApplication { shared: Shared::new(app, views, sync, indexeddb) })
     }
 }
