@@ -155,15 +155,20 @@ impl Application {
         &self.recorder
     }
 
-    /// Notifications from the log, as the query says.
+    /// Notifications from the log, as the query says (its topics are
+    /// tributary's: events stored under mapped topics match them too).
     pub async fn notifications(&self, query: &NotificationQuery) -> Result<Vec<Notification>> {
-        self.recorder.select_notifications(query).await
+        self.recorder.select_notifications(&self.stored_query(query)).await
     }
 
     /// Notifications as the query says, with the newest notification id when
     /// they were read (the query's topics are tributary's).
     pub async fn notifications_with_head(&self, query: &NotificationQuery) -> Result<(Vec<Notification>, u64)> {
-        self.recorder.select_notifications_with_head(query).await
+        self.recorder.select_notifications_with_head(&self.stored_query(query)).await
+    }
+
+    fn stored_query(&self, query: &NotificationQuery) -> NotificationQuery {
+        NotificationQuery { topics: self.registry().stored_topics(&query.topics), ..query.clone() }
     }
 
     /// The notification log, in sections.

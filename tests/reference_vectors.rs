@@ -71,7 +71,9 @@ fn python_stored_events_decode_and_encode_back_byte_for_byte() {
         assert_eq!(app.mapper().to_stored_event(&event).unwrap(), stored, "{}", event.topic);
     }
     let first = app.mapper().to_domain_event(&records(&case("plain")["stored_events"])[0]).unwrap();
-    assert_eq!(Value::Object(first.payload), json!({"originator_topic": "__main__:Dog", "name": "Fido 🐕 é"}));
+    // `originator_topic` is the Created event's envelope, not its data: taken off
+    // on the way in, written back (first, as Python does) on the way out.
+    assert_eq!(Value::Object(first.payload), json!({"name": "Fido 🐕 é"}));
     assert_eq!(tributary::domain::to_iso(&first.timestamp), "2024-01-02T03:04:05.678901+00:00");
 }
 

@@ -48,11 +48,14 @@ impl Mapper {
         if resolved.topic != event.topic {
             return Err(Error::invalid(format!("{} was renamed {}: record the new topic", event.topic, resolved.topic)));
         }
-        let state = self.codec.encode(transcoder::encode(&event.timestamp, &event.payload, resolved.schema_version))?;
+        let aggregate_type = self.registry.aggregate(resolved.aggregate_type)?;
+        // A Created event names its aggregate's topic, as Python's do.
+        let created = (event.originator_version == aggregate_type.initial_version).then(|| self.registry.stored_type(&aggregate_type.name));
+        let state = self.codec.encode(transcoder::encode(&event.timestamp, created, &event.payload, resolved.schema_version))?;
         let stored = StoredEvent {
             originator_id: event.originator_id,
             originator_version: event.originator_version,
-            topic: event.topic.clone(),
+            topic: self.registry.stored_topic(&event.topic).into_owned(),
             state,
         };
         stored.validate()?;
@@ -62,7 +65,8 @@ impl Mapper {
     /// Decodes a stored event, following renames and upcasting old payloads.
     pub fn to_domain_event(&self, stored: &StoredEvent) -> Result<DomainEvent> {
         let resolved = self.registry.resolve(&stored.topic)?;
-        let decoded = self.decode(stored)?;
+        let mut decoded = self.decode(stored)?;
+        decoded.fields.shift_remove("originator_topic");
         let payload = self.registry.upcast(resolved.topic, decoded.schema_version, resolved.schema_version, decoded.fields)?;
         DomainEvent::new(stored.originator_id, stored.originator_version, resolved.topic, decoded.timestamp, Value::Object(payload))
             .map_err(|e| at(stored, e))
@@ -80,13 +84,13 @@ impl Mapper {
         }
         with_class_version(&mut state, aggregate_type.schema_version);
         let mut fields = Map::new();
-        fields.insert("topic".into(), Value::from(aggregate_type.name.clone()));
+        fields.insert("topic".into(), Value::from(self.registry.stored_type(&aggregate_type.name)));
         fields.insert("state".into(), Value::Object(state));
         let stored = StoredEvent {
             originator_id: snapshot.originator_id,
             originator_version: snapshot.originator_version,
             topic: SNAPSHOT_TOPIC.into(),
-            state: self.codec.encode(transcoder::encode(&snapshot.timestamp, &fields, 1))?,
+            state: self.codec.encode(transcoder::encode(&snapshot.timestamp, None, &fields, 1))?,
         };
         stored.validate()?;
         Ok(stored)
@@ -129,16 +133,20 @@ impl Mapper {
     /// Decrypts, inflates and transcodes a record's state, saying which record failed.
     fn decode(&self, stored: &StoredEvent) -> Result<transcoder::Decoded> {
         let bytes = self.codec.decode(&stored.state).map_err(|e| at(stored, e))?;
-        transcoder::decode(&bytes).map_err(|e| match bytes.first() {
-            Some(b'{') | None => at(stored, e),
-            Some(_) if !self.codec.encrypts() => at(
+        let decoded = transcoder::decode(&bytes).map(|mut decoded| {
+            transcoder::plain_values(&bytes, &mut decoded.fields);
+            decoded
+        });
+        // Bytes that are not even text, read without a cipher: most likely a missing key.
+        decoded.map_err(|e| match std::str::from_utf8(&bytes) {
+            Err(_) if !self.codec.encrypts() => at(
                 stored,
                 Error::Cipher(
                     "the state is not JSON: it looks compressed or encrypted; open with the compress and cipher key it was stored with"
                         .into(),
                 ),
             ),
-            Some(_) => at(stored, e),
+            _ => at(stored, e),
         })
     }
 }
