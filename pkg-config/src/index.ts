@@ -12,4 +12,6 @@ export {
 } from "./errors.js";
 export type { RunnerStatus } from "./runner.js";
 export type * from "./types.js";
-export type { WorkflowTypes, WorkflowRunState, TaskState, WorkflowProgressRow, TaskStatistics } from "./workflow.js";
+export type {
+  WorkflowTypes, WorkflowRunState, TaskState, JobAccountingRow, JobProgressRow, WorkflowProgressRow, TaskAnalyticsRow, TaskStatistics,
+} from "./workflow.js";

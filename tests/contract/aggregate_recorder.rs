@@ -84,3 +84,15 @@ pub async fn invalid_records_are_refused_before_anything_is_written(recorder: Rc
     }
     assert!(recorder.select_events(good, EventQuery::all()).await.unwrap().is_empty());
 }
+
+pub async fn version_zero_is_a_position_like_any_other(recorder: Rc<impl AggregateRecorder + ?Sized>) {
+    // Python's aggregates with `INITIAL_VERSION = 0` (BIOMERO's) start there.
+    let id = Uuid::new_v4();
+    recorder.insert_events(&[stored(id, 0, "Run.Initiated"), stored(id, 1, "Run.Stepped")]).await.unwrap();
+    assert_eq!(versions(&recorder.select_events(id, EventQuery::all()).await.unwrap()), [0, 1]);
+    assert_eq!(versions(&recorder.select_events(id, EventQuery { gt: Some(0), ..EventQuery::all() }).await.unwrap()), [1]);
+    assert_eq!(versions(&recorder.select_events(id, EventQuery { lte: Some(0), ..EventQuery::all() }).await.unwrap()), [0]);
+    assert_eq!(versions(&recorder.select_events(id, EventQuery { desc: true, ..EventQuery::all() }).await.unwrap()), [1, 0]);
+    let error = recorder.insert_events(&[stored(id, 0, "Run.Initiated")]).await.unwrap_err();
+    assert!(matches!(error, Error::Conflict { originator_version: 0, .. }), "{error:?}");
+}
