@@ -79,9 +79,12 @@ impl Codec {
         }
         miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(&bytes, MAX_INFLATED).map(std::borrow::Cow::Owned).map_err(|e| {
             let message = format!("the state is not a zlib stream (or inflates past {MAX_INFLATED} bytes): {:?}", e.status);
+            // Neither a zlib stream's header nor text, with no cipher set: most likely a missing key.
+            let zlib = bytes.len() >= 2 && bytes[0] & 0x0f == 8 && (u16::from(bytes[0]) << 8 | u16::from(bytes[1])) % 31 == 0;
             match self.cipher {
-                // Random-looking bytes with no cipher set: most likely a missing key.
-                None if bytes.first() != Some(&0x78) => Error::Cipher(format!("{message}; is it encrypted? open with its cipher key")),
+                None if !zlib && std::str::from_utf8(&bytes).is_err() => {
+                    Error::Cipher(format!("{message}; is it encrypted? open with its cipher key"))
+                }
                 _ => Error::corrupt(message),
             }
         })
