@@ -20,8 +20,9 @@ export interface TaskState {
   workflow_id: string | null;
   task_name: string;
   task_version: string;
-  input_data: Record<string, unknown>;
-  params: Record<string, unknown>;
+  /** What BIOMERO was given: an object, a list of ids or a file name. */
+  input_data: unknown;
+  params: unknown;
   job_ids: (number | string)[];
   results: unknown[];
   result_message: string | null;
@@ -44,7 +45,7 @@ export type WorkflowTypes = {
   Task: {
     state: TaskState;
     events: {
-      TaskCreated: { workflow_id: string; task_name: string; task_version: string; input_data: object; params: object };
+      TaskCreated: { workflow_id: string; task_name: string; task_version: string; input_data: unknown; params: unknown };
       TaskStarted: {};
       JobIdAdded: { job_id: number | string };
       StatusUpdated: { status: string };

@@ -6,13 +6,11 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { tabs } from "./browser.mjs";
+import { PYTHON, PEERS } from "./peers.mjs";
 import { startServer, TOKEN } from "./server.mjs";
 
-export const PYTHON = fileURLToPath(new URL("../../.venv-peers/bin/python", import.meta.url));
-export const PEERS = fileURLToPath(new URL("../../tests/peers/", import.meta.url));
-const CODEC = (key) => ({ COMPRESSOR_TOPIC: "eventsourcing.compressor:ZlibCompressor", CIPHER_TOPIC: "eventsourcing.cipher:AESCipher", CIPHER_KEY: key });
+const CODEC = (key) => ({ COMPRESSOR_TOPIC: "eventsourcing.compressor:ZlibCompressor", CIPHER_TOPIC: "eventsourcing.cryptography:AESCipher", CIPHER_KEY: key });
 
 /** Every byte array in an IndexedDB database, as text, to look for clear text at rest. */
 async function bytesAtRest(page, database) {

@@ -3,7 +3,7 @@
 //! added, then completed or failed. Its first version is 0.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::domain::{Aggregate, DomainEvent, EventType, Root};
@@ -15,9 +15,10 @@ pub struct Task {
     pub workflow_id: Option<Uuid>,
     pub task_name: String,
     pub task_version: String,
-    pub input_data: Map<String, Value>,
-    pub params: Map<String, Value>,
-    /// Slurm job ids, as recorded (BIOMERO records integers).
+    /// What BIOMERO was given: an object, a list of ids or a file name.
+    pub input_data: Value,
+    pub params: Value,
+    /// Slurm job ids, as recorded (BIOMERO records integers, -1 for none).
     pub job_ids: Vec<Value>,
     pub results: Vec<Value>,
     /// The completion message or the error message.
@@ -48,8 +49,8 @@ impl Aggregate for Task {
                 self.workflow_id = event.field("workflow_id")?;
                 self.task_name = event.field("task_name")?;
                 self.task_version = event.field::<Option<String>>("task_version")?.unwrap_or_default();
-                self.input_data = event.field::<Option<_>>("input_data")?.unwrap_or_default();
-                self.params = event.field::<Option<_>>("params")?.unwrap_or_default();
+                self.input_data = event.field("input_data")?;
+                self.params = event.field("params")?;
             }
             "TaskStarted" => {}
             "JobIdAdded" => self.job_ids.push(event.field("job_id")?),
@@ -93,7 +94,7 @@ impl TaskCommands for Root<Task> {
     }
 
     fn add_job_id(&mut self, job_id: Value) -> Result<()> {
-        if !(job_id.is_u64() || job_id.is_string()) {
+        if !(job_id.is_i64() || job_id.is_string()) {
             return Err(Error::invalid(format!("a Slurm job id is a whole number or a string, not {job_id}")));
         }
         self.trigger("JobIdAdded", json!({ "job_id": job_id }))

@@ -87,9 +87,9 @@ def json_handler(route):
             url = urlsplit(self.path)
             query = dict(parse_qsl(url.query))
             try:
-                body = worker.submit(route, method, unquote(url.path), query).result()
-                status = 200 if body is not None else 404
-                body = body if body is not None else json.dumps({"error": f"no such resource: {method} {url.path}"})
+                status, body = 200, worker.submit(route, method, unquote(url.path), query).result()
+                if body is None:
+                    status, body = 404, json.dumps({"error": f"no such resource: {method} {url.path}"})
             except (KeyError, ValueError) as error:
                 status, body = 400, json.dumps({"error": f"bad request: {error!r}"})
             except Exception as error:
@@ -167,45 +167,49 @@ class WorkflowDriver:
 
     def drive_one(self, k):
         rng = random.Random(f"{self.seed}:{k}")
-        jobs = iter(range(SLURM_JOB_IDS_FROM + 10 * k, SLURM_JOB_IDS_FROM + 10 * k + 10))
-        track = self.tracker
+        conversion_job, main_job = SLURM_JOB_IDS_FROM + 2 * k, SLURM_JOB_IDS_FROM + 2 * k + 1
         main_task = rng.choice(sorted(MAIN_TASKS))
         zipfile = f"Expériment_細胞_{k:03d}"
-        wf = track.initiate_workflow(
+        wf = self.tracker.initiate_workflow(
             "SLURM_Run_Workflow.py",
             f"Segmentation des noyaux — {main_task} on µm-scale images\n{MAIN_TASKS[main_task]}",
             rng.randint(2, 9),
             rng.choice([3, 53, 103]),
         )
-        track.start_workflow(wf)
+        self.tracker.start_workflow(wf)
         launcher = self.start_new_task(wf, "SLURM_Run_Workflow.py", "2.8.0", {"IDs": [k + 1]}, {"workflow": main_task})
-        transfer = self.start_new_task(wf, "_SLURM_Image_Transfer.py", "2.8.0", transfer_input(rng, zipfile), {
-            "Data_Type": "Image", "Format": "zarr", "Folder_Name": zipfile,
-        })
-        track.complete_task(transfer, f"Exported {zipfile}.zip to SLURM")
-        conversion = rng.choice(["convert_zarr_to_tiff", "CONVERT_ZARR_TO_TIFF"])
-        conversion = self.start_new_task(wf, conversion, "v1.0.0", {"data_path": f"/data/my-scratch/data/{zipfile}"}, {})
-        self.submit(conversion, next(jobs), "convert")
+        self.transfer_and_convert(wf, rng, zipfile, conversion_job)
+        main_input = {"zipfile": zipfile, "omero_ids": [k + 1, k + 2]}
+        main = self.start_new_task(wf, main_task, MAIN_TASKS[main_task], main_input, main_params(rng))
+        self.submit(main, main_job, main_task)
+        self.finish(wf, launcher, main, main_job, rng, OUTCOMES[k % len(OUTCOMES)])
+
+    def transfer_and_convert(self, wf, rng, zipfile, job):
+        transfer_params = {"Data_Type": "Image", "Format": "zarr", "Folder_Name": zipfile}
+        transfer_data = transfer_input(rng, zipfile)
+        transfer = self.start_new_task(wf, "_SLURM_Image_Transfer.py", "2.8.0", transfer_data, transfer_params)
+        self.tracker.complete_task(transfer, f"Exported {zipfile}.zip to SLURM")
+        conversion_name = rng.choice(["convert_zarr_to_tiff", "CONVERT_ZARR_TO_TIFF"])
+        conversion_data = {"data_path": f"/data/my-scratch/data/{zipfile}"}
+        conversion = self.start_new_task(wf, conversion_name, "v1.0.0", conversion_data, {})
+        self.submit(conversion, job, "convert")
         self.run_job(conversion, rng, "COMPLETED")
-        track.complete_task(conversion, "Converted zarr to tiff")
-        main = self.start_new_task(wf, main_task, MAIN_TASKS[main_task], {"zipfile": zipfile, "omero_ids": [k + 1, k + 2]},
-                             main_params(rng))
-        job = next(jobs)
-        self.submit(main, job, main_task)
-        outcome = OUTCOMES[k % len(OUTCOMES)]
+        self.tracker.complete_task(conversion, "Converted zarr to tiff")
+
+    def finish(self, wf, launcher, main, job, rng, outcome):
+        """Leaves the workflow running, fails it on its main job, or completes it."""
         if outcome == "running":
             self.run_job(main, rng)
-            return
-        if outcome == "failed":
+        elif outcome == "failed":
             self.run_job(main, rng, "FAILED")
-            track.fail_task(main, "Slurm job state FAILED")
-            track.fail_workflow(wf, "Workflow execution failed")
-            return
-        self.run_job(main, rng, "COMPLETED")
-        track.complete_task(main, f"Job {job} is COMPLETED.")
-        self.retrieve_and_import(wf, rng, job)
-        track.complete_task(launcher, "Workflow done")
-        track.complete_workflow(wf)
+            self.tracker.fail_task(main, "Slurm job state FAILED")
+            self.tracker.fail_workflow(wf, "Workflow execution failed")
+        else:
+            self.run_job(main, rng, "COMPLETED")
+            self.tracker.complete_task(main, f"Job {job} is COMPLETED.")
+            self.retrieve_and_import(wf, rng, job)
+            self.tracker.complete_task(launcher, "Workflow done")
+            self.tracker.complete_workflow(wf)
 
     def start_new_task(self, wf, name, version, input_data, params):
         task = self.tracker.add_task_to_workflow(wf, name, version, input_data, params)
