@@ -19,7 +19,7 @@ pub use recording::{NewEvent, Recorded};
 use crate::domain::{Aggregate, DomainEvent, Pending, Registry, Root};
 use crate::error::{Error, Result};
 use crate::persistence::{
-    ApplicationRecorder, Mapper, MemoryApplicationRecorder, Notification, NotificationQuery, Recording, SnapshotRecorder, Tracking,
+    ApplicationRecorder, Codec, Mapper, MemoryApplicationRecorder, Notification, NotificationQuery, Recording, SnapshotRecorder, Tracking,
 };
 
 /// An event-sourced application: one log of events, its snapshots, its types.
@@ -155,15 +155,20 @@ impl Application {
         &self.recorder
     }
 
-    /// Notifications from the log, as the query says.
+    /// Notifications from the log, as the query says (its topics are
+    /// tributary's: events stored under mapped topics match them too).
     pub async fn notifications(&self, query: &NotificationQuery) -> Result<Vec<Notification>> {
-        self.recorder.select_notifications(query).await
+        self.recorder.select_notifications(&self.stored_query(query)).await
     }
 
     /// Notifications as the query says, with the newest notification id when
     /// they were read (the query's topics are tributary's).
     pub async fn notifications_with_head(&self, query: &NotificationQuery) -> Result<(Vec<Notification>, u64)> {
-        self.recorder.select_notifications_with_head(query).await
+        self.recorder.select_notifications_with_head(&self.stored_query(query)).await
+    }
+
+    fn stored_query(&self, query: &NotificationQuery) -> NotificationQuery {
+        NotificationQuery { topics: self.registry().stored_topics(&query.topics), ..query.clone() }
     }
 
     /// The notification log, in sections.
@@ -173,6 +178,26 @@ impl Application {
 
     pub fn mapper(&self) -> &Mapper {
         &self.mapper
+    }
+
+    /// Compresses and encrypts stored state with `codec` (and reads it so).
+    pub fn set_codec(&mut self, codec: Codec) -> &mut Self {
+        self.mapper.set_codec(codec);
+        self
+    }
+
+    /// Reads the newest stored event with this application's codec, so that a
+    /// store written with another key (or none, or another compression) is a
+    /// typed error when opened rather than a log of mixed keys later.
+    pub async fn check_codec(&self) -> Result<()> {
+        let head = self.max_notification_id().await?;
+        if head == 0 {
+            return Ok(());
+        }
+        match self.notifications(&NotificationQuery::new(head, 1)).await?.first() {
+            Some(newest) => self.mapper.readable(&newest.stored_event()),
+            None => Ok(()),
+        }
     }
 }
 

@@ -10,7 +10,7 @@ mod snapshot;
 mod timestamp;
 
 pub use aggregate::{Aggregate, EventType};
-pub(crate) use event::validate_position;
+pub(crate) use event::validate_id;
 pub use event::{DomainEvent, Payload};
 pub use id::{id_from_name, new_id};
 pub use registry::{AggregateType, Fold, Registry, Upcaster};

@@ -60,6 +60,10 @@ pub enum Error {
     /// hostile reply. Nothing local was changed by it; it is safe to try again.
     #[error("sync failed: {0}")]
     Sync(String),
+    /// Stored state cannot be encrypted or decrypted as asked: a missing, malformed
+    /// or wrong cipher key. Nothing was written: open with the key it was stored with.
+    #[error("cipher: {0}")]
+    Cipher(String),
 }
 
 impl Error {
@@ -79,6 +83,7 @@ impl Error {
             Error::Storage(_) => "StorageError",
             Error::Auth(_) => "AuthError",
             Error::Sync(_) => "SyncError",
+            Error::Cipher(_) => "CipherError",
         }
     }
 

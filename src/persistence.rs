@@ -2,6 +2,7 @@
 //! tracking records, views' rows), the recorder ports every adapter implements, the mapper between domain events and stored records, and
 //! the in-memory adapter.
 
+mod codec;
 mod mapper;
 mod memory;
 mod record;
@@ -9,6 +10,7 @@ mod recorder;
 mod rows;
 mod transcoder;
 
+pub use codec::{Cipher, Codec, MAX_INFLATED};
 pub use mapper::{Mapper, SNAPSHOT_TOPIC};
 pub use memory::{MemoryApplicationRecorder, MemorySnapshotRecorder};
 pub use record::{validate_batch, EventQuery, Notification, StoredEvent, Tracking};

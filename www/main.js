@@ -3,6 +3,7 @@
 import { openApplication } from "tributary";
 import { workflows } from "./workflows.js";
 import { syncPanel } from "./sync.js";
+import { biomeroPanel } from "./biomero.js";
 
 const $ = (id) => document.getElementById(id);
 const short = (id) => id.slice(0, 8);
@@ -107,5 +108,6 @@ window.addEventListener("focus", () => render()); // pick up what other tabs rec
 
 const renderWorkflows = workflows(app, act);
 syncPanel(app, act, render);
+biomeroPanel();
 await Promise.all([render(), renderWorkflows()]);
 say("Ready. Register a dog, teach it tricks, then reload: it is all still here.");

@@ -1,8 +1,14 @@
-// The workflow part of the dashboard: starts and advances workflow runs and
-// renders tributary's workflow views live (they re-render on each committed change).
+// The workflow part of the dashboard: starts and advances BIOMERO workflow runs
+// (its events and fields, as its WorkflowTracker records them) and renders
+// BIOMERO's four views live (they re-render on each committed change).
 
 const $ = (id) => document.getElementById(id);
-const TASKS = { "segment cells": ["load", "segment", "save"], "track nuclei": ["load", "track", "link", "save"], "classify tissue": ["load", "classify"] };
+const TASKS = {
+  "segment cells": ["_SLURM_Image_Transfer.py", "cellpose", "SLURM_Get_Results.py"],
+  "track nuclei": ["_SLURM_Image_Transfer.py", "convert_zarr_to_tiff", "stardist"],
+  "classify tissue": ["_SLURM_Image_Transfer.py", "classify"],
+};
+const ENDED = new Set(["DONE", "FAILED"]);
 
 function cells(row, values) {
   for (const value of values) {
@@ -33,50 +39,58 @@ export function workflows(app, act) {
     const name = form.name.value;
     const run = crypto.randomUUID();
     const tasks = TASKS[name].map(() => crypto.randomUUID());
+    const user = Number.parseInt(form.user.value, 10) || 0;
     await app.recordMany([
-      { aggregate: "WorkflowRun", id: run, event: "Created", expectedVersion: 0, data: { name, user: form.user.value, group: "lab", taskIds: tasks } },
-      ...tasks.map((id, i) => ({ aggregate: "Task", id, event: "Created", expectedVersion: 0, data: { name: TASKS[name][i], version: "1.0", workflowId: run } })),
-      { aggregate: "WorkflowRun", id: run, event: "Started", data: {} },
+      { aggregate: "WorkflowRun", id: run, event: "WorkflowInitiated", expectedVersion: -1, data: { name, description: `${name}, from the dashboard`, user, group: 1 } },
+      ...tasks.flatMap((id, i) => [
+        { aggregate: "Task", id, event: "TaskCreated", expectedVersion: -1, data: { workflow_id: run, task_name: TASKS[name][i], task_version: "1.0", input_data: {}, params: {} } },
+        { aggregate: "WorkflowRun", id: run, event: "TaskAdded", data: { task_id: id } },
+      ]),
+      { aggregate: "WorkflowRun", id: run, event: "WorkflowStarted", data: {} },
     ]);
   }
 
-  /** One step of every running workflow: start its next task, let its job progress, finish it. */
+  /** One step of every running workflow: its next task starts its Slurm job, progresses, or ends. */
   async function advance() {
-    for (const { key: id, value } of await progress.query({ index: "status", gte: "running", lte: "running" })) {
+    for (const { key: id } of (await progress.all()).filter(({ value }) => !ENDED.has(value.status))) {
       const run = await app.get("WorkflowRun", id);
-      const tasks = await Promise.all(run.state.taskIds.map((task) => app.get("Task", task)));
-      const next = tasks.find((t) => t.state.status !== "completed");
-      if (!next) {
-        await app.record("WorkflowRun", id, "Completed", {}, { expectedVersion: run.version });
-      } else if (next.state.status === "failed") {
-        await app.record("WorkflowRun", id, "Failed", { error: `${next.state.name} failed` }, { expectedVersion: run.version });
-      } else if (next.state.status === "created") {
-        const job = `job-${next.id.slice(0, 6)}`;
+      if (ENDED.has(run.state.status)) continue;
+      const tasks = await Promise.all(run.state.tasks.map((task) => app.get("Task", task)));
+      const next = tasks.find((t) => t.state.result_message === null);
+      const on = (task, event, data = {}) => ({ aggregate: "Task", id: task.id, event, data });
+      if (tasks.some((t) => t.state.status === "FAILED")) {
+        await app.record("WorkflowRun", id, "WorkflowFailed", { error_message: "a task failed" }, { expectedVersion: run.version });
+      } else if (!next) {
+        await app.record("WorkflowRun", id, "WorkflowCompleted", {}, { expectedVersion: run.version });
+      } else if (next.state.status === null) {
         await app.recordMany([
-          { aggregate: "Task", id: next.id, event: "Started", data: {}, expectedVersion: next.version },
-          { aggregate: "Task", id: next.id, event: "JobAdded", data: { jobId: job } },
+          { ...on(next, "TaskStarted"), expectedVersion: next.version },
+          on(next, "JobIdAdded", { job_id: Math.floor(Math.random() * 1e6) }),
+          on(next, "StatusUpdated", { status: "RUNNING" }),
         ]);
-      } else if (next.state.progress < 100) {
-        const job = next.state.jobIds.at(-1);
-        await app.record("Task", next.id, "StatusUpdated", { jobId: job, status: "running", progress: Math.min(100, next.state.progress + 50) }, { expectedVersion: next.version });
+      } else if (Number.parseInt(next.state.progress ?? "0", 10) < 100) {
+        const percent = Math.min(100, Number.parseInt(next.state.progress ?? "0", 10) + 50);
+        await app.record("Task", next.id, "ProgressUpdated", { progress: `${percent}%` }, { expectedVersion: next.version });
       } else {
         const failed = Math.random() < 0.15;
-        await app.record("Task", next.id, failed ? "Failed" : "Completed", failed ? { error: "the job was lost" } : { results: { ok: true } }, { expectedVersion: next.version });
+        await app.recordMany([
+          { ...on(next, "StatusUpdated", { status: failed ? "FAILED" : "COMPLETED" }), expectedVersion: next.version },
+          failed ? on(next, "TaskFailed", { error_message: "the job was lost" }) : on(next, "TaskCompleted", { result: "ok" }),
+        ]);
       }
-      void value;
     }
   }
 
   async function render() {
     const rows = await progress.all();
     $("workflows").replaceChildren(...rows.map(({ value: w }) => {
-      const row = cells(document.createElement("tr"), [w.name, w.user, w.status, bar(w.progress), w.currentTask, time(w.startedAt), time(w.endedAt)]);
-      row.className = w.status;
+      const row = cells(document.createElement("tr"), [w.name, w.user, w.status, bar(Number.parseFloat(w.progress)), w.task, w.mainTaskName, time(w.startTime)]);
+      row.className = w.status === "DONE" ? "completed" : w.status === "FAILED" ? "failed" : "running";
       return row;
     }));
     const jobs = await app.view("jobProgress").all();
     const owners = new Map((await app.view("jobAccounting").all()).map((r) => [r.key, r.value]));
-    $("jobs").replaceChildren(...jobs.slice(-12).map(({ key, value }) => cells(document.createElement("tr"), [key, owners.get(key)?.user, value.status, `${value.progress}%`])));
+    $("jobs").replaceChildren(...jobs.slice(-12).map(({ key, value }) => cells(document.createElement("tr"), [key, owners.get(key)?.user, value.status, value.progress ?? ""])));
     const stats = await app.taskStatistics();
     $("stats").replaceChildren(...stats.map((s) => cells(document.createElement("tr"), [s.name, s.finished, `${Math.round(s.failureRate * 100)}%`, s.meanDurationMs === null ? "" : `${(s.meanDurationMs / 1000).toFixed(1)} s`])));
   }

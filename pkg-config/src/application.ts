@@ -147,15 +147,17 @@ export class Application<T extends Types = {}> {
   }
 
   /**
-   * Adds the workflow domain: the `WorkflowRun` and `Task` aggregates, and their
-   * views. Returns this application, typed with the workflow aggregates.
+   * Adds BIOMERO's workflow domain: the `WorkflowRun` and `Task` aggregates
+   * (BIOMERO's events and fields, stored under its topics, versions from 0) and
+   * its four views `jobAccounting`, `jobProgress`, `workflowProgress`,
+   * `taskAnalytics`. Returns this application, typed with the workflow aggregates.
    */
   defineWorkflows(): Application<T & WorkflowTypes> {
     for (const view of this.#call(() => this.#core.defineWorkflows()) as CoreView[]) this.#view(view);
     return this as unknown as Application<T & WorkflowTypes>;
   }
 
-  /** Failure rate and mean duration (ms) per task name, from the taskAnalytics view. */
+  /** Count, failure rate and mean duration (ms) per task name, from the taskAnalytics view. */
   taskStatistics(): Promise<TaskStatistics[]> {
     return this.#callAsync(() => this.#core.taskStatistics());
   }

@@ -55,6 +55,10 @@ export class AuthError extends TributaryError {
 export class SyncError extends TributaryError {
   override name = "SyncError";
 }
+/** Stored state cannot be encrypted or decrypted: a missing, malformed or wrong `cipherKey`. Nothing was written. */
+export class CipherError extends TributaryError {
+  override name = "CipherError";
+}
 /** tributary hit a bug: its instance was replaced, and the applications open before must be opened again. */
 export class InternalError extends TributaryError {
   override name = "InternalError";
@@ -63,7 +67,7 @@ export class InternalError extends TributaryError {
 /** The classes by name: the core makes its errors with them (`useErrorClasses`). */
 export const kinds: Record<string, new (message: string, options?: ErrorOptions) => TributaryError> = {
   ConflictError, ValidationError, UnknownTopicError, NotFoundError, UpcastError, CorruptRecordError,
-  HandlerError, TimeoutError, DuplicateTrackingError, StorageError, InternalError, AuthError, SyncError,
+  HandlerError, TimeoutError, DuplicateTrackingError, StorageError, InternalError, AuthError, SyncError, CipherError,
 };
 
 /** The typed error for what the core threw (its `name` says the kind). */

@@ -8,8 +8,10 @@ export type { FollowDefinition, FollowerStatus, PolicyRequest } from "./follow.j
 export type { ViewDefinition, ViewEvent, ViewWriter, ViewChange, ViewStatus, RowQuery } from "./views.js";
 export {
   TributaryError, ConflictError, ValidationError, UnknownTopicError, NotFoundError, UpcastError,
-  CorruptRecordError, HandlerError, TimeoutError, DuplicateTrackingError, StorageError, InternalError, AuthError, SyncError,
+  CorruptRecordError, HandlerError, TimeoutError, DuplicateTrackingError, StorageError, InternalError, AuthError, SyncError, CipherError,
 } from "./errors.js";
 export type { RunnerStatus } from "./runner.js";
 export type * from "./types.js";
-export type { WorkflowTypes, WorkflowRunState, TaskState, WorkflowProgressRow, TaskStatistics } from "./workflow.js";
+export type {
+  WorkflowTypes, WorkflowRunState, TaskState, JobAccountingRow, JobProgressRow, WorkflowProgressRow, TaskAnalyticsRow, TaskStatistics,
+} from "./workflow.js";

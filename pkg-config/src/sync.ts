@@ -16,7 +16,7 @@ export interface SyncOptions {
   token?: string;
   /** `false` follows the server: pull only (a Python server, say). Default true. */
   push?: boolean;
-  /** Events per request (default 1,000; a Python server serves at most its section size, 10 by default). */
+  /** Events per request: default 1,000, or 10 with `push: false` (a Python server serves at most its section size, 10 by default). */
   batch?: number;
   /** `"rebase"` resolves every conflict by rebasing it, as it happens. Default `"keep"`. */
   onConflict?: "keep" | "rebase";

@@ -16,6 +16,21 @@ export interface OpenOptions {
   keepSnapshots?: number;
   /** Notifications per log section (default 10, as in Python). */
   sectionSize?: number;
+  /**
+   * The topics aggregate types are stored under, for Python peers:
+   * `{ Dog: "dogschool:Dog" }` stores `Dog`'s events as `dogschool:Dog.Registered`
+   * (the Created event naming `originator_topic: "dogschool:Dog"`), and reads
+   * events stored under either name as `Dog`'s.
+   */
+  topics?: Record<string, string>;
+  /** Compress stored state with zlib, as Python's `COMPRESSOR_TOPIC=eventsourcing.compressor:ZlibCompressor`. */
+  compress?: boolean;
+  /**
+   * Encrypt stored state with AES-GCM under this key: standard base64 of 16, 24 or
+   * 32 bytes, as Python's `CIPHER_KEY`. Kept in memory only; opening a log stored
+   * under another key (or without this one) is a `CipherError`.
+   */
+  cipherKey?: string;
 }
 
 /** What `apply` learns about an event besides its data. */
@@ -39,6 +54,12 @@ export interface AggregateDefinition<S, E extends EventMap> {
   apply: { [K in keyof E]: (state: S, data: E[K], meta: EventMeta) => S };
   /** Schema version of the state (for snapshots); default 1. */
   schemaVersion?: number;
+  /**
+   * The version of the first event: 1 (default) or 0, as Python aggregates with
+   * `INITIAL_VERSION = 0` (BIOMERO's). Such an aggregate's `expectedVersion` is
+   * -1 while it does not exist yet.
+   */
+  initialVersion?: 0 | 1;
   /** Schema version per event; default 1. */
   eventVersions?: { [K in keyof E]?: number };
   /**

@@ -4,6 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { tabs } from "./browser.mjs";
 import { startServer, TOKEN } from "./server.mjs";
+import { startBiomero } from "./peers.mjs";
+import { randomBytes } from "node:crypto";
 
 test("the demo dashboard registers dogs, teaches tricks, time-travels, and keeps it all across a reload", async () => {
   const { pages: [page], close } = await tabs(1, "/");
@@ -91,4 +93,23 @@ test("two browser profiles connected to the server see each other's dogs and wor
   assert.deepEqual(await rows(one), await rows(two));
   for (const profile of profiles) await profile.close();
   await server.stop();
+});
+
+test("the dashboard follows a BIOMERO server, decrypting its workflows into BIOMERO's views", async () => {
+  const key = randomBytes(32).toString("base64");
+  const biomero = await startBiomero({ workflows: 6, key });
+  const { pages: [page], close } = await tabs(1, "/");
+  await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("Ready"));
+  await page.fill("#follow-biomero input[name=url]", biomero.url);
+  await page.fill("#follow-biomero input[name=key]", key);
+  await page.click("#follow-biomero button");
+  const expected = Object.keys((await biomero.views()).workflowProgress).length;
+  await page.waitForFunction((n) => document.querySelectorAll("#biomero-workflows tr").length === n, expected, { timeout: 20000 });
+  await page.waitForFunction(() => document.getElementById("biomero-status").textContent.startsWith("idle"));
+  const statuses = await page.$$eval("#biomero-workflows tr", (rows) => rows.map((r) => r.cells[2].textContent));
+  assert.ok(statuses.includes("DONE"), statuses.join());
+  await biomero.drive(2);
+  await page.waitForFunction((n) => document.querySelectorAll("#biomero-workflows tr").length === n, expected + 2, { timeout: 20000 });
+  await close();
+  await biomero.stop();
 });

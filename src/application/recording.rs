@@ -21,9 +21,10 @@ pub struct NewEvent {
     pub id: Option<Uuid>,
     pub event: String,
     pub payload: Value,
-    /// The aggregate's version before this event (0: it must not exist yet).
-    /// `None` appends after whatever is newest.
-    pub expected_version: Option<u64>,
+    /// The aggregate's version before this event; below its type's initial
+    /// version (0 or -1 for types counting from 1, -1 for those counting from 0)
+    /// when it must not exist yet. `None` appends after whatever is newest.
+    pub expected_version: Option<i64>,
 }
 
 /// Where a recorded event went.
@@ -131,16 +132,17 @@ impl Application {
             if let Some((found, _, _)) = head.filter(|(found, _, _)| *found != aggregate_type.name) {
                 return Err(Error::invalid(format!("aggregate {id} is a {found}, not a {}", aggregate_type.name)));
             }
-            let current = head.map_or(0, |(_, version, _)| *version);
-            let version = match request.expected_version {
+            // Versions as i64, so that "none yet" of a type counting from 0 is -1.
+            let current = head.map_or(aggregate_type.initial_version as i64 - 1, |(_, version, _)| *version as i64);
+            let version = match request.expected_version.map(|e| e.max(aggregate_type.initial_version as i64 - 1)) {
                 Some(expected) if expected != current => {
                     return Err(Error::Conflict {
                         originator_id: *id,
-                        originator_version: expected.saturating_add(1),
+                        originator_version: expected.saturating_add(1).max(0) as u64,
                         detail: format!("expected version {expected}, but it is at {current}"),
                     })
                 }
-                _ => current + 1,
+                _ => (current + 1) as u64,
             };
             let timestamp = head.map_or_else(now, |(_, _, last)| now().max(*last));
             events.push(DomainEvent::new(*id, version, aggregate_type.topic(&request.event), timestamp, request.payload.clone())?);

@@ -56,6 +56,9 @@ pub trait Aggregate: Default + Serialize + DeserializeOwned + Clone {
     const EVENTS: &'static [EventType];
     /// The schema version of the state written in snapshots.
     const SCHEMA_VERSION: u32 = 1;
+    /// The version of the first event: 1, or 0 as the Python library's
+    /// `INITIAL_VERSION = 0` (BIOMERO's aggregates).
+    const INITIAL_VERSION: u64 = 1;
 
     /// Changes the state by one event. An error leaves the aggregate unchanged.
     fn apply(&mut self, event: &DomainEvent) -> Result<()>;

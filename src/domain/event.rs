@@ -11,10 +11,10 @@ use crate::error::{Error, Result};
 pub type Payload = Map<String, Value>;
 
 /// Keys the stored state reserves for itself; a payload may not use them.
-pub(crate) const RESERVED_KEYS: [&str; 4] = ["timestamp", "class_version", "originator_id", "originator_version"];
+pub(crate) const RESERVED_KEYS: [&str; 5] = ["timestamp", "class_version", "originator_id", "originator_version", "originator_topic"];
 
 /// One fact about one aggregate: what happened (`topic`), to which (`originator_id`),
-/// in which order (`originator_version`, first is 1), when, and with what data.
+/// in which order (`originator_version`, first is the type's initial version, 1 or 0), when, and with what data.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DomainEvent {
     pub originator_id: Uuid,
@@ -35,7 +35,7 @@ impl DomainEvent {
         payload: Value,
     ) -> Result<Self> {
         let topic = topic.into();
-        validate_position(&originator_id, originator_version)?;
+        validate_id(&originator_id)?;
         if topic.is_empty() {
             return Err(Error::invalid("an event topic must not be empty"));
         }
@@ -60,13 +60,11 @@ impl DomainEvent {
     }
 }
 
-/// An aggregate position is a real id and a version counted from 1.
-pub(crate) fn validate_position(originator_id: &Uuid, originator_version: u64) -> Result<()> {
+/// An aggregate is a real id. (Any version is a position: versions count
+/// from the aggregate type's initial version, 1, or 0 as BIOMERO's types.)
+pub(crate) fn validate_id(originator_id: &Uuid) -> Result<()> {
     if originator_id.is_nil() {
         return Err(Error::invalid("the originator id must not be the nil UUID"));
-    }
-    if originator_version == 0 {
-        return Err(Error::invalid(format!("aggregate {originator_id}: versions start at 1, not 0")));
     }
     Ok(())
 }

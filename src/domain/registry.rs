@@ -1,5 +1,6 @@
 //! The registry of what an application knows: aggregate types, their event types
-//! with schema versions, renamed topics, and upcasters for old payloads.
+//! with schema versions, renamed topics, upcasters for old payloads, and the
+//! topics other systems (Python's `module:Class`) store them under.
 
 use std::collections::{BTreeMap, HashMap};
 use std::marker::PhantomData;
@@ -31,6 +32,8 @@ pub struct AggregateType {
     pub schema_version: u32,
     /// Event name -> schema version.
     pub events: BTreeMap<String, u32>,
+    /// The version of the first event: 1, or 0 (Python's `INITIAL_VERSION = 0`).
+    pub initial_version: u64,
     pub fold: Rc<dyn Fold>,
 }
 
@@ -41,6 +44,7 @@ impl AggregateType {
             name: A::TYPE.to_owned(),
             schema_version: A::SCHEMA_VERSION,
             events: A::EVENTS.iter().map(|e| (e.name.to_owned(), e.schema_version)).collect(),
+            initial_version: A::INITIAL_VERSION,
             fold: Rc::new(TypedFold::<A>(PhantomData)),
         }
     }
@@ -88,6 +92,10 @@ pub struct Registry {
     topics: HashMap<String, (String, u32)>,
     renames: HashMap<String, String>,
     upcasters: HashMap<(String, u32), Upcaster>,
+    /// Aggregate type -> the topic it is stored under (`Dog` -> `dogschool:Dog`).
+    stored_as: HashMap<String, String>,
+    /// The reverse: stored aggregate topic -> aggregate type.
+    stored_from: HashMap<String, String>,
 }
 
 impl Registry {
@@ -100,6 +108,9 @@ impl Registry {
         if aggregate_type.schema_version == 0 || aggregate_type.events.values().any(|v| *v == 0) {
             return Err(Error::invalid(format!("aggregate type {name:?}: schema versions start at 1")));
         }
+        if aggregate_type.initial_version > 1 {
+            return Err(Error::invalid(format!("aggregate type {name:?}: the initial version is 0 or 1")));
+        }
         self.topics.retain(|_, (owner, _)| owner != name);
         for (event, version) in &aggregate_type.events {
             self.topics.insert(aggregate_type.topic(event), (name.clone(), *version));
@@ -111,6 +122,50 @@ impl Registry {
     /// Registers a Rust aggregate type.
     pub fn register_aggregate<A: Aggregate + 'static>(&mut self) {
         self.register(AggregateType::of::<A>()).expect("a Rust aggregate's description is valid");
+    }
+
+    /// Stores the aggregate type `name` under the topic `stored` (Python's
+    /// `module:Class`, say `dogschool:Dog`): its events under `stored.Event`,
+    /// its snapshots and Created events naming `stored`. Events stored under
+    /// either topic read as `name`'s.
+    pub fn store_as(&mut self, name: impl Into<String>, stored: impl Into<String>) -> Result<()> {
+        let (name, stored) = (name.into(), stored.into());
+        if stored.is_empty() || stored.ends_with('.') || stored.chars().any(char::is_whitespace) {
+            return Err(Error::invalid(format!("{stored:?} cannot be the stored topic of {name:?}: give a topic like \"module:Class\"")));
+        }
+        if let Some(other) = self.stored_from.get(&stored).filter(|other| **other != name) {
+            return Err(Error::invalid(format!("{stored:?} is already the stored topic of {other:?}")));
+        }
+        if let Some(old) = self.stored_as.insert(name.clone(), stored.clone()) {
+            self.stored_from.remove(&old);
+        }
+        self.stored_from.insert(stored, name);
+        Ok(())
+    }
+
+    /// The topic an aggregate type is stored under: its mapped one, or its name.
+    pub fn stored_type<'a>(&'a self, name: &'a str) -> &'a str {
+        self.stored_as.get(name).map_or(name, String::as_str)
+    }
+
+    /// The topic an event (`Dog.Registered`) is stored under (`dogschool:Dog.Registered`).
+    pub fn stored_topic<'a>(&self, topic: &'a str) -> std::borrow::Cow<'a, str> {
+        match topic.split_once('.').and_then(|(name, event)| Some((self.stored_as.get(name)?, event))) {
+            Some((stored, event)) => format!("{stored}.{event}").into(),
+            None => topic.into(),
+        }
+    }
+
+    /// Every topic `topics` may be stored under: each as it is, and as mapped.
+    pub fn stored_topics(&self, topics: &[String]) -> Vec<String> {
+        let mut all = topics.to_vec();
+        for topic in topics {
+            let stored = self.stored_topic(topic);
+            if stored != topic.as_str() && !all.iter().any(|t| *t == stored) {
+                all.push(stored.into_owned());
+            }
+        }
+        all
     }
 
     /// Reads events stored under `old` as events of `new` (a renamed event or type).
@@ -131,7 +186,7 @@ impl Registry {
 
     /// The aggregate type of this name, following renames.
     pub fn aggregate(&self, name: &str) -> Result<&AggregateType> {
-        let mut current = name;
+        let mut current = self.stored_from.get(name).map_or(name, String::as_str);
         for _ in 0..=self.renames.len() {
             if let Some(found) = self.aggregates.get(current) {
                 return Ok(found);
@@ -147,6 +202,14 @@ impl Registry {
     /// Follows renames to a registered topic.
     pub fn resolve<'a>(&'a self, topic: &'a str) -> Result<Resolved<'a>> {
         let mut current = topic;
+        if let Some((stored, event)) = topic.rsplit_once('.') {
+            if let Some(name) = self.stored_from.get(stored) {
+                let domain = format!("{name}.{event}");
+                if let Some((key, _)) = self.topics.get_key_value(&domain) {
+                    current = key;
+                }
+            }
+        }
         for _ in 0..=self.renames.len() {
             if let Some((aggregate_type, schema_version)) = self.topics.get(current) {
                 return Ok(Resolved { topic: current, aggregate_type, schema_version: *schema_version });

@@ -36,7 +36,7 @@ impl<A: Aggregate> Root<A> {
 
     /// A new aggregate with the given id (say, from [`Aggregate::create_id`]).
     pub fn create_with_id(id: Uuid, event_name: &str, payload: Value) -> Result<Self> {
-        let first = new_event::<A>(id, 1, event_name, now(), payload)?;
+        let first = new_event::<A>(id, A::INITIAL_VERSION, event_name, now(), payload)?;
         let mut root =
             Root { id, version: 0, created_on: first.timestamp, modified_on: first.timestamp, state: A::default(), pending: vec![] };
         root.mutate(first)?;

@@ -18,7 +18,7 @@ pub(crate) enum Positions {
 
 /// The range of one aggregate's versions in `(gt, lte]`; `None` when empty.
 pub(crate) fn versions(originator_id: &Uuid, query: &EventQuery) -> Result<Option<KeyRange>> {
-    let lower = query.gt.map_or(1, |gt| gt.saturating_add(1));
+    let lower = query.gt.map_or(0, |gt| gt.saturating_add(1));
     let upper = query.lte.unwrap_or(MAX_SAFE).min(MAX_SAFE);
     if lower > upper {
         return Ok(None);

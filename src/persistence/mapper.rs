@@ -1,9 +1,10 @@
 //! The mapper: domain events and snapshots to stored records and back, upcasting
-//! old schema versions on the way in. Compression and encryption plug in here,
-//! on the state bytes, without the recorders knowing.
+//! old schema versions on the way in. Compression and encryption (the [`Codec`])
+//! apply here, to the state bytes, without the recorders knowing.
 
 use serde_json::{Map, Value};
 
+use super::codec::Codec;
 use super::record::StoredEvent;
 use super::transcoder::{self, datetime, read_datetime, take_class_version, with_class_version};
 use crate::domain::{DomainEvent, Registry, Snapshot};
@@ -16,11 +17,21 @@ pub const SNAPSHOT_TOPIC: &str = "eventsourcing.domain:Snapshot";
 #[derive(Clone, Default)]
 pub struct Mapper {
     registry: Registry,
+    codec: Codec,
 }
 
 impl Mapper {
     pub fn new(registry: Registry) -> Self {
-        Mapper { registry }
+        Mapper { registry, codec: Codec::plain() }
+    }
+
+    pub fn codec(&self) -> &Codec {
+        &self.codec
+    }
+
+    /// Compresses and encrypts state from now on (and expects it so when reading).
+    pub fn set_codec(&mut self, codec: Codec) {
+        self.codec = codec;
     }
 
     pub fn registry(&self) -> &Registry {
@@ -37,11 +48,14 @@ impl Mapper {
         if resolved.topic != event.topic {
             return Err(Error::invalid(format!("{} was renamed {}: record the new topic", event.topic, resolved.topic)));
         }
-        let state = transcoder::encode(&event.timestamp, &event.payload, resolved.schema_version);
+        let aggregate_type = self.registry.aggregate(resolved.aggregate_type)?;
+        // A Created event names its aggregate's topic, as Python's do.
+        let created = (event.originator_version == aggregate_type.initial_version).then(|| self.registry.stored_type(&aggregate_type.name));
+        let state = self.codec.encode(transcoder::encode(&event.timestamp, created, &event.payload, resolved.schema_version))?;
         let stored = StoredEvent {
             originator_id: event.originator_id,
             originator_version: event.originator_version,
-            topic: event.topic.clone(),
+            topic: self.registry.stored_topic(&event.topic).into_owned(),
             state,
         };
         stored.validate()?;
@@ -51,7 +65,8 @@ impl Mapper {
     /// Decodes a stored event, following renames and upcasting old payloads.
     pub fn to_domain_event(&self, stored: &StoredEvent) -> Result<DomainEvent> {
         let resolved = self.registry.resolve(&stored.topic)?;
-        let decoded = transcoder::decode(&stored.state).map_err(|e| at(stored, e))?;
+        let mut decoded = self.decode(stored)?;
+        decoded.fields.shift_remove("originator_topic");
         let payload = self.registry.upcast(resolved.topic, decoded.schema_version, resolved.schema_version, decoded.fields)?;
         DomainEvent::new(stored.originator_id, stored.originator_version, resolved.topic, decoded.timestamp, Value::Object(payload))
             .map_err(|e| at(stored, e))
@@ -69,13 +84,13 @@ impl Mapper {
         }
         with_class_version(&mut state, aggregate_type.schema_version);
         let mut fields = Map::new();
-        fields.insert("topic".into(), Value::from(aggregate_type.name.clone()));
+        fields.insert("topic".into(), Value::from(self.registry.stored_type(&aggregate_type.name)));
         fields.insert("state".into(), Value::Object(state));
         let stored = StoredEvent {
             originator_id: snapshot.originator_id,
             originator_version: snapshot.originator_version,
             topic: SNAPSHOT_TOPIC.into(),
-            state: transcoder::encode(&snapshot.timestamp, &fields, 1),
+            state: self.codec.encode(transcoder::encode(&snapshot.timestamp, None, &fields, 1))?,
         };
         stored.validate()?;
         Ok(stored)
@@ -86,7 +101,7 @@ impl Mapper {
         if stored.topic != SNAPSHOT_TOPIC {
             return Err(at(stored, Error::corrupt(format!("topic {:?} is not a snapshot", stored.topic))));
         }
-        let mut decoded = transcoder::decode(&stored.state).map_err(|e| at(stored, e))?;
+        let mut decoded = self.decode(stored)?;
         let name = match decoded.fields.shift_remove("topic") {
             Some(Value::String(name)) => name,
             _ => return Err(at(stored, Error::corrupt("snapshot has no aggregate topic"))),
@@ -109,14 +124,42 @@ impl Mapper {
             state: Value::Object(state),
         })
     }
+
+    /// Whether this mapper's codec reads a record's state, whatever its topic.
+    pub fn readable(&self, stored: &StoredEvent) -> Result<()> {
+        self.decode(stored).map(drop)
+    }
+
+    /// Decrypts, inflates and transcodes a record's state, saying which record failed.
+    fn decode(&self, stored: &StoredEvent) -> Result<transcoder::Decoded> {
+        let bytes = self.codec.decode(&stored.state).map_err(|e| at(stored, e))?;
+        let decoded = transcoder::decode(&bytes).map(|mut decoded| {
+            transcoder::plain_values(&bytes, &mut decoded.fields);
+            decoded
+        });
+        // Bytes that are not even text, read without a cipher: most likely a missing key.
+        decoded.map_err(|e| match std::str::from_utf8(&bytes) {
+            Err(_) if !self.codec.encrypts() => at(
+                stored,
+                Error::Cipher(
+                    "the state is not JSON: it looks compressed or encrypted; open with the compress and cipher key it was stored with"
+                        .into(),
+                ),
+            ),
+            _ => at(stored, e),
+        })
+    }
 }
 
 /// Says which record an error is about.
 fn at(stored: &StoredEvent, error: Error) -> Error {
     match error {
-        Error::Corrupt(message) => {
-            Error::Corrupt(format!("{} v{} ({}): {message}", stored.originator_id, stored.originator_version, stored.topic))
-        }
+        Error::Corrupt(message) => Error::Corrupt(format!("{}: {message}", about(stored))),
+        Error::Cipher(message) => Error::Cipher(format!("{}: {message}", about(stored))),
         other => other,
     }
+}
+
+fn about(stored: &StoredEvent) -> String {
+    format!("{} v{} ({})", stored.originator_id, stored.originator_version, stored.topic)
 }

@@ -2,7 +2,7 @@
 
 use uuid::Uuid;
 
-use crate::domain::validate_position;
+use crate::domain::validate_id;
 use crate::error::{Error, Result};
 
 /// An event as stored: its position, topic, and encoded state bytes.
@@ -17,7 +17,7 @@ pub struct StoredEvent {
 impl StoredEvent {
     /// Checks what every recorder requires before it writes anything.
     pub fn validate(&self) -> Result<()> {
-        validate_position(&self.originator_id, self.originator_version)?;
+        validate_id(&self.originator_id)?;
         if self.topic.is_empty() {
             return Err(Error::invalid("a stored event's topic must not be empty"));
         }

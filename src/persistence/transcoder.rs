@@ -1,6 +1,7 @@
 //! The JSON transcoder: event and snapshot state as the Python library's
 //! `JSONTranscoder` writes it (compact, UTF-8, `timestamp` first, `class_version`
 //! last and only above 1, datetimes as `{"_type_": "datetime_iso", ...}`).
+//! Created events carry `originator_topic` after the timestamp, as Python's do.
 
 use serde_json::{Map, Value};
 
@@ -14,10 +15,14 @@ pub(crate) struct Decoded {
     pub schema_version: u32,
 }
 
-/// Encodes `timestamp`, then `fields` in their order, then `class_version`.
-pub(crate) fn encode(timestamp: &Timestamp, fields: &Payload, schema_version: u32) -> Vec<u8> {
-    let mut object = Map::with_capacity(fields.len() + 2);
+/// Encodes `timestamp`, then `originator_topic` if given, then `fields` in
+/// their order, then `class_version`.
+pub(crate) fn encode(timestamp: &Timestamp, originator_topic: Option<&str>, fields: &Payload, schema_version: u32) -> Vec<u8> {
+    let mut object = Map::with_capacity(fields.len() + 3);
     object.insert("timestamp".into(), datetime(timestamp));
+    if let Some(topic) = originator_topic {
+        object.insert("originator_topic".into(), Value::from(topic));
+    }
     object.extend(fields.iter().map(|(k, v)| (k.clone(), v.clone())));
     with_class_version(&mut object, schema_version);
     serde_json::to_vec(&Value::Object(object)).expect("a JSON map always serialises")
@@ -32,6 +37,34 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded> {
     Ok(Decoded { timestamp, fields, schema_version })
 }
 
+/// The custom types of Python's transcoder as plain JSON: `uuid_hex` as a
+/// hyphenated UUID, `datetime_iso` and `decimal_str` as their strings. Only
+/// state that names `_type_` at all is walked.
+pub(crate) fn plain_values(bytes: &[u8], fields: &mut Payload) {
+    if bytes.windows(8).any(|w| w == b"\"_type_\"") {
+        fields.values_mut().for_each(plain_value);
+    }
+}
+
+fn plain_value(value: &mut Value) {
+    match value {
+        Value::Array(items) => items.iter_mut().for_each(plain_value),
+        Value::Object(object) if object.len() == 2 => {
+            let custom = match (object.get("_type_").and_then(Value::as_str), object.get("_data_").and_then(Value::as_str)) {
+                (Some("uuid_hex"), Some(hex)) => uuid::Uuid::try_parse(hex).ok().map(|id| Value::from(id.to_string())),
+                (Some("datetime_iso" | "decimal_str"), Some(text)) => Some(Value::from(text)),
+                _ => None,
+            };
+            match custom {
+                Some(plain) => *value = plain,
+                None => object.values_mut().for_each(plain_value),
+            }
+        }
+        Value::Object(object) => object.values_mut().for_each(plain_value),
+        _ => {}
+    }
+}
+
 /// `{"_type_":"datetime_iso","_data_":"2024-01-02T03:04:05.678901+00:00"}`.
 pub(crate) fn datetime(timestamp: &Timestamp) -> Value {
     let mut object = Map::with_capacity(2);
@@ -40,12 +73,17 @@ pub(crate) fn datetime(timestamp: &Timestamp) -> Value {
     Value::Object(object)
 }
 
-/// Reads a `datetime_iso` custom-type object.
+/// Reads a `datetime_iso` custom-type object (or its string, as [`plain_values`] leaves it).
 pub(crate) fn read_datetime(value: &Value) -> Result<Timestamp> {
-    match (value.get("_type_").and_then(Value::as_str), value.get("_data_").and_then(Value::as_str)) {
-        (Some("datetime_iso"), Some(text)) => parse_iso(text).map_err(|e| Error::corrupt(e.to_string())),
-        _ => Err(Error::corrupt(format!("{value} is not a datetime_iso value"))),
-    }
+    let text = match value {
+        Value::String(text) => Some(text.as_str()),
+        _ => match (value.get("_type_").and_then(Value::as_str), value.get("_data_").and_then(Value::as_str)) {
+            (Some("datetime_iso"), Some(text)) => Some(text),
+            _ => None,
+        },
+    };
+    let text = text.ok_or_else(|| Error::corrupt(format!("{value} is not a datetime_iso value")))?;
+    parse_iso(text).map_err(|e| Error::corrupt(e.to_string()))
 }
 
 /// Appends `class_version` when above 1, as Python does.

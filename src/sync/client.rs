@@ -23,6 +23,9 @@ use crate::persistence::{
     ViewDefinition,
 };
 
+/// How often a server with no `wait` route is asked for news.
+pub const POLL_MS: u64 = 1_000;
+
 /// How a client syncs with one server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncOptions {
@@ -176,6 +179,10 @@ impl SyncClient {
         let body = self.send(Method::Get, url, None, "pulling").await?.ok("pulling")?;
         let notifications = read_notifications(&body, position + 1, self.options.batch)?;
         let Some(last) = notifications.last().map(|n| n.id) else { return Ok((Progress { position, ..Progress::default() }, 0)) };
+        // State this application cannot read (another cipher key, or none) is refused before anything is written.
+        for notification in &notifications {
+            self.app.mapper().readable(&notification.stored_event())?;
+        }
         let mut state = self.state().await?;
         let mut pending = self.pending(&mut state).await?;
         let mut pulled = Vec::new();
@@ -294,11 +301,35 @@ impl SyncClient {
     }
 
     /// Waits (on the server, bounded) until its log has more than `after`; its newest id.
+    /// A server with no `wait` route (a Python one) is polled instead.
     pub async fn wait_for_server(&self, after: u64, timeout_ms: u64) -> Result<u64> {
         let url = format!("{}/wait?after={after}&timeout_ms={timeout_ms}", self.options.url);
-        let body = self.send(Method::Get, url, None, "waiting for the server").await?.ok("waiting for the server")?;
-        let reply: WaitReply = serde_json::from_slice(&body).map_err(|e| malformed(format!("the wait reply: {e}")))?;
+        let response = self.send(Method::Get, url, None, "waiting for the server").await?;
+        if response.status == 404 {
+            return self.poll_server(after, timeout_ms).await;
+        }
+        let reply: WaitReply =
+            serde_json::from_slice(&response.ok("waiting for the server")?).map_err(|e| malformed(format!("the wait reply: {e}")))?;
         Ok(reply.max_notification_id)
+    }
+
+    /// Asks for the notification after `after` every [`POLL_MS`] until there is
+    /// one or `timeout_ms` passed: the newest id known then (at least `after`).
+    async fn poll_server(&self, after: u64, timeout_ms: u64) -> Result<u64> {
+        let mut waited = 0;
+        loop {
+            let url = format!("{}/notifications?start={}&limit=1", self.options.url, after + 1);
+            let body = self.send(Method::Get, url, None, "polling the server").await?.ok("polling the server")?;
+            if let Some(next) = read_notifications(&body, after + 1, 1)?.first() {
+                return Ok(next.id);
+            }
+            if waited >= timeout_ms {
+                return Ok(after);
+            }
+            let step = POLL_MS.min(timeout_ms - waited);
+            futures_timer::Delay::new(std::time::Duration::from_millis(step)).await;
+            waited += step;
+        }
     }
 
     /// The conflicts held for the application, oldest first.

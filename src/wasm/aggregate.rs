@@ -136,6 +136,7 @@ pub(crate) fn define(registry: &mut Registry, name: String, definition: &JsValue
     }
     let apply_object: Object = apply_value.unchecked_into();
     let schema_version = options.whole("schemaVersion", 1)?.unwrap_or(1);
+    let initial_version = options.whole("initialVersion", 0)?.unwrap_or(1);
     let mut event_versions = options.options("eventVersions")?;
     for event in event_versions.keys()? {
         let version = versions
@@ -148,7 +149,9 @@ pub(crate) fn define(registry: &mut Registry, name: String, definition: &JsValue
     let aggregate = Rc::new(JsAggregate { name: name.clone(), initial, apply: apply_object });
     let to_u32 = |v: u64| u32::try_from(v).map_err(|_| Error::invalid(format!("{name}: schema versions must be below 2^32")));
     let events = versions.into_iter().map(|(e, v)| Ok((e, to_u32(v)?))).collect::<Result<BTreeMap<_, _>>>()?;
-    registry.register(AggregateType { name: name.clone(), schema_version: to_u32(schema_version)?, events, fold: aggregate.clone() })?;
+    let aggregate_type =
+        AggregateType { name: name.clone(), schema_version: to_u32(schema_version)?, events, initial_version, fold: aggregate.clone() };
+    registry.register(aggregate_type)?;
     for (key, from, upcast) in upcasters {
         let function_name = format!("the upcaster of {key} from version {from}");
         registry.upcaster(key, from, move |payload: Payload| {

@@ -21,7 +21,7 @@ use crate::application::{Application, At, NewEvent};
 use crate::domain::{id_from_name, parse_iso, to_iso};
 use crate::error::{Error, Result};
 use crate::indexeddb::IndexedDbRecorder;
-use crate::persistence::{EventQuery, MemoryApplicationRecorder, NotificationQuery, SyncRecorder, ViewRecorder};
+use crate::persistence::{Codec, EventQuery, MemoryApplicationRecorder, NotificationQuery, SyncRecorder, ViewRecorder};
 
 /// At most this many notifications or events per read.
 const MAX_PAGE: u64 = 10_000;
@@ -38,7 +38,7 @@ pub struct CoreApplication {
 
 #[wasm_bindgen]
 impl CoreApplication {
-    /// Opens the application `name`; options `{ storage, snapshotEvery, keepSnapshots, sectionSize }`.
+    /// Opens the application `name`; options `{ storage, snapshotEvery, keepSnapshots, sectionSize, topics, compress, cipherKey }`.
     pub async fn open(name_value: JsValue, options: JsValue) -> JsResult<CoreApplication> {
         Self::opened(&name_value, &options).await.map_err(js_error)
     }
@@ -74,7 +74,7 @@ impl CoreApplication {
             let mut options = Options::new(&options, "create options")?;
             let id = options.get("id")?.map(|v| id(&v, "create options.id")).transpose()?;
             options.done()?;
-            let new = new_event(&aggregate, id, &event, &data, Some(0), "the event")?;
+            let new = new_event(&aggregate, id, &event, &data, Some(-1), "the event")?;
             Ok(async move { recorded_js(&app.record(&[new]).await?[0], true) })
         }))
     }
@@ -85,7 +85,7 @@ impl CoreApplication {
         promise(self.shared.app().and_then(|app| {
             let id = id(&id_value, "the aggregate id")?;
             let mut options = Options::new(&options, "record options")?;
-            let expected = options.whole("expectedVersion", 0)?;
+            let expected = options.version_before("expectedVersion")?;
             options.done()?;
             let new = new_event(&aggregate, Some(id), &event, &data, expected, "the event")?;
             Ok(async move { recorded_js(&app.record(&[new]).await?[0], false) })
@@ -269,6 +269,13 @@ impl CoreApplication {
             .collect::<Result<_>>()?;
         let keep = options.whole("keepSnapshots", 1)?;
         let section_size = options.whole("sectionSize", 1)?;
+        let mut topics = options.options("topics")?;
+        let stored_as: Vec<(String, String)> =
+            topics.keys().into_iter().map(|name| Ok((name.clone(), topics.text(&name)?.unwrap_or_default()))).collect::<Result<_>>()?;
+        let mut codec = Codec::plain().compressed(options.boolean("compress")?.unwrap_or(false));
+        if let Some(key) = options.text("cipherKey")? {
+            codec = codec.encrypted(&key)?;
+        }
         options.done()?;
         type Stores =
             (Rc<dyn crate::persistence::ApplicationRecorder>, Rc<dyn ViewRecorder>, Rc<dyn SyncRecorder>, Option<IndexedDbRecorder>);
@@ -293,6 +300,11 @@ impl CoreApplication {
         if let Some(size) = section_size {
             app.section_size(size.min(MAX_PAGE) as usize)?;
         }
+        for (name, stored) in stored_as {
+            app.registry_mut().store_as(name, stored)?;
+        }
+        app.set_codec(codec);
+        app.check_codec().await?;
         Ok(CoreApplication { shared: Shared::new(app, views, sync, indexeddb) })
     }
 }
@@ -307,7 +319,7 @@ extern "C" {
 /// `get` options: `{ version }`, `{ at: Date }` or neither (the latest).
 fn at(options: &JsValue) -> Result<At> {
     let mut options = Options::new(options, "get options")?;
-    let version = options.whole("version", 1)?;
+    let version = options.whole("version", 0)?;
     let time = options.get("at")?;
     options.done()?;
     match (version, time) {
@@ -331,7 +343,7 @@ pub(crate) fn new_events(requests: &JsValue, what: &str) -> Result<Vec<NewEvent>
         }
         let mut fields = Options::new(&request, &label)?;
         let id = fields.get("id")?.map(|v| id(&v, &format!("{label}.id"))).transpose()?;
-        let expected = fields.whole("expectedVersion", 0)?;
+        let expected = fields.version_before("expectedVersion")?;
         let (aggregate, event, data) = (fields.get("aggregate")?, fields.get("event")?, fields.get("data")?);
         fields.done()?;
         let undefined = JsValue::UNDEFINED;
@@ -352,7 +364,7 @@ fn new_event(
     id: Option<uuid::Uuid>,
     event: &JsValue,
     data: &JsValue,
-    expected: Option<u64>,
+    expected: Option<i64>,
     label: &str,
 ) -> Result<NewEvent> {
     let aggregate = name(aggregate, &format!("{label}: the aggregate type"))?;

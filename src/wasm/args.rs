@@ -117,6 +117,13 @@ impl Options {
         self.get(key)?.map(|v| whole(&v, &path, min)).transpose()
     }
 
+    /// An `expectedVersion`: a whole number, or -1 ("must not exist yet" for a
+    /// type whose first version is 0).
+    pub(crate) fn version_before(&mut self, key: &str) -> Result<Option<i64>> {
+        let path = self.path(key);
+        self.get(key)?.map(|v| if v.as_f64() == Some(-1.0) { Ok(-1) } else { whole(&v, &path, 0).map(|n| n as i64) }).transpose()
+    }
+
     pub(crate) fn text(&mut self, key: &str) -> Result<Option<String>> {
         let path = self.path(key);
         self.get(key)?.map(|v| text(&v, &path)).transpose()

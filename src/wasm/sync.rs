@@ -132,7 +132,8 @@ impl CoreSync {
         let url = name(&options.get("url")?.unwrap_or(JsValue::UNDEFINED), "sync options.url")?;
         let token = options.text("token")?;
         let push = options.boolean("push")?.unwrap_or(true);
-        let batch = options.whole("batch", 1)?.unwrap_or(1_000);
+        // A Python server serves at most its section size (10 by default) per request.
+        let batch = options.whole("batch", 1)?.unwrap_or(if push { 1_000 } else { 10 });
         let rebase = match options.text("onConflict")?.as_deref() {
             None | Some("keep") => false,
             Some("rebase") => true,

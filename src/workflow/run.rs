@@ -1,4 +1,5 @@
-//! A workflow run: created with its tasks, started, then completed or failed.
+//! A workflow run, as BIOMERO's `WorkflowRun`: initiated by a user of a group,
+//! given its tasks, started, then completed or failed. Its first version is 0.
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -7,37 +8,46 @@ use uuid::Uuid;
 use crate::domain::{Aggregate, DomainEvent, EventType, Root};
 use crate::error::{Error, Result};
 
+/// The state BIOMERO's `WorkflowRun` keeps, with its attribute names, and a status.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct WorkflowRun {
     pub name: String,
-    pub user: String,
-    pub group: String,
-    pub task_ids: Vec<Uuid>,
-    /// created, running, completed or failed.
+    pub description: String,
+    pub user: i64,
+    pub group: i64,
+    /// The ids of its tasks, in the order they were added.
+    pub tasks: Vec<Uuid>,
+    /// INITIALIZING, RUNNING, DONE or FAILED (BIOMERO's words).
     pub status: String,
-    pub error: Option<String>,
+    pub error_message: Option<String>,
 }
 
 impl Aggregate for WorkflowRun {
     const TYPE: &'static str = "WorkflowRun";
-    const EVENTS: &'static [EventType] =
-        &[EventType::new("Created"), EventType::new("Started"), EventType::new("Completed"), EventType::new("Failed")];
+    const EVENTS: &'static [EventType] = &[
+        EventType::new("WorkflowInitiated"),
+        EventType::new("TaskAdded"),
+        EventType::new("WorkflowStarted"),
+        EventType::new("WorkflowCompleted"),
+        EventType::new("WorkflowFailed"),
+    ];
+    const INITIAL_VERSION: u64 = 0;
 
     fn apply(&mut self, event: &DomainEvent) -> Result<()> {
         match event.name() {
-            "Created" => {
+            "WorkflowInitiated" => {
                 self.name = event.field("name")?;
+                self.description = event.field::<Option<String>>("description")?.unwrap_or_default();
                 self.user = event.field("user")?;
                 self.group = event.field("group")?;
-                self.task_ids = event.field("taskIds")?;
-                self.status = "created".into();
+                self.status = "INITIALIZING".into();
             }
-            "Started" => self.status = "running".into(),
-            "Completed" => self.status = "completed".into(),
-            "Failed" => {
-                self.status = "failed".into();
-                self.error = Some(event.field("error")?);
+            "TaskAdded" => self.tasks.push(event.field("task_id")?),
+            "WorkflowStarted" => self.status = "RUNNING".into(),
+            "WorkflowCompleted" => self.status = "DONE".into(),
+            "WorkflowFailed" => {
+                self.status = "FAILED".into();
+                self.error_message = event.field("error_message")?;
             }
             other => return Err(Error::UnknownTopic(format!("WorkflowRun.{other}"))),
         }
@@ -46,43 +56,37 @@ impl Aggregate for WorkflowRun {
 }
 
 impl WorkflowRun {
-    /// A new run of the named workflow, for a user and group, with its tasks' ids.
-    pub fn create(name: &str, user: &str, group: &str, task_ids: &[Uuid]) -> Result<Root<WorkflowRun>> {
+    /// A new run of the named workflow, as `WorkflowTracker.initiate_workflow`.
+    pub fn initiate(name: &str, description: &str, user: i64, group: i64) -> Result<Root<WorkflowRun>> {
         if name.is_empty() {
             return Err(Error::invalid("a workflow needs a name"));
         }
-        Root::create("Created", json!({ "name": name, "user": user, "group": group, "taskIds": task_ids }))
+        Root::create("WorkflowInitiated", json!({ "name": name, "description": description, "user": user, "group": group }))
     }
 }
 
-/// The commands of a run.
+/// The commands of a run, as `WorkflowTracker`'s.
 pub trait RunCommands {
-    fn start(&mut self) -> Result<()>;
-    fn complete(&mut self) -> Result<()>;
-    fn fail(&mut self, error: &str) -> Result<()>;
+    fn add_task(&mut self, task_id: Uuid) -> Result<()>;
+    fn start_workflow(&mut self) -> Result<()>;
+    fn complete_workflow(&mut self) -> Result<()>;
+    fn fail_workflow(&mut self, error_message: &str) -> Result<()>;
 }
 
 impl RunCommands for Root<WorkflowRun> {
-    fn start(&mut self) -> Result<()> {
-        require(self, &["created"], "start")?;
-        self.trigger("Started", json!({}))
+    fn add_task(&mut self, task_id: Uuid) -> Result<()> {
+        self.trigger("TaskAdded", json!({ "task_id": task_id }))
     }
 
-    fn complete(&mut self) -> Result<()> {
-        require(self, &["running"], "complete")?;
-        self.trigger("Completed", json!({}))
+    fn start_workflow(&mut self) -> Result<()> {
+        self.trigger("WorkflowStarted", json!({}))
     }
 
-    fn fail(&mut self, error: &str) -> Result<()> {
-        require(self, &["created", "running"], "fail")?;
-        self.trigger("Failed", json!({ "error": error }))
+    fn complete_workflow(&mut self) -> Result<()> {
+        self.trigger("WorkflowCompleted", json!({}))
     }
-}
 
-fn require(run: &Root<WorkflowRun>, allowed: &[&str], doing: &str) -> Result<()> {
-    let status = &run.state().status;
-    if !allowed.contains(&status.as_str()) {
-        return Err(Error::invalid(format!("cannot {doing} workflow {} while it is {status}", run.id())));
+    fn fail_workflow(&mut self, error_message: &str) -> Result<()> {
+        self.trigger("WorkflowFailed", json!({ "error_message": error_message }))
     }
-    Ok(())
 }

@@ -1,14 +1,19 @@
-//! The workflow views, as handlers over the public projection API. Lookups a
-//! view needs (a task's workflow, a run's user) are private rows of that view.
+//! BIOMERO's four dashboard views (`biomero.views`), as handlers over the public
+//! projection API: for the same events, the same rows as BIOMERO's tables,
+//! keyed the same way, with its column names in camelCase. BIOMERO keeps the
+//! lookups a view needs (a task's workflow, a run's user) in process memory;
+//! here they are private rows of the view, so a reload or a crash loses nothing.
+
+mod analytics;
+mod jobs;
+mod progress;
 
 use std::rc::Rc;
 
-use async_trait::async_trait;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::{Task, WorkflowRun};
 use crate::application::Application;
-use crate::domain::to_iso;
 use crate::error::Result;
 use crate::persistence::{ViewDefinition, PRIVATE};
 use crate::projection::{Handler, Notified, Staged};
@@ -18,9 +23,15 @@ pub const JOB_PROGRESS: &str = "jobProgress";
 pub const WORKFLOW_PROGRESS: &str = "workflowProgress";
 pub const TASK_ANALYTICS: &str = "taskAnalytics";
 
-/// Registers the workflow aggregate types with an application.
+/// The module BIOMERO's aggregates live in: their topics are `{BIOMERO}:WorkflowRun.TaskAdded`, ...
+pub const BIOMERO: &str = "biomero.eventsourcing";
+
+/// Registers the workflow aggregate types, stored under BIOMERO's topics.
 pub fn register(app: &mut Application) {
     app.register::<WorkflowRun>().register::<Task>();
+    let registry = app.registry_mut();
+    registry.store_as("WorkflowRun", format!("{BIOMERO}:WorkflowRun")).expect("BIOMERO's topics are well formed");
+    registry.store_as("Task", format!("{BIOMERO}:Task")).expect("BIOMERO's topics are well formed");
 }
 
 /// The four views, ready for [`ProjectionRunner`](crate::projection::ProjectionRunner)s.
@@ -31,40 +42,48 @@ pub fn views() -> Vec<(ViewDefinition, Rc<dyn Handler>)> {
     vec![
         view(
             JOB_ACCOUNTING,
-            &["WorkflowRun.Created", "Task.Created", "Task.JobAdded"],
+            &["WorkflowRun.WorkflowInitiated", "WorkflowRun.TaskAdded", "Task.JobIdAdded"],
             &["user", "group", "taskId"],
-            Rc::new(JobAccounting),
+            Rc::new(jobs::JobAccounting),
         ),
-        view(JOB_PROGRESS, &["Task.JobAdded", "Task.StatusUpdated"], &["status", "taskId"], Rc::new(JobProgress)),
+        view(JOB_PROGRESS, &["Task.JobIdAdded", "Task.StatusUpdated", "Task.ProgressUpdated"], &["status"], Rc::new(jobs::JobProgress)),
         view(
             WORKFLOW_PROGRESS,
             &[
-                "WorkflowRun.Created",
-                "WorkflowRun.Started",
-                "WorkflowRun.Completed",
-                "WorkflowRun.Failed",
-                "Task.Created",
-                "Task.Started",
-                "Task.Completed",
-                "Task.Failed",
+                "WorkflowRun.WorkflowInitiated",
+                "WorkflowRun.TaskAdded",
+                "WorkflowRun.WorkflowCompleted",
+                "WorkflowRun.WorkflowFailed",
+                "Task.TaskCreated",
+                "Task.StatusUpdated",
+                "Task.ProgressUpdated",
             ],
             &["status", "user", "group"],
-            Rc::new(WorkflowProgress),
+            Rc::new(progress::WorkflowProgress),
         ),
         view(
             TASK_ANALYTICS,
-            &["Task.Created", "Task.Started", "Task.Completed", "Task.Failed"],
-            &["name", "status"],
-            Rc::new(TaskAnalytics),
+            &[
+                "WorkflowRun.WorkflowInitiated",
+                "WorkflowRun.TaskAdded",
+                "Task.TaskCreated",
+                "Task.StatusUpdated",
+                "Task.TaskCompleted",
+                "Task.TaskFailed",
+            ],
+            &["taskName", "status", "userId"],
+            Rc::new(analytics::TaskAnalytics),
         ),
     ]
 }
 
+/// The key of a lookup row, private to its view.
 fn private(kind: &str, id: impl std::fmt::Display) -> String {
     format!("{PRIVATE}{kind}:{id}")
 }
 
-fn id(event: &Notified) -> String {
+/// The aggregate an event is of, as a row key.
+fn originator(event: &Notified) -> String {
     event.event.originator_id.to_string()
 }
 
@@ -72,130 +91,25 @@ fn field(event: &Notified, key: &str) -> Value {
     event.event.payload.get(key).cloned().unwrap_or(Value::Null)
 }
 
-fn text(value: &Value) -> String {
-    value.as_str().unwrap_or_default().to_owned()
+/// A row as an object (`None` when there is none).
+async fn object(view: &Staged, key: &str) -> Result<Option<Map<String, Value>>> {
+    Ok(match view.get(key).await? {
+        Some(Value::Object(row)) => Some(row),
+        _ => None,
+    })
 }
 
-/// Changes some fields of a row (a new row if there was none).
-async fn update(view: &Staged, key: &str, fields: Value) -> Result<Map<String, Value>> {
-    let mut row = match view.get(key).await? {
-        Some(Value::Object(row)) => row,
-        _ => Map::new(),
-    };
-    if let Value::Object(fields) = fields {
-        row.extend(fields);
-    }
-    view.put(key, Value::Object(row.clone()));
-    Ok(row)
+/// A UUID field as a row key, in the form of [`originator`] (hyphenated, lowercase).
+fn id_key(value: &Value) -> String {
+    let text = value.as_str().unwrap_or_default();
+    uuid::Uuid::try_parse(text).map_or_else(|_| text.to_owned(), |id| id.to_string())
 }
 
-/// Per job: who ran it (user, group), for which task and workflow.
-struct JobAccounting;
-
-#[async_trait(?Send)]
-impl Handler for JobAccounting {
-    async fn handle(&self, event: &Notified, view: &Staged) -> Result<()> {
-        match event.event.topic.as_str() {
-            "WorkflowRun.Created" => {
-                view.put(private("run", id(event)), json!({ "user": field(event, "user"), "group": field(event, "group") }))
-            }
-            "Task.Created" => view.put(private("task", id(event)), json!({ "workflowId": field(event, "workflowId") })),
-            _ => {
-                let task = view.get(&private("task", id(event))).await?.unwrap_or(Value::Null);
-                let workflow_id = task["workflowId"].clone();
-                let run = view.get(&private("run", text(&workflow_id))).await?.unwrap_or(Value::Null);
-                let job = json!({ "user": run["user"], "group": run["group"], "taskId": id(event), "workflowId": workflow_id });
-                view.put(text(&field(event, "jobId")), job);
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Per job: its status and progress.
-struct JobProgress;
-
-#[async_trait(?Send)]
-impl Handler for JobProgress {
-    async fn handle(&self, event: &Notified, view: &Staged) -> Result<()> {
-        let job = text(&field(event, "jobId"));
-        let fields = match event.event.name() {
-            "JobAdded" => json!({ "taskId": id(event), "status": "created", "progress": 0 }),
-            _ => json!({ "taskId": id(event), "status": field(event, "status"), "progress": field(event, "progress") }),
-        };
-        update(view, &job, fields).await.map(drop)
-    }
-}
-
-/// Per workflow run: who, its status and progress, the task now running, and when.
-struct WorkflowProgress;
-
-#[async_trait(?Send)]
-impl Handler for WorkflowProgress {
-    async fn handle(&self, event: &Notified, view: &Staged) -> Result<()> {
-        let at = Value::from(to_iso(&event.event.timestamp));
-        let run = id(event);
-        match event.event.topic.as_str() {
-            "WorkflowRun.Created" => {
-                let tasks = field(event, "taskIds").as_array().map_or(0, Vec::len);
-                let row = json!({ "name": field(event, "name"), "user": field(event, "user"), "group": field(event, "group"),
-                    "status": "created", "progress": 0, "tasks": tasks, "tasksDone": 0, "currentTask": null, "startedAt": null, "endedAt": null, "error": null });
-                view.put(run, row);
-            }
-            "WorkflowRun.Started" => drop(update(view, &run, json!({ "status": "running", "startedAt": at })).await?),
-            "WorkflowRun.Completed" => {
-                drop(update(view, &run, json!({ "status": "completed", "progress": 100, "currentTask": null, "endedAt": at })).await?)
-            }
-            "WorkflowRun.Failed" => {
-                drop(update(view, &run, json!({ "status": "failed", "endedAt": at, "error": field(event, "error") })).await?)
-            }
-            "Task.Created" => {
-                view.put(private("task", id(event)), json!({ "workflowId": field(event, "workflowId"), "name": field(event, "name") }))
-            }
-            topic => {
-                let task = view.get(&private("task", id(event))).await?.unwrap_or(Value::Null);
-                let workflow = text(&task["workflowId"]);
-                let Some(Value::Object(row)) = view.get(&workflow).await? else { return Ok(()) };
-                let fields = match topic {
-                    "Task.Started" => json!({ "currentTask": task["name"] }),
-                    "Task.Completed" => {
-                        let done = row["tasksDone"].as_u64().unwrap_or(0) + 1;
-                        let total = row["tasks"].as_u64().unwrap_or(0).max(done);
-                        json!({ "tasksDone": done, "progress": (done * 100) / total, "currentTask": null })
-                    }
-                    _ => json!({ "currentTask": null, "error": field(event, "error") }),
-                };
-                update(view, &workflow, fields).await?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Per task: what it is, its outcome and timing.
-struct TaskAnalytics;
-
-#[async_trait(?Send)]
-impl Handler for TaskAnalytics {
-    async fn handle(&self, event: &Notified, view: &Staged) -> Result<()> {
-        let task = id(event);
-        let at = event.event.timestamp;
-        let fields = match event.event.name() {
-            "Created" => {
-                json!({ "name": field(event, "name"), "version": field(event, "version"), "workflowId": field(event, "workflowId"),
-                "status": "created", "startedAt": null, "endedAt": null, "durationMs": null, "error": null })
-            }
-            "Started" => json!({ "status": "running", "startedAt": to_iso(&at) }),
-            ended => {
-                let started = view.get(&task).await?.and_then(|row| row["startedAt"].as_str().map(crate::domain::parse_iso));
-                let duration = match started {
-                    Some(Ok(started)) => Value::from((at - started).num_milliseconds()),
-                    _ => Value::Null,
-                };
-                let (status, error) = if ended == "Completed" { ("completed", Value::Null) } else { ("failed", field(event, "error")) };
-                json!({ "status": status, "endedAt": to_iso(&at), "durationMs": duration, "error": error })
-            }
-        };
-        update(view, &task, fields).await.map(drop)
+/// A Slurm job id as a row key: BIOMERO's are integers, kept as their digits.
+fn job_key(job_id: &Value) -> Option<String> {
+    match job_id {
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => Some(s.clone()),
+        _ => None,
     }
 }

@@ -77,9 +77,22 @@ pub async fn a_batch_repeating_a_position_conflicts_and_writes_nothing(recorder:
 
 pub async fn invalid_records_are_refused_before_anything_is_written(recorder: Rc<impl AggregateRecorder + ?Sized>) {
     let good = Uuid::new_v4();
-    for bad in [stored(Uuid::nil(), 1, "Dog.Registered"), stored(Uuid::new_v4(), 0, "Dog.Registered"), stored(Uuid::new_v4(), 1, "")] {
+    // (Version 0 is a position: Python's aggregates with `INITIAL_VERSION = 0` start there.)
+    for bad in [stored(Uuid::nil(), 1, "Dog.Registered"), stored(Uuid::new_v4(), 1, "")] {
         let error = recorder.insert_events(&[stored(good, 1, "Dog.Registered"), bad]).await.unwrap_err();
         assert!(matches!(error, Error::Validation(_)), "{error:?}");
     }
     assert!(recorder.select_events(good, EventQuery::all()).await.unwrap().is_empty());
+}
+
+pub async fn version_zero_is_a_position_like_any_other(recorder: Rc<impl AggregateRecorder + ?Sized>) {
+    // Python's aggregates with `INITIAL_VERSION = 0` (BIOMERO's) start there.
+    let id = Uuid::new_v4();
+    recorder.insert_events(&[stored(id, 0, "Run.Initiated"), stored(id, 1, "Run.Stepped")]).await.unwrap();
+    assert_eq!(versions(&recorder.select_events(id, EventQuery::all()).await.unwrap()), [0, 1]);
+    assert_eq!(versions(&recorder.select_events(id, EventQuery { gt: Some(0), ..EventQuery::all() }).await.unwrap()), [1]);
+    assert_eq!(versions(&recorder.select_events(id, EventQuery { lte: Some(0), ..EventQuery::all() }).await.unwrap()), [0]);
+    assert_eq!(versions(&recorder.select_events(id, EventQuery { desc: true, ..EventQuery::all() }).await.unwrap()), [1, 0]);
+    let error = recorder.insert_events(&[stored(id, 0, "Run.Initiated")]).await.unwrap_err();
+    assert!(matches!(error, Error::Conflict { originator_version: 0, .. }), "{error:?}");
 }

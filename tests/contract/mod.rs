@@ -63,6 +63,7 @@ macro_rules! contract_suite {
             workflow,
             $projection,
             the_views_follow_a_workflow_run_from_start_to_end,
+            a_failing_task_fails_its_run_and_unknown_tasks_are_skipped,
             task_statistics_give_failure_rates_and_mean_durations_per_task_name,
             views_rebuilt_from_10000_events_equal_the_views_built_incrementally
         );
@@ -76,7 +77,8 @@ macro_rules! contract_suite {
             state_bytes_round_trip_unchanged,
             insert_at_a_taken_version_conflicts_naming_the_aggregate_and_writes_nothing,
             a_batch_repeating_a_position_conflicts_and_writes_nothing,
-            invalid_records_are_refused_before_anything_is_written
+            invalid_records_are_refused_before_anything_is_written,
+            version_zero_is_a_position_like_any_other
         );
         $run!(
             snapshots_as_aggregate_recorder,
@@ -85,7 +87,8 @@ macro_rules! contract_suite {
             insert_then_select_returns_events_in_version_order,
             select_honours_gt_lte_desc_and_limit,
             insert_at_a_taken_version_conflicts_naming_the_aggregate_and_writes_nothing,
-            invalid_records_are_refused_before_anything_is_written
+            invalid_records_are_refused_before_anything_is_written,
+            version_zero_is_a_position_like_any_other
         );
         $run!(
             application_recorder,

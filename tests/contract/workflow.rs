@@ -1,8 +1,10 @@
-//! The workflow domain and its views, over any adapter.
+//! BIOMERO's workflow domain and its four views, over any adapter. The rows
+//! expected here follow `biomero.views`; the peer test checks them against
+//! BIOMERO itself.
 
-use chrono::{Duration, TimeZone, Utc};
+use chrono::Duration;
 use serde_json::{json, Value};
-use tributary::domain::Pending;
+use tributary::domain::{to_iso, Pending};
 use tributary::persistence::RowQuery;
 use tributary::projection::ProjectionRunner;
 use tributary::workflow::{self, task_statistics, RunCommands, Task, TaskCommands, WorkflowRun, TASK_ANALYTICS};
@@ -35,147 +37,204 @@ async fn row(stores: &ProjectionStores, view: &str, key: impl ToString) -> Value
     stores.views.get_row(view, &key.to_string()).await.unwrap().unwrap_or(Value::Null)
 }
 
+/// Saves aggregates in the order given, each save one transaction (as BIOMERO's tracker).
+async fn save(app: &Application, roots: &mut [&mut dyn Pending]) {
+    app.save(roots).await.unwrap();
+}
+
 pub async fn the_views_follow_a_workflow_run_from_start_to_end(stores: ProjectionStores) {
     let app = app(&stores);
-    // given a run of two tasks, the first completing, the second failing
-    let t0 = Utc.with_ymd_and_hms(2030, 1, 1, 9, 0, 0).unwrap();
-    let mut run = WorkflowRun::create("segment cells", "alice", "lab", &[]).unwrap();
-    let mut segment = Task::create("segment", "1.2", run.id()).unwrap();
-    let mut measure = Task::create("measure", "0.9", run.id()).unwrap();
-    run = Root::create_with_id(
-        run.id(),
-        "Created",
-        json!({ "name": "segment cells", "user": "alice", "group": "lab", "taskIds": [segment.id(), measure.id()] }),
-    )
-    .unwrap();
-    run.start().unwrap();
-    segment.trigger_at("Started", json!({}), t0).unwrap();
-    segment.add_job("slurm-17").unwrap();
-    segment.update_status("slurm-17", "running", 50.0).unwrap();
-    segment.trigger_at("Completed", json!({ "results": { "cells": 812 } }), t0 + Duration::seconds(90)).unwrap();
-    app.save(&mut [&mut run, &mut segment]).await.unwrap();
-    let middle = catch_up(&stores, &app).await;
-    assert_eq!(row(&stores, workflow::WORKFLOW_PROGRESS, run.id()).await["currentTask"], Value::Null);
-    assert_eq!(row(&stores, workflow::WORKFLOW_PROGRESS, run.id()).await["progress"], json!(50));
-    measure.start().unwrap();
-    app.save(&mut [&mut measure]).await.unwrap();
+    let mut run = WorkflowRun::initiate("cellpose", "segment nuclei ✓", 5, 7).unwrap();
+    save(&app, &mut [&mut run]).await;
+    let mut tasks = Vec::new();
+    for (name, version) in [("_SLURM_Image_Transfer.py", "1.0"), ("cellpose", "v1.2.7"), ("SLURM_Get_Results.py", "1.0")] {
+        let mut task = Task::create(run.id(), name, version, json!({ "images": [1, 2] }), json!({ "diameter": 30.5 })).unwrap();
+        save(&app, &mut [&mut task]).await;
+        run.add_task(task.id()).unwrap();
+        save(&app, &mut [&mut run]).await;
+        tasks.push(task);
+    }
+    run.start_workflow().unwrap();
+    let [transfer, main, results] = &mut tasks[..] else { unreachable!() };
+    transfer.start_task().unwrap();
+    transfer.update_task_status("RUNNING").unwrap();
+    save(&app, &mut [&mut run, transfer]).await;
     catch_up(&stores, &app).await;
-    assert_eq!(row(&stores, workflow::WORKFLOW_PROGRESS, run.id()).await["currentTask"], json!("measure"));
-    measure.add_job("slurm-18").unwrap();
-    measure.fail("out of memory").unwrap();
-    run.fail("measure failed").unwrap();
-    app.save(&mut [&mut measure, &mut run]).await.unwrap();
-    catch_up(&stores, &app).await;
-    // then
-    assert_eq!(
-        row(&stores, workflow::JOB_ACCOUNTING, "slurm-17").await,
-        json!({ "user": "alice", "group": "lab", "taskId": segment.id().to_string(), "workflowId": run.id().to_string() })
-    );
-    assert_eq!(
-        row(&stores, workflow::JOB_PROGRESS, "slurm-17").await,
-        json!({ "taskId": segment.id().to_string(), "status": "running", "progress": 50.0 })
-    );
-    assert_eq!(row(&stores, workflow::JOB_PROGRESS, "slurm-18").await["status"], json!("created"));
     let progress = row(&stores, workflow::WORKFLOW_PROGRESS, run.id()).await;
     assert_eq!(
-        (progress["status"].clone(), progress["progress"].clone(), progress["tasksDone"].clone()),
-        (json!("failed"), json!(50), json!(1))
+        progress,
+        json!({ "status": "TRANSFERRING", "progress": "5%", "user": 5, "group": 7, "name": "cellpose", "task": "SLURM_Get_Results.py",
+            "mainTaskName": "cellpose", "startTime": to_iso(&run.created_on()) })
     );
-    assert_eq!((progress["user"].clone(), progress["error"].clone()), (json!("alice"), json!("measure failed")));
-    assert!(progress["startedAt"].is_string() && progress["endedAt"].is_string());
-    let analytics = row(&stores, TASK_ANALYTICS, segment.id()).await;
+    // the Slurm job of the main task: its status, then its progress, then done
+    main.start_task().unwrap();
+    main.add_job_id(json!(17)).unwrap();
+    main.update_task_status("RUNNING").unwrap();
+    save(&app, &mut [main]).await;
+    catch_up(&stores, &app).await;
+    assert_eq!(row(&stores, workflow::JOB_PROGRESS, 17).await, json!({ "status": "RUNNING", "progress": null }));
+    assert_eq!(row(&stores, workflow::WORKFLOW_PROGRESS, run.id()).await["status"], "JOB_RUNNING");
+    main.update_task_progress("43%").unwrap();
+    save(&app, &mut [main]).await;
+    catch_up(&stores, &app).await;
+    assert_eq!(row(&stores, workflow::WORKFLOW_PROGRESS, run.id()).await["progress"], "50%", "progress alone does not move it");
+    main.update_task_status("COMPLETED").unwrap();
+    let ended = main.modified_on() + Duration::seconds(90);
+    main.trigger_at("TaskCompleted", json!({ "result": "812 cells" }), ended).unwrap();
+    save(&app, &mut [main]).await;
+    catch_up(&stores, &app).await;
+    let progress = row(&stores, workflow::WORKFLOW_PROGRESS, run.id()).await;
+    assert_eq!((&progress["status"], &progress["progress"]), (&json!("JOB_COMPLETED"), &json!("67.2%")), "50% + 43% of 40%");
+    results.update_task_status("POSTPROCESSING").unwrap();
+    save(&app, &mut [results]).await;
+    catch_up(&stores, &app).await;
+    assert_eq!(row(&stores, workflow::WORKFLOW_PROGRESS, run.id()).await["progress"], "95%");
+    run.complete_workflow().unwrap();
+    save(&app, &mut [&mut run]).await;
+    catch_up(&stores, &app).await;
+    // then
+    let progress = row(&stores, workflow::WORKFLOW_PROGRESS, run.id()).await;
+    assert_eq!((&progress["status"], &progress["progress"]), (&json!("DONE"), &json!("100%")));
+    assert_eq!(row(&stores, workflow::JOB_ACCOUNTING, 17).await, json!({ "user": 5, "group": 7, "taskId": main.id().to_string() }));
+    assert_eq!(row(&stores, workflow::JOB_PROGRESS, 17).await, json!({ "status": "COMPLETED", "progress": "43%" }));
     assert_eq!(
-        (analytics["status"].clone(), analytics["durationMs"].clone(), analytics["version"].clone()),
-        (json!("completed"), json!(90_000), json!("1.2"))
+        row(&stores, TASK_ANALYTICS, main.id()).await,
+        json!({ "taskName": "cellpose", "taskVersion": "v1.2.7", "userId": 5, "groupId": 7, "status": "COMPLETED",
+            "startTime": to_iso(&main.created_on()), "endTime": to_iso(&ended), "errorType": null })
     );
-    assert_eq!(row(&stores, TASK_ANALYTICS, measure.id()).await["error"], json!("out of memory"));
+    // a task that was created and added but never reported: written once, before its run was known to it
+    assert_eq!(row(&stores, TASK_ANALYTICS, results.id()).await["userId"], 5, "its status update rewrote it with the run's user");
     // lookups stay private; queries by index work
-    assert_eq!(middle[0].len(), 1, "job accounting lists jobs only");
+    let listed = catch_up(&stores, &app).await;
+    assert_eq!(listed.iter().map(Vec::len).collect::<Vec<_>>(), [1, 1, 1, 3]);
     let by_user = stores
         .views
-        .query_rows(workflow::JOB_ACCOUNTING, &RowQuery::equal("user", tributary::persistence::IndexKey::Text("alice".into())))
+        .query_rows(workflow::JOB_ACCOUNTING, &RowQuery::equal("user", tributary::persistence::IndexKey::Number(5.0)))
         .await
         .unwrap();
-    assert_eq!(by_user.len(), 2);
-    assert!(matches!(run.start(), Err(tributary::Error::Validation(_))), "a failed run cannot start");
+    assert_eq!(by_user.len(), 1);
+}
+
+pub async fn a_failing_task_fails_its_run_and_unknown_tasks_are_skipped(stores: ProjectionStores) {
+    let app = app(&stores);
+    let mut run = WorkflowRun::initiate("stardist", "", 1, 2).unwrap();
+    save(&app, &mut [&mut run]).await;
+    let mut convert = Task::create(run.id(), "convert_zarr_to_tiff", "1.0", json!({}), json!({})).unwrap();
+    save(&app, &mut [&mut convert]).await;
+    run.add_task(convert.id()).unwrap();
+    run.start_workflow().unwrap();
+    save(&app, &mut [&mut run]).await;
+    convert.update_task_status("RUNNING").unwrap();
+    convert.fail_task("no such file").unwrap();
+    save(&app, &mut [&mut convert]).await;
+    run.fail_workflow("conversion failed").unwrap();
+    save(&app, &mut [&mut run]).await;
+    // a task of no known run, and a job of no known task
+    let mut stray = Task::create(run.id(), "orphan", "1", json!({}), json!({})).unwrap();
+    stray.add_job_id(json!(99)).unwrap();
+    stray.update_task_status("RUNNING").unwrap();
+    save(&app, &mut [&mut stray]).await;
+    catch_up(&stores, &app).await;
+    let progress = row(&stores, workflow::WORKFLOW_PROGRESS, run.id()).await;
+    assert_eq!((&progress["status"], &progress["progress"]), (&json!("FAILED"), &json!("25%")), "failing keeps the progress");
+    assert_eq!(progress["mainTaskName"], "convert_zarr_to_tiff", "no main task: the current one");
+    let analytics = row(&stores, TASK_ANALYTICS, convert.id()).await;
+    assert_eq!((&analytics["status"], &analytics["errorType"]), (&json!("RUNNING"), &json!("no such file")));
+    assert!(analytics["endTime"].is_string());
+    assert_eq!(row(&stores, workflow::JOB_ACCOUNTING, 99).await, Value::Null, "the job's task was never added to a run");
+    assert_eq!(row(&stores, workflow::JOB_PROGRESS, 99).await, json!({ "status": "RUNNING", "progress": null }));
+    assert_eq!(row(&stores, TASK_ANALYTICS, stray.id()).await["userId"], Value::Null);
 }
 
 pub async fn task_statistics_give_failure_rates_and_mean_durations_per_task_name(stores: ProjectionStores) {
     let app = app(&stores);
-    let t0 = Utc.with_ymd_and_hms(2030, 1, 1, 9, 0, 0).unwrap();
-    let run = WorkflowRun::create("w", "u", "g", &[]).unwrap();
+    let mut run = WorkflowRun::initiate("w", "", 1, 1).unwrap();
+    save(&app, &mut [&mut run]).await;
     let mut tasks = Vec::new();
     for (name, seconds, fails) in
         [("segment", 10, false), ("segment", 30, false), ("segment", 5, true), ("measure", 60, false), ("export", 0, false)]
     {
-        let mut task = Task::create(name, "1", run.id()).unwrap();
-        if name != "export" {
-            task.trigger_at("Started", json!({}), t0).unwrap();
-            if fails {
-                task.trigger_at("Failed", json!({ "error": "x" }), t0 + Duration::seconds(seconds)).unwrap();
-            } else {
-                task.trigger_at("Completed", json!({ "results": {} }), t0 + Duration::seconds(seconds)).unwrap();
-            }
+        let mut task = Task::create(run.id(), name, "1", json!({}), json!({})).unwrap();
+        let at = task.created_on() + Duration::seconds(seconds);
+        match (name, fails) {
+            ("export", _) => {}
+            (_, true) => task.trigger_at("TaskFailed", json!({ "error_message": "x" }), at).unwrap(),
+            (_, false) => task.trigger_at("TaskCompleted", json!({ "result": "ok" }), at).unwrap(),
         }
         tasks.push(task);
     }
     let mut pending: Vec<&mut dyn Pending> = tasks.iter_mut().map(|t| t as &mut dyn Pending).collect();
-    app.save(&mut pending).await.unwrap();
+    save(&app, &mut pending).await;
     catch_up(&stores, &app).await;
     let analytics = stores.views.query_rows(TASK_ANALYTICS, &RowQuery::default()).await.unwrap();
     let stats: Vec<Value> = task_statistics(&analytics).iter().map(|s| serde_json::to_value(s).unwrap()).collect();
     assert_eq!(
         stats,
         vec![
-            json!({ "name": "export", "finished": 0, "failed": 0, "failureRate": 0.0, "meanDurationMs": null }),
-            json!({ "name": "measure", "finished": 1, "failed": 0, "failureRate": 0.0, "meanDurationMs": 60000.0 }),
-            json!({ "name": "segment", "finished": 3, "failed": 1, "failureRate": 1.0 / 3.0, "meanDurationMs": 20000.0 }),
+            json!({ "name": "export", "count": 1, "finished": 0, "failed": 0, "failureRate": 0.0, "meanDurationMs": null }),
+            json!({ "name": "measure", "count": 1, "finished": 1, "failed": 0, "failureRate": 0.0, "meanDurationMs": 60000.0 }),
+            json!({ "name": "segment", "count": 3, "finished": 3, "failed": 1, "failureRate": 1.0 / 3.0, "meanDurationMs": 15000.0 }),
         ]
     );
 }
 
-/// Saves `runs` workflow runs of three tasks each: 21 events a run.
+/// Saves `runs` workflow runs of three tasks each as BIOMERO's tracker does,
+/// in phases of one save each: 27 events a run.
 async fn simulate(app: &Application, runs: usize, seed: usize) {
-    let mut roots: Vec<Box<dyn Pending>> = Vec::new();
+    let mut all: Vec<(Root<WorkflowRun>, Vec<Root<Task>>)> = Vec::new();
     for r in 0..runs {
         let n = seed + r;
-        let mut run =
-            WorkflowRun::create(["segment", "track", "classify"][n % 3], ["alice", "bob"][n % 2], ["lab", "core"][n % 5 / 4], &[]).unwrap();
-        run.start().unwrap();
-        for t in 0..3 {
-            let mut task = Task::create(["load", "compute", "save"][t], "1.0", run.id()).unwrap();
-            let job = format!("job-{n}-{t}");
-            task.start().unwrap();
-            task.add_job(&job).unwrap();
-            task.update_status(&job, "running", 40.0).unwrap();
-            task.update_status(&job, "running", 80.0).unwrap();
-            if (n + t) % 7 == 0 {
-                task.fail("node lost").unwrap()
-            } else {
-                task.complete(json!({ "ok": n })).unwrap()
-            }
-            roots.push(Box::new(task));
-        }
-        if n % 7 == 0 {
-            run.fail("a task failed").unwrap()
-        } else {
-            run.complete().unwrap()
-        }
-        roots.push(Box::new(run));
+        let run = WorkflowRun::initiate(["segment", "track", "classify"][n % 3], "", (n % 2) as i64, (n % 5 / 4) as i64).unwrap();
+        all.push((run, Vec::new()));
     }
-    let mut pending: Vec<&mut dyn Pending> = roots.iter_mut().map(|r| r.as_mut() as &mut dyn Pending).collect();
-    app.save(&mut pending).await.unwrap();
+    let mut runs_pending: Vec<&mut dyn Pending> = all.iter_mut().map(|(run, _)| run as &mut dyn Pending).collect();
+    app.save(&mut runs_pending).await.unwrap();
+    for (n, (run, tasks)) in all.iter_mut().enumerate() {
+        for t in 0..3 {
+            tasks.push(
+                Task::create(run.id(), ["_SLURM_Image_Transfer.py", "cellpose", "SLURM_Get_Results.py"][t], "1.0", json!({}), json!({}))
+                    .unwrap(),
+            );
+        }
+        let mut pending: Vec<&mut dyn Pending> = tasks.iter_mut().map(|t| t as &mut dyn Pending).collect();
+        app.save(&mut pending).await.unwrap();
+        for task in tasks.iter() {
+            run.add_task(task.id()).unwrap();
+        }
+        run.start_workflow().unwrap();
+        app.save(&mut [run]).await.unwrap();
+        for (t, task) in tasks.iter_mut().enumerate() {
+            task.start_task().unwrap();
+            task.add_job_id(json!((seed + n) * 3 + t)).unwrap();
+            task.update_task_status("RUNNING").unwrap();
+            task.update_task_progress(&format!("{}%", (n * 7 + t) % 100)).unwrap();
+            task.update_task_status("COMPLETED").unwrap();
+            if (seed + n + t) % 7 == 0 {
+                task.fail_task("node lost").unwrap()
+            } else {
+                task.complete_task("ok").unwrap()
+            }
+        }
+        let mut pending: Vec<&mut dyn Pending> = tasks.iter_mut().map(|t| t as &mut dyn Pending).collect();
+        app.save(&mut pending).await.unwrap();
+        if (seed + n) % 7 == 0 {
+            run.fail_workflow("a task failed").unwrap()
+        } else {
+            run.complete_workflow().unwrap()
+        }
+        app.save(&mut [run]).await.unwrap();
+    }
 }
 
 pub async fn views_rebuilt_from_10000_events_equal_the_views_built_incrementally(stores: ProjectionStores) {
     let app = app(&stores);
-    for chunk in 0..10 {
+    for chunk in 0..8 {
         simulate(&app, 50, chunk * 50).await;
         catch_up(&stores, &app).await;
     }
-    assert_eq!(app.max_notification_id().await.unwrap(), 10_500);
+    assert_eq!(app.max_notification_id().await.unwrap(), 400 * 27);
     let incremental = catch_up(&stores, &app).await;
-    assert_eq!(incremental.iter().map(Vec::len).collect::<Vec<_>>(), vec![1500, 1500, 500, 1500]);
+    assert_eq!(incremental.iter().map(Vec::len).collect::<Vec<_>>(), vec![1200, 1200, 400, 1200]);
     let mut rebuilt = Vec::new();
     for (definition, projection) in workflow::views() {
         let runner = ProjectionRunner::new(app.clone(), stores.views.clone(), definition.clone(), projection);

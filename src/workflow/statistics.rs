@@ -1,9 +1,11 @@
-//! Questions about tasks across runs, answered from the task analytics view.
+//! Questions about tasks across runs, answered from the task analytics rows as
+//! BIOMERO's `WorkflowAnalytics` answers them (counts, failures, mean duration).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::domain::parse_iso;
 use crate::persistence::Row;
 
 /// How one kind of task (by name) has fared.
@@ -11,43 +13,46 @@ use crate::persistence::Row;
 #[serde(rename_all = "camelCase")]
 pub struct TaskStatistics {
     pub name: String,
-    /// Tasks of this name that have ended.
+    /// Tasks of this name.
+    pub count: u64,
+    /// Those that have ended (an `endTime`).
     pub finished: u64,
+    /// Those that failed (an `errorType`).
     pub failed: u64,
     /// failed / finished (0 when none has finished).
     pub failure_rate: f64,
-    /// Mean duration of those that completed, in milliseconds.
+    /// Mean of end minus start over those that ended, in milliseconds.
     pub mean_duration_ms: Option<f64>,
 }
 
-/// Failure rate and mean duration per task name, from the task analytics rows.
+/// Counts, failure rate and mean duration per task name, from the task analytics rows.
 pub fn task_statistics(rows: &[Row]) -> Vec<TaskStatistics> {
     #[derive(Default)]
     struct Tally {
+        count: u64,
         finished: u64,
         failed: u64,
         durations: Vec<f64>,
     }
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
     for row in rows {
-        let Some(name) = row.value["name"].as_str() else { continue };
+        let Some(name) = row.value["taskName"].as_str() else { continue };
         let tally = tallies.entry(name.to_owned()).or_default();
-        match row.value["status"].as_str() {
-            Some("completed") => {
-                tally.finished += 1;
-                tally.durations.extend(row.value["durationMs"].as_f64());
-            }
-            Some("failed") => {
-                tally.finished += 1;
-                tally.failed += 1;
-            }
-            _ => {}
+        tally.count += 1;
+        let time = |key: &str| row.value[key].as_str().and_then(|t| parse_iso(t).ok());
+        if let Some(end) = time("endTime") {
+            tally.finished += 1;
+            tally.durations.extend(time("startTime").map(|start| (end - start).num_microseconds().unwrap_or(0) as f64 / 1000.0));
+        }
+        if !row.value["errorType"].is_null() {
+            tally.failed += 1;
         }
     }
     tallies
         .into_iter()
         .map(|(name, t)| TaskStatistics {
             name,
+            count: t.count,
             finished: t.finished,
             failed: t.failed,
             failure_rate: if t.finished == 0 { 0.0 } else { t.failed as f64 / t.finished as f64 },

@@ -1,0 +1,189 @@
+//! Python's vocabulary on the wire: aggregate types stored under `module:Class`
+//! topics, Created events naming `originator_topic`, aggregates counting from
+//! version 0, and the transcoder's custom types in payloads.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+mod contract;
+
+use std::rc::Rc;
+
+use contract::dog::Dog;
+use futures::executor::block_on;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tributary::application::NewEvent;
+use tributary::persistence::{
+    AggregateRecorder, ApplicationRecorder, EventQuery, MemoryApplicationRecorder, NotificationQuery, StoredEvent,
+};
+use tributary::{Aggregate, Application, At, DomainEvent, Error, EventType, Result, Root};
+use uuid::Uuid;
+
+fn dogschool() -> (Application, Rc<MemoryApplicationRecorder>) {
+    let recorder = Rc::new(MemoryApplicationRecorder::new());
+    let mut app = Application::new("dogschool", recorder.clone());
+    app.register::<Dog>();
+    app.registry_mut().store_as("Dog", "dogschool:Dog").unwrap();
+    (app, recorder)
+}
+
+fn state(stored: &StoredEvent) -> Value {
+    serde_json::from_slice(&stored.state).unwrap()
+}
+
+#[test]
+fn a_mapped_type_is_stored_under_its_python_topic_and_read_back_under_its_own() {
+    block_on(async {
+        let (app, recorder) = dogschool();
+        let mut dog = Root::<Dog>::create("Registered", json!({ "name": "Fido" })).unwrap();
+        dog.trigger("TrickAdded", json!({ "trick": "sit" })).unwrap();
+        app.save(&mut [&mut dog]).await.unwrap();
+        let stored = recorder.select_events(dog.id(), EventQuery::all()).await.unwrap();
+        assert_eq!(stored.iter().map(|e| e.topic.as_str()).collect::<Vec<_>>(), ["dogschool:Dog.Registered", "dogschool:Dog.TrickAdded"]);
+        // The Created event names its aggregate's topic right after the timestamp, as Python writes it.
+        let text = String::from_utf8(stored[0].state.clone()).unwrap();
+        assert!(text.starts_with(r#"{"timestamp":{"_type_":"datetime_iso","_data_":"#), "{text}");
+        assert!(text.contains(r#"},"originator_topic":"dogschool:Dog","name":"Fido"}"#), "{text}");
+        assert!(state(&stored[1]).get("originator_topic").is_none(), "only the Created event carries it");
+        // Read back under tributary's names, with the data as recorded.
+        let events = app.events(dog.id(), EventQuery::all()).await.unwrap();
+        assert_eq!(events.iter().map(|e| e.topic.as_str()).collect::<Vec<_>>(), ["Dog.Registered", "Dog.TrickAdded"]);
+        assert_eq!(Value::Object(events[0].payload.clone()), json!({ "name": "Fido" }));
+        assert_eq!(app.get::<Dog>(dog.id()).await.unwrap().state(), dog.state());
+        // Snapshots name the stored topic too, and read back.
+        app.take_snapshot(dog.id(), None).await.unwrap();
+        let snapshot = recorder.snapshots().select_events(dog.id(), EventQuery::all()).await.unwrap().remove(0);
+        assert_eq!(state(&snapshot)["topic"], "dogschool:Dog");
+        assert_eq!(app.get::<Dog>(dog.id()).await.unwrap().state(), dog.state());
+        // A filter by tributary's topic finds events stored under the Python one.
+        let query = NotificationQuery { topics: vec!["Dog.TrickAdded".into()], ..NotificationQuery::new(1, 10) };
+        assert_eq!(app.notifications(&query).await.unwrap().len(), 1);
+    });
+}
+
+#[test]
+fn events_stored_before_the_mapping_read_as_well() {
+    block_on(async {
+        let recorder = Rc::new(MemoryApplicationRecorder::new());
+        let mut before = Application::new("dogschool", recorder.clone());
+        before.register::<Dog>();
+        let mut dog = Root::<Dog>::create("Registered", json!({ "name": "Rex" })).unwrap();
+        before.save(&mut [&mut dog]).await.unwrap();
+        let mut after = Application::new("dogschool", recorder.clone());
+        after.register::<Dog>();
+        after.registry_mut().store_as("Dog", "dogschool:Dog").unwrap();
+        let mut dog = after.get::<Dog>(dog.id()).await.unwrap();
+        dog.trigger("TrickAdded", json!({ "trick": "fetch" })).unwrap();
+        after.save(&mut [&mut dog]).await.unwrap();
+        assert_eq!(after.get::<Dog>(dog.id()).await.unwrap().state().tricks, ["fetch"]);
+        let topics: Vec<String> = recorder.select_events(dog.id(), EventQuery::all()).await.unwrap().into_iter().map(|e| e.topic).collect();
+        assert_eq!(topics, ["Dog.Registered", "dogschool:Dog.TrickAdded"]);
+    });
+}
+
+#[test]
+fn stored_topics_are_checked() {
+    let (mut app, _) = dogschool();
+    for bad in ["", "dogschool:Dog.", "dog school:Dog"] {
+        assert!(matches!(app.registry_mut().store_as("Dog", bad), Err(Error::Validation(_))), "{bad:?}");
+    }
+    assert!(matches!(app.registry_mut().store_as("Cat", "dogschool:Dog"), Err(Error::Validation(m)) if m.contains("already")));
+}
+
+/// A BIOMERO-like aggregate: its first event is version 0.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Run {
+    name: String,
+    steps: u32,
+}
+
+impl Aggregate for Run {
+    const TYPE: &'static str = "Run";
+    const EVENTS: &'static [EventType] = &[EventType::new("Initiated"), EventType::new("Stepped")];
+    const INITIAL_VERSION: u64 = 0;
+
+    fn apply(&mut self, event: &DomainEvent) -> Result<()> {
+        match event.name() {
+            "Initiated" => self.name = event.field("name")?,
+            _ => self.steps += 1,
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn aggregates_counting_from_zero_save_replay_travel_and_conflict() {
+    block_on(async {
+        let recorder = Rc::new(MemoryApplicationRecorder::new());
+        let mut app = Application::new("runs", recorder.clone());
+        app.register::<Run>();
+        let mut run = Root::<Run>::create("Initiated", json!({ "name": "segment" })).unwrap();
+        assert_eq!(run.version(), 0);
+        run.trigger("Stepped", json!({})).unwrap();
+        app.save(&mut [&mut run]).await.unwrap();
+        let stored = recorder.select_events(run.id(), EventQuery::all()).await.unwrap();
+        assert_eq!(stored.iter().map(|e| e.originator_version).collect::<Vec<_>>(), [0, 1]);
+        assert_eq!(state(&stored[0])["originator_topic"], "Run", "the event at the initial version is the Created one");
+        assert_eq!(app.get::<Run>(run.id()).await.unwrap().state(), &Run { name: "segment".into(), steps: 1 });
+        assert_eq!(app.get_at::<Run>(run.id(), At::Version(0)).await.unwrap().state().steps, 0);
+        // By name: -1 is "must not exist yet", 0 is "after the first event".
+        let new = |id, expected| NewEvent {
+            aggregate_type: "Run".into(),
+            id: Some(id),
+            event: "Stepped".into(),
+            payload: json!({}),
+            expected_version: expected,
+        };
+        let recorded = app.record(&[new(run.id(), Some(1))]).await.unwrap();
+        assert_eq!(recorded[0].version, 2);
+        assert!(matches!(app.record(&[new(run.id(), Some(0))]).await, Err(Error::Conflict { originator_version: 1, .. })));
+        assert!(matches!(app.record(&[new(run.id(), Some(-1))]).await, Err(Error::Conflict { originator_version: 0, .. })));
+        let fresh = Uuid::new_v4();
+        let first = NewEvent { event: "Initiated".into(), payload: json!({ "name": "track" }), ..new(fresh, Some(-1)) };
+        assert_eq!(app.record(&[first]).await.unwrap()[0].version, 0);
+        assert_eq!(app.record(&[new(fresh, None)]).await.unwrap()[0].version, 1);
+        // Snapshots at version 0 and replays from them.
+        let mut other = Root::<Run>::create("Initiated", json!({ "name": "classify" })).unwrap();
+        app.save(&mut [&mut other]).await.unwrap();
+        app.take_snapshot(other.id(), None).await.unwrap();
+        assert_eq!(recorder.snapshots().select_events(other.id(), EventQuery::all()).await.unwrap()[0].originator_version, 0);
+        assert_eq!(app.get::<Run>(other.id()).await.unwrap().version(), 0);
+    });
+}
+
+#[test]
+fn the_transcoders_custom_types_read_as_plain_json() {
+    block_on(async {
+        let (app, recorder) = dogschool();
+        let id = Uuid::new_v4();
+        let state = json!({
+            "timestamp": { "_type_": "datetime_iso", "_data_": "2024-01-02T03:04:05.678901+00:00" },
+            "originator_topic": "dogschool:Dog",
+            "name": "Fido",
+            "owner": { "_type_": "uuid_hex", "_data_": "12345678123456781234567812345678" },
+            "fee": { "_type_": "decimal_str", "_data_": "12.50" },
+            "visits": [{ "at": { "_type_": "datetime_iso", "_data_": "2024-05-06T07:08:09+00:00" } }],
+            "odd": { "_type_": "uuid_hex", "_data_": "not hex" },
+            "more": { "_type_": "uuid_hex", "_data_": "12345678123456781234567812345678", "x": 1 }
+        });
+        let stored = StoredEvent {
+            originator_id: id,
+            originator_version: 1,
+            topic: "dogschool:Dog.Registered".into(),
+            state: serde_json::to_vec(&state).unwrap(),
+        };
+        recorder.insert_events(&[stored]).await.unwrap();
+        let event = app.events(id, EventQuery::all()).await.unwrap().remove(0);
+        assert_eq!(
+            Value::Object(event.payload),
+            json!({
+                "name": "Fido",
+                "owner": "12345678-1234-5678-1234-567812345678",
+                "fee": "12.50",
+                "visits": [{ "at": "2024-05-06T07:08:09+00:00" }],
+                "odd": { "_type_": "uuid_hex", "_data_": "not hex" },
+                "more": { "_type_": "uuid_hex", "_data_": "12345678123456781234567812345678", "x": 1 }
+            })
+        );
+    });
+}
