@@ -271,7 +271,7 @@ impl CoreApplication {
         let section_size = options.whole("sectionSize", 1)?;
         let mut topics = options.options("topics")?;
         let stored_as: Vec<(String, String)> =
-            topics.keys().into_iter().map(|name| Ok((name.clone(), topics.text(&name)?.unwrap_or_default()))).collect::<Result<_>>()?;
+            topics.keys()?.into_iter().map(|name| Ok((name.clone(), topics.text(&name)?.unwrap_or_default()))).collect::<Result<_>>()?;
         let mut codec = Codec::plain().compressed(options.boolean("compress")?.unwrap_or(false));
         if let Some(key) = options.text("cipherKey")? {
             codec = codec.encrypted(&key)?;
