@@ -185,7 +185,7 @@ test("each error kind is typed, says what to do, and writes nothing", async () =
     cyclic.self = cyclic;
     const errors = {
       badId: await caught(() => app.record("Dog", "not-a-uuid", "TrickAdded", { trick: "x" })),
-      negativeVersion: await caught(() => app.record("Dog", id, "TrickAdded", { trick: "x" }, { expectedVersion: -1 })),
+      negativeVersion: await caught(() => app.record("Dog", id, "TrickAdded", { trick: "x" }, { expectedVersion: -2 })),
       versionZero: await caught(() => app.get("Dog", id, { version: 0 })),
       notAnObject: await caught(() => app.record("Dog", id, "TrickAdded", ["x"])),
       aFunction: await caught(() => app.record("Dog", id, "TrickAdded", { trick: () => 1 })),
@@ -220,12 +220,13 @@ test("each error kind is typed, says what to do, and writes nothing", async () =
     return { errors, written, badWritten };
   });
   const { errors } = out;
-  for (const key of ["badId", "negativeVersion", "versionZero", "notAnObject", "aFunction", "aBigInt", "aDate", "undefinedValue", "aCycle", "reservedKey", "badStorage"]) {
+  assert.equal(errors.versionZero?.name, "NotFoundError", "version 0 is a position (of types counting from 0), which a Dog does not have");
+  for (const key of ["badId", "negativeVersion", "notAnObject", "aFunction", "aBigInt", "aDate", "undefinedValue", "aCycle", "reservedKey", "badStorage"]) {
     assert.equal(errors[key]?.name, "ValidationError", `${key}: ${JSON.stringify(errors[key])}`);
     assert.ok(errors[key].is.includes("TributaryError"));
   }
   assert.match(errors.badId.message, /must be a UUID/);
-  assert.match(errors.negativeVersion.message, /whole number from 0/);
+  assert.match(errors.negativeVersion.message, /-1 \(none yet\) or a whole number from 0/);
   assert.match(errors.aFunction.message, /trick is a function/);
   assert.match(errors.aCycle.message, /cycle/);
   for (const key of ["unknownAggregate", "unknownEvent"]) {

@@ -121,7 +121,12 @@ impl Options {
     /// type whose first version is 0).
     pub(crate) fn version_before(&mut self, key: &str) -> Result<Option<i64>> {
         let path = self.path(key);
-        self.get(key)?.map(|v| if v.as_f64() == Some(-1.0) { Ok(-1) } else { whole(&v, &path, 0).map(|n| n as i64) }).transpose()
+        let read = |v: JsValue| match v.as_f64() {
+            Some(-1.0) => Ok(-1),
+            Some(n) if n < 0.0 => Err(Error::invalid(format!("{path} must be -1 (none yet) or a whole number from 0 to 2^53 - 1, not {n}"))),
+            _ => whole(&v, &path, 0).map(|n| n as i64),
+        };
+        self.get(key)?.map(read).transpose()
     }
 
     pub(crate) fn text(&mut self, key: &str) -> Result<Option<String>> {
