@@ -1,0 +1,61 @@
+"""The figure our users would otherwise get: the Python eventsourcing library
+writing events as fast as it can, N devices (threads) each saving batches of
+new events of its own aggregate, into SQLite or PostgreSQL as configured by the
+usual environment (PERSISTENCE_MODULE, SQLITE_DBNAME or POSTGRES_*).
+
+    python python_load.py LABEL DEVICES SECONDS MAX_EVENTS BATCH
+
+Prints one line in the same shape as scripts/load.mjs.
+"""
+
+import sys
+import threading
+import time
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+
+
+class Dog(Aggregate):
+    @event("Registered")
+    def __init__(self, name):
+        self.name = name
+
+    @event("TrickAdded")
+    def add_trick(self, trick):
+        pass
+
+
+def main():
+    label, devices, seconds, max_events, batch = sys.argv[1], *map(int, sys.argv[2:6])
+    app = Application()
+    lock = threading.Lock()
+    accepted, latencies = [0], []
+    deadline = time.perf_counter() + seconds
+
+    def device():
+        dog = Dog("Fido")
+        app.save(dog)
+        while time.perf_counter() < deadline and accepted[0] < max_events:
+            for i in range(batch):
+                dog.add_trick(f"trick {i}")
+            sent = time.perf_counter()
+            app.save(dog)
+            with lock:
+                latencies.append((time.perf_counter() - sent) * 1000)
+                accepted[0] += batch
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=device) for _ in range(devices)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    pick = lambda p: latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] if latencies else float("nan")
+    print(f"{label:<28} {accepted[0]:>8} events  {accepted[0] / elapsed:>7.0f} ev/s  "
+          f"save p50 {pick(50):.1f} ms p99 {pick(99):.1f} ms  (in process, no HTTP)")
+
+
+main()
