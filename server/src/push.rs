@@ -3,7 +3,7 @@
 //! below the position recorded before are answered with their ids and not
 //! written again; a version another client took first refuses the whole push.
 
-use tributary::persistence::{ApplicationRecorder, Recording, Tracking, TrackingRecorder};
+use tributary::persistence::{Recording, Tracking};
 use tributary::sync::protocol::{Push, PushConflict, PushReply};
 use tributary::{Error, Result};
 
@@ -24,7 +24,7 @@ pub async fn accept(local: &Local, push: Push) -> Result<Accepted> {
     let positions = |events: &[(u64, tributary::persistence::StoredEvent)]| -> Vec<_> {
         events.iter().map(|(_, e)| (e.originator_id, e.originator_version)).collect()
     };
-    for ((position, _), id) in done.iter().zip(local.recorder.notification_ids(&positions(&done))?) {
+    for ((position, _), id) in done.iter().zip(local.recorder.notification_ids(&positions(&done)).await?) {
         let id = id.ok_or_else(|| {
             Error::invalid(format!(
                 "position {position} was recorded for this client, but its event is not here: the client's log is not the one it pushed"
@@ -32,7 +32,7 @@ pub async fn accept(local: &Local, push: Push) -> Result<Accepted> {
         })?;
         ids.push(id);
     }
-    let taken = local.recorder.notification_ids(&positions(&new))?;
+    let taken = local.recorder.notification_ids(&positions(&new)).await?;
     let conflicts: Vec<PushConflict> = new
         .iter()
         .zip(taken)
