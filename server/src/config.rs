@@ -33,9 +33,9 @@ pub struct Config {
 
 fn database(text: &str) -> Result<String, String> {
     if !(text.starts_with("postgres://") || text.starts_with("postgresql://")) {
-        return Err(format!("{text:?} is not a postgres://USER@HOST:PORT/DB URL"));
+        return Err("not a postgres://USER@HOST:PORT/DB URL".into());
     }
-    text.parse::<tokio_postgres::Config>().map_err(|e| format!("{text:?}: {e}"))?;
+    text.parse::<tokio_postgres::Config>().map_err(|e| format!("not a PostgreSQL URL: {e}"))?;
     Ok(text.to_owned())
 }
 

@@ -24,7 +24,7 @@ mod views;
 
 use std::sync::Arc;
 
-use deadpool_postgres::{GenericClient, Object, Pool};
+use deadpool_postgres::{GenericClient, Object, Pool, PoolError};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, ToSql};
 use tributary::Error;
@@ -59,7 +59,30 @@ impl PostgresRecorder {
 
     /// A connection from the pool.
     async fn client(&self) -> tributary::Result<Object> {
-        self.pool.get().await.map_err(|e| Error::Storage(format!("connecting to PostgreSQL: {e}")))
+        self.pool.get().await.map_err(|e| unreachable("connecting to PostgreSQL", e))
+    }
+}
+
+/// What a PostgreSQL error says, its causes included (its own text is often
+/// only "db error" or "error connecting to server").
+fn explain(error: &tokio_postgres::Error) -> String {
+    if let Some(db) = error.as_db_error() {
+        return format!("{}{}", db.message(), db.detail().map(|d| format!(" ({d})")).unwrap_or_default());
+    }
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        text = format!("{text}: {inner}");
+        cause = inner.source();
+    }
+    text
+}
+
+/// A connection the pool could not give, as a storage error.
+fn unreachable(doing: &str, error: PoolError) -> Error {
+    match error {
+        PoolError::Backend(error) => Error::Storage(format!("{doing}: {}", explain(&error))),
+        other => Error::Storage(format!("{doing}: {other}")),
     }
 }
 
@@ -68,8 +91,7 @@ impl PostgresRecorder {
 fn failed(doing: &'static str) -> impl Fn(tokio_postgres::Error) -> Error {
     move |error| match error.as_db_error() {
         Some(db) if db.code().code().starts_with("22") => Error::invalid(format!("{doing}: PostgreSQL refused the data: {}", db.message())),
-        Some(db) => Error::Storage(format!("{doing}: {}{}", db.message(), db.detail().map(|d| format!(" ({d})")).unwrap_or_default())),
-        None => Error::Storage(format!("{doing}: {error}")),
+        _ => Error::Storage(format!("{doing}: {}", explain(&error))),
     }
 }
 

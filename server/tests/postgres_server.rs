@@ -82,6 +82,42 @@ fn a_push_through_one_server_wakes_a_long_poll_on_another() {
     assert_eq!(beta.json()["items"], json!([]));
 }
 
+/// Runs a query on a database (the test's own connection); how many rows it gave.
+fn sql(database: &str, statement: &str) -> usize {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(database, tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(connection);
+        client.query(statement, &[]).await.unwrap().len()
+    })
+}
+
+#[test]
+fn long_polls_wake_again_once_the_listening_connection_is_cut_and_made_again() {
+    let database = fresh_database();
+    let (one, other) = (start(&database, "pg-cut-one"), start(&database, "pg-cut-other"));
+    let (on_one, on_other) = (one.app("acme", "dogs"), other.app("acme", "dogs"));
+    assert_eq!(get(&format!("{on_other}/log/1,10"), Some(TOKEN)).status, 200);
+    // every listening connection (both servers') goes
+    let cut = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+               WHERE datname = current_database() AND application_name = 'tributary-server listener'";
+    assert_eq!(sql(&database, cut), 2, "both servers' listening connections");
+    // a push while the listeners are away wakes no one, but reconnecting reads the head
+    let waiting = wait(&on_other, 0);
+    push(&on_one, CLIENT, &[(1, DOG, 1, "Dog.TrickAdded", "{}")]);
+    let (answer, took) = waiting.join().unwrap();
+    assert_eq!(answer["max_notification_id"], 1);
+    assert!(took < Duration::from_secs(10), "the wait took {took:?}");
+    // and the new connection listens: the next push wakes the next wait at once
+    thread::sleep(Duration::from_secs(1));
+    let waiting = wait(&on_other, 1);
+    thread::sleep(Duration::from_millis(300));
+    push(&on_one, CLIENT, &[(2, DOG, 2, "Dog.TrickAdded", "{}")]);
+    let (answer, took) = waiting.join().unwrap();
+    assert_eq!(answer["max_notification_id"], 2);
+    assert!(took < Duration::from_secs(5), "the wait took {took:?}");
+}
+
 /// Pushes a body to an application; the reply's status and JSON.
 fn push_raw(app: &str, client: &str, position: u64, dog: &str, version: u64) -> (u16, Value) {
     let event = json!({ "position": position, "originator_id": dog, "originator_version": version, "topic": "Dog.TrickAdded", "state": STANDARD.encode("{}") });

@@ -44,7 +44,10 @@ struct Follower {
 impl Listener {
     /// Starts listening to the database at `url`, on the current runtime.
     pub fn start(url: &str) -> Result<Listener> {
-        let config: Config = url.parse().map_err(|e| Error::invalid(format!("the database URL {url:?}: {e}")))?;
+        let mut config: Config = url.parse().map_err(|e| Error::invalid(format!("the database URL {:?}: {e}", super::pool::shown(url))))?;
+        if config.get_application_name().is_none() {
+            config.application_name("tributary-server listener");
+        }
         let handle = Handle::try_current().map_err(|e| Error::Storage(format!("starting to listen: {e}")))?;
         let shared = Arc::new(Shared { config, handle, followers: Mutex::default(), client: Mutex::default() });
         shared.handle.spawn(listen(shared.clone()));
@@ -137,14 +140,14 @@ async fn listen(shared: Arc<Shared>) {
                         Ok(AsyncMessage::Notification(n)) => shared.notified(n.channel(), n.payload()),
                         Ok(_) => {}
                         Err(error) => {
-                            tracing::warn!("the PostgreSQL listener's connection failed: {error}");
+                            tracing::warn!("the PostgreSQL listener's connection failed: {}", super::explain(&error));
                             break;
                         }
                     }
                 }
                 shared.set_client(None);
             }
-            Err(error) => tracing::warn!("the PostgreSQL listener cannot connect (again in {pause:?}): {error}"),
+            Err(error) => tracing::warn!("the PostgreSQL listener cannot connect (again in {pause:?}): {}", super::explain(&error)),
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_secs(5));

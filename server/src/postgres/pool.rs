@@ -21,7 +21,10 @@ const PATIENCE: Duration = Duration::from_secs(30);
 /// on the runtime that is to drive the connections. Connects once, so that a
 /// wrong URL or an unreachable server is an error now rather than at first use.
 pub async fn connect(url: &str, size: usize) -> Result<Pool> {
-    let config: Config = url.parse().map_err(|e| Error::invalid(format!("the database URL {url:?}: {e}")))?;
+    let mut config: Config = url.parse().map_err(|e| Error::invalid(format!("the database URL {:?}: {e}", shown(url))))?;
+    if config.get_application_name().is_none() {
+        config.application_name("tributary-server");
+    }
     let handle = Handle::try_current().map_err(|e| Error::Storage(format!("making a connection pool: {e}")))?;
     let manager = Manager::from_connect(config, OnRuntime { handle }, ManagerConfig { recycling_method: RecyclingMethod::Fast });
     let timeouts = Timeouts { wait: Some(PATIENCE), create: Some(PATIENCE), recycle: Some(PATIENCE) };
@@ -31,9 +34,21 @@ pub async fn connect(url: &str, size: usize) -> Result<Pool> {
         .timeouts(timeouts)
         .build()
         .map_err(|e| Error::Storage(format!("making a connection pool: {e}")))?;
-    let client = pool.get().await.map_err(|e| Error::Storage(format!("connecting to PostgreSQL at {url}: {e}")))?;
-    client.simple_query("SELECT 1").await.map_err(|e| Error::Storage(format!("talking to PostgreSQL at {url}: {e}")))?;
+    let client = pool.get().await.map_err(|e| super::unreachable(&format!("connecting to PostgreSQL at {}", shown(url)), e))?;
+    client
+        .simple_query("SELECT 1")
+        .await
+        .map_err(|e| Error::Storage(format!("talking to PostgreSQL at {}: {}", shown(url), super::explain(&e))))?;
     Ok(pool)
+}
+
+/// The URL without its password, for messages.
+pub(super) fn shown(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    match rest.split_once('@') {
+        Some((user, host)) if user.contains(':') => format!("{scheme}://{}:***@{host}", user.split(':').next().unwrap_or_default()),
+        _ => url.to_owned(),
+    }
 }
 
 /// Makes connections on a runtime, and drives them there.
