@@ -128,7 +128,7 @@ pub(super) async fn insert_events(tx: &Transaction<'_>, tables: &Tables, events:
     let inserted = match inserted {
         Ok(rows) => rows,
         // Only a writer that skips the lock gets here: name the batch's first event.
-        Err(error) if taken(&error) => return Err(conflict(&events[0], format!("PostgreSQL: {}", failed("inserting events")(error)))),
+        Err(error) if taken(&error) => return Err(conflict(&events[0], format!("PostgreSQL: {}", super::explain(&error)))),
         Err(error) => return Err(failed("inserting events")(error)),
     };
     let given = given_ids(&inserted)?;
