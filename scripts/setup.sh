@@ -38,13 +38,14 @@ if [ ! -d pkg-config/node_modules ] || [ pkg-config/package-lock.json -nt pkg-co
   (cd pkg-config && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-# The Python peers: the eventsourcing library, and BIOMERO's workflow tracker with
-# its views (installed without its OMERO/Slurm dependencies, which the tracker does not use).
-if ! .venv-peers/bin/python -c 'import eventsourcing, cryptography, biomero.views, eventsourcing_sqlalchemy' 2>/dev/null; then
+# The Python peers: the eventsourcing library (with psycopg, for eventsourcing.postgres),
+# and BIOMERO's workflow tracker with its views (installed without its OMERO/Slurm
+# dependencies, which the tracker does not use).
+if ! .venv-peers/bin/python -c 'import eventsourcing, cryptography, biomero.views, eventsourcing_sqlalchemy, psycopg, psycopg_pool' 2>/dev/null; then
   say "making the Python peers' virtual environment (.venv-peers)"
   [ -x .venv-peers/bin/python ] || python3 -m venv .venv-peers
   pip=(.venv-peers/bin/pip install --quiet --disable-pip-version-check)
   "${pip[@]}" "eventsourcing[cryptography]==9.5.6" sqlalchemy==2.0.50 eventsourcing_sqlalchemy==1.0.1 fabric==3.2.3 \
-    biomero-schema==0.1 psycopg2-binary requests requests-cache pyyaml importlib_resources
+    biomero-schema==0.1 psycopg2-binary "psycopg[binary,pool]==3.3.9" requests requests-cache pyyaml importlib_resources
   "${pip[@]}" --no-deps biomero==2.8.3
 fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every check, in order of speed: format, lints, native tests (the core, and the
-# server over real HTTP with the Python peers), the wasm32 build, the core's
+# server over real HTTP with the Python peers; then on PostgreSQL), the wasm32 build, the core's
 # contract suites in headless Chromium, then the release package in pages (with
 # the server binary: sync, and convergence under faults).
 set -euo pipefail
@@ -14,9 +14,13 @@ trap 'rm -rf "$PWD/.tmp"' EXIT
 export WASM_BINDGEN_TEST_TIMEOUT=300
 
 step "cargo fmt --check";        cargo fmt --check
-step "cargo clippy (native)";    cargo clippy --workspace --all-targets -- -D warnings
+step "cargo clippy (native)";    cargo clippy --workspace --all-targets --features tributary-server/postgres-tests -- -D warnings
 step "cargo clippy (wasm32)";    cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
 step "native tests";             cargo test --workspace
+step "PostgreSQL tests (a throwaway cluster, scripts/postgres.sh)"
+[ -f .postgres-test ] || trap 'rm -rf "$PWD/.tmp"; bash scripts/postgres.sh stop' EXIT   # stop it only if started here
+source scripts/postgres.sh
+cargo test -p tributary-server --features postgres-tests --test postgres_contract --test postgres_server
 step "wasm32 build";             cargo check --target wasm32-unknown-unknown
 step "browser tests (headless Chromium)"
 wasm-pack test --headless --chrome

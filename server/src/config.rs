@@ -15,6 +15,11 @@ pub struct Config {
     /// Folder of the databases: one SQLite file per tenant and application.
     #[arg(long, default_value = "./data")]
     pub data: PathBuf,
+    /// A PostgreSQL database to keep every tenant's applications in instead
+    /// (`postgres://USER[:PASSWORD]@HOST:PORT/DB`, no TLS): a schema per tenant,
+    /// Python's `eventsourcing.postgres` tables per application. `--data` is then unused.
+    #[arg(long, value_name = "URL", value_parser = database)]
+    pub database: Option<String>,
     /// A tenant and its token, `NAME=TOKEN` (repeat for more tenants).
     #[arg(long = "tenant", value_name = "NAME=TOKEN", value_parser = tenant, required = true)]
     pub tenants: Vec<(String, String)>,
@@ -24,6 +29,14 @@ pub struct Config {
     /// The largest request body taken, in bytes.
     #[arg(long, default_value_t = 8 * 1024 * 1024)]
     pub max_body_bytes: usize,
+}
+
+fn database(text: &str) -> Result<String, String> {
+    if !(text.starts_with("postgres://") || text.starts_with("postgresql://")) {
+        return Err("not a postgres://USER@HOST:PORT/DB URL".into());
+    }
+    text.parse::<tokio_postgres::Config>().map_err(|e| format!("not a PostgreSQL URL: {e}"))?;
+    Ok(text.to_owned())
 }
 
 fn tenant(text: &str) -> Result<(String, String), String> {

@@ -4,10 +4,13 @@
 //! - [`config`]: the command line;
 //! - [`http`]: routes and layers; [`push`]: recording a client's push once;
 //! - [`tenants`]: tokens and stores; [`store`]: one database's thread;
-//! - [`sqlite`]: the SQLite adapter of the core's ports.
+//! - [`backend`]: where the databases live; [`sqlite`] and [`postgres`]: the
+//!   adapters of the core's ports.
 
+pub mod backend;
 pub mod config;
 pub mod http;
+pub mod postgres;
 pub mod push;
 pub mod sqlite;
 pub mod store;

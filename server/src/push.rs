@@ -2,8 +2,10 @@
 //! tracking record named for the client) in one transaction. Events at or
 //! below the position recorded before are answered with their ids and not
 //! written again; a version another client took first refuses the whole push.
+//! Two server processes on one database may race for a push's versions (or
+//! the same push twice): the loser's write fails whole, and it looks again.
 
-use tributary::persistence::{ApplicationRecorder, Recording, Tracking, TrackingRecorder};
+use tributary::persistence::{Recording, Tracking};
 use tributary::sync::protocol::{Push, PushConflict, PushReply};
 use tributary::{Error, Result};
 
@@ -16,15 +18,28 @@ pub enum Accepted {
     Refused(Vec<PushConflict>),
 }
 
+/// How many times a push is looked at when other writers keep getting there first.
+const ATTEMPTS: usize = 3;
+
 pub async fn accept(local: &Local, push: Push) -> Result<Accepted> {
+    let mut attempt = 1;
+    loop {
+        match try_accept(local, &push).await {
+            Err(Error::Conflict { .. } | Error::DuplicateTracking { .. }) if attempt < ATTEMPTS => attempt += 1,
+            answer => return answer,
+        }
+    }
+}
+
+async fn try_accept(local: &Local, push: &Push) -> Result<Accepted> {
     let name = format!("client:{}", push.client_id.simple());
     let tracked = local.recorder.max_tracking_id(&name).await?.unwrap_or(0);
-    let (done, new): (Vec<_>, Vec<_>) = push.events.into_iter().partition(|(position, _)| *position <= tracked);
+    let (done, new): (Vec<_>, Vec<_>) = push.events.iter().cloned().partition(|(position, _)| *position <= tracked);
     let mut ids = Vec::with_capacity(done.len() + new.len());
     let positions = |events: &[(u64, tributary::persistence::StoredEvent)]| -> Vec<_> {
         events.iter().map(|(_, e)| (e.originator_id, e.originator_version)).collect()
     };
-    for ((position, _), id) in done.iter().zip(local.recorder.notification_ids(&positions(&done))?) {
+    for ((position, _), id) in done.iter().zip(local.recorder.notification_ids(&positions(&done)).await?) {
         let id = id.ok_or_else(|| {
             Error::invalid(format!(
                 "position {position} was recorded for this client, but its event is not here: the client's log is not the one it pushed"
@@ -32,7 +47,7 @@ pub async fn accept(local: &Local, push: Push) -> Result<Accepted> {
         })?;
         ids.push(id);
     }
-    let taken = local.recorder.notification_ids(&positions(&new))?;
+    let taken = local.recorder.notification_ids(&positions(&new)).await?;
     let conflicts: Vec<PushConflict> = new
         .iter()
         .zip(taken)
@@ -44,6 +59,12 @@ pub async fn accept(local: &Local, push: Push) -> Result<Accepted> {
         })
         .collect();
     if !conflicts.is_empty() {
+        // Another process may have recorded this very push meanwhile: if the
+        // client's position moved, look again from there.
+        let now = local.recorder.max_tracking_id(&name).await?.unwrap_or(0);
+        if now != tracked {
+            return Err(Error::DuplicateTracking { application_name: name, notification_id: now });
+        }
         return Ok(Accepted::Refused(conflicts));
     }
     if let Some((last, _)) = new.last() {

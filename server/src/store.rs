@@ -6,47 +6,79 @@
 //! `watch` channel, so long-polls wait without taking the thread's time.
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::sync::Arc;
 
+use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot, watch};
+use tributary::persistence::ApplicationRecorder;
 use tributary::{Application, Error, Result};
+use uuid::Uuid;
 
-use crate::sqlite::SqliteRecorder;
+/// What the server needs of a recorder beyond the core's ports.
+#[async_trait(?Send)]
+pub trait ServerRecorder: ApplicationRecorder {
+    /// The notification ids of events at these positions (`None` where there
+    /// is none): what a repeated push is answered with.
+    async fn notification_ids(&self, positions: &[(Uuid, u64)]) -> Result<Vec<Option<u64>>>;
+}
+
+#[async_trait(?Send)]
+impl ServerRecorder for crate::sqlite::SqliteRecorder {
+    async fn notification_ids(&self, positions: &[(Uuid, u64)]) -> Result<Vec<Option<u64>>> {
+        crate::sqlite::SqliteRecorder::notification_ids(self, positions)
+    }
+}
+
+#[async_trait(?Send)]
+impl ServerRecorder for crate::postgres::PostgresRecorder {
+    async fn notification_ids(&self, positions: &[(Uuid, u64)]) -> Result<Vec<Option<u64>>> {
+        crate::postgres::PostgresRecorder::notification_ids(self, positions).await
+    }
+}
+
+/// Moves a published head forward (never back), waking its waiters if it moved.
+pub fn advance(head: &watch::Sender<u64>, id: u64) {
+    head.send_if_modified(|known| {
+        let grew = id > *known;
+        *known = (*known).max(id);
+        grew
+    });
+}
 
 /// What a job has to work with.
 pub struct Local {
     pub app: Application,
-    pub recorder: SqliteRecorder,
-    head: watch::Sender<u64>,
+    pub recorder: Rc<dyn ServerRecorder>,
+    head: Arc<watch::Sender<u64>>,
 }
 
 impl Local {
     /// Tells waiting long-polls the log has grown.
     pub fn grew(&self, head: u64) {
-        self.head.send_if_modified(|known| {
-            let grew = head > *known;
-            *known = (*known).max(head);
-            grew
-        });
+        advance(&self.head, head);
     }
 }
 
 type Job = Box<dyn FnOnce(Rc<Local>) -> Pin<Box<dyn Future<Output = ()>>> + Send>;
 
+/// Opens a recorder, on the database's thread (recorders are not `Send`).
+pub type Opener<R> = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = Result<R>>>> + Send>;
+
 /// A handle on one application's database thread.
 #[derive(Clone)]
 pub struct Store {
     jobs: mpsc::UnboundedSender<Job>,
-    head: watch::Receiver<u64>,
+    head: Arc<watch::Sender<u64>>,
 }
 
 impl Store {
-    /// Opens (creating) the database file and starts its thread.
-    pub fn open(path: PathBuf, name: String) -> Result<Store> {
+    /// Starts the database's thread, where `open` opens (creating) the
+    /// database, and the application `name` over it.
+    pub async fn open<R: ServerRecorder + 'static>(name: String, open: Opener<R>) -> Result<Store> {
         let (jobs, mut queue) = mpsc::unbounded_channel::<Job>();
-        let (opened, opening) = std::sync::mpsc::channel();
+        let (opened, opening) = oneshot::channel();
         std::thread::Builder::new()
             .name(format!("db {name}"))
             .spawn(move || {
@@ -54,13 +86,14 @@ impl Store {
                     Ok(runtime) => runtime,
                     Err(error) => return drop(opened.send(Err(Error::Storage(format!("starting a database thread: {error}"))))),
                 };
-                let local = match SqliteRecorder::open(&path) {
+                let local = match runtime.block_on(open()) {
                     Ok(recorder) => {
-                        let app = Application::new(name, Rc::new(recorder.clone()));
+                        let recorder = Rc::new(recorder);
+                        let app = Application::new(name, recorder.clone());
                         let head = runtime.block_on(app.max_notification_id()).unwrap_or(0);
-                        let (sender, receiver) = watch::channel(head);
-                        drop(opened.send(Ok(receiver)));
-                        Rc::new(Local { app, recorder, head: sender })
+                        let head = Arc::new(watch::channel(head).0);
+                        drop(opened.send(Ok(head.clone())));
+                        Rc::new(Local { app, recorder, head })
                     }
                     Err(error) => return drop(opened.send(Err(error))),
                 };
@@ -71,7 +104,7 @@ impl Store {
                 });
             })
             .map_err(|e| Error::Storage(format!("starting a database thread: {e}")))?;
-        let head = opening.recv().map_err(|_| Error::Storage("the database thread ended while opening".into()))??;
+        let head = opening.await.map_err(|_| Error::Storage("the database thread ended while opening".into()))??;
         Ok(Store { jobs, head })
     }
 
@@ -93,6 +126,11 @@ impl Store {
 
     /// The newest notification id, as published.
     pub fn head(&self) -> watch::Receiver<u64> {
-        self.head.clone()
+        self.head.subscribe()
+    }
+
+    /// The published head itself, for a listener that learns of other writers.
+    pub fn head_sender(&self) -> &Arc<watch::Sender<u64>> {
+        &self.head
     }
 }

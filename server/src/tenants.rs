@@ -1,16 +1,22 @@
 //! Tenants, their tokens, and their applications' stores (opened on first use).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
+use tokio::sync::OnceCell;
+
+use crate::backend::Backend;
 use crate::http::error::ApiError;
 use crate::store::Store;
 
+/// A store by tenant and application, opened once: callers that come while it
+/// opens wait for it.
+type Stores = HashMap<(String, String), Arc<OnceCell<Store>>>;
+
 pub struct Tenants {
     tokens: HashMap<String, String>,
-    data: PathBuf,
-    stores: Mutex<HashMap<(String, String), Store>>,
+    backend: Backend,
+    stores: Mutex<Stores>,
 }
 
 /// A tenant or application name: safe as a file name, and as a path segment.
@@ -21,8 +27,8 @@ pub fn valid_name(name: &str) -> bool {
 }
 
 impl Tenants {
-    pub fn new(tenants: &[(String, String)], data: PathBuf) -> Self {
-        Tenants { tokens: tenants.iter().cloned().collect(), data, stores: Mutex::new(HashMap::new()) }
+    pub fn new(tenants: &[(String, String)], backend: Backend) -> Self {
+        Tenants { tokens: tenants.iter().cloned().collect(), backend, stores: Mutex::new(HashMap::new()) }
     }
 
     /// Checks the bearer token against the tenant named in the path: none or a
@@ -38,22 +44,18 @@ impl Tenants {
         }
     }
 
-    /// The store of a tenant's application, opened (and its file made) on first use.
-    pub fn store(&self, tenant: &str, app: &str) -> Result<Store, ApiError> {
+    /// The store of a tenant's application, opened (and its database made) on first use.
+    pub async fn store(&self, tenant: &str, app: &str) -> Result<Store, ApiError> {
         if !valid_name(app) {
             return Err(ApiError::invalid(format!(
                 "application name {app:?}: letters, digits, '_', '-' and '.' only, 1 to 64, not starting with '.'"
             )));
         }
-        let mut stores = self.stores.lock().map_err(|_| ApiError::internal("the store registry is poisoned"))?;
-        if let Some(store) = stores.get(&(tenant.to_owned(), app.to_owned())) {
-            return Ok(store.clone());
-        }
-        let folder = self.data.join(tenant);
-        std::fs::create_dir_all(&folder).map_err(|e| ApiError::internal(format!("making {}: {e}", folder.display())))?;
-        let store = Store::open(folder.join(format!("{app}.sqlite")), app.to_owned())?;
-        stores.insert((tenant.to_owned(), app.to_owned()), store.clone());
-        Ok(store)
+        let cell = {
+            let mut stores = self.stores.lock().map_err(|_| ApiError::internal("the store registry is poisoned"))?;
+            stores.entry((tenant.to_owned(), app.to_owned())).or_default().clone()
+        };
+        Ok(cell.get_or_try_init(|| self.backend.open(tenant, app)).await?.clone())
     }
 
     /// Closes every store (their threads end once their last jobs are done).

@@ -30,14 +30,14 @@ const DEFAULT_WAIT_MS: u64 = 25_000;
 type Base = Result<Path<(String, String)>, PathRejection>;
 
 /// The application's store, once the token is checked against its tenant.
-fn store(server: &Server, path: Base, headers: &HeaderMap) -> Result<Store, ApiError> {
+async fn store(server: &Server, path: Base, headers: &HeaderMap) -> Result<Store, ApiError> {
     let Path((tenant, app)) = path.map_err(|e| ApiError::invalid(e.body_text()))?;
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.get(..7).filter(|scheme| scheme.eq_ignore_ascii_case("bearer ")).map(|_| &value[7..]));
     server.tenants.authorize(&tenant, bearer)?;
-    server.tenants.store(&tenant, &app)
+    server.tenants.store(&tenant, &app).await
 }
 
 fn json_text(body: String) -> Response {
@@ -51,7 +51,7 @@ pub async fn log(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let Path((tenant, app, section)) = path.map_err(|e| ApiError::invalid(e.body_text()))?;
-    let store = store(&server, Ok(Path((tenant, app))), &headers)?;
+    let store = store(&server, Ok(Path((tenant, app))), &headers).await?;
     let json = store.run(move |local| Box::pin(async move { Ok(local.app.notification_log().section(&section).await?.to_json()) })).await?;
     Ok(json_text(json))
 }
@@ -73,7 +73,7 @@ pub async fn notifications(
     query: Result<Query<NotificationsQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let store = store(&server, path, &headers)?;
+    let store = store(&server, path, &headers).await?;
     let Query(query) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
     if query.limit > MAX_LIMIT {
         return Err(ApiError::invalid(format!("limit {} is above {MAX_LIMIT}", query.limit)));
@@ -92,7 +92,7 @@ pub async fn push(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let store = store(&server, path, &headers)?;
+    let store = store(&server, path, &headers).await?;
     let body = body.map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large(server.max_body_bytes),
         _ => ApiError::invalid(e.body_text()),
@@ -125,7 +125,7 @@ pub async fn wait(
     query: Result<Query<WaitQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Json<WaitReply>, ApiError> {
-    let store = store(&server, path, &headers)?;
+    let store = store(&server, path, &headers).await?;
     let Query(query) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
     let timeout = query.timeout_ms.unwrap_or(DEFAULT_WAIT_MS);
     if timeout > MAX_WAIT_MS {

@@ -1,0 +1,59 @@
+//! Where the applications' databases live: a SQLite file per tenant and
+//! application under a folder (the default), or a schema per tenant in one
+//! PostgreSQL database, shared by any number of server processes.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use deadpool_postgres::Pool;
+use tributary::{Error, Result};
+
+use crate::postgres::{Listener, PostgresRecorder, Tables};
+use crate::sqlite::SqliteRecorder;
+use crate::store::Store;
+
+/// Connections a server process keeps to PostgreSQL (besides its listener's):
+/// every application's thread takes one per call.
+pub const POSTGRES_CONNECTIONS: usize = 16;
+
+pub enum Backend {
+    /// `{data}/{tenant}/{app}.sqlite`.
+    Sqlite { data: PathBuf },
+    /// Schema `{tenant}`, tables `{app}_*`; the listener wakes waits on other processes' writes.
+    Postgres { pool: Pool, listener: Listener },
+}
+
+impl Backend {
+    pub fn sqlite(data: PathBuf) -> Backend {
+        Backend::Sqlite { data }
+    }
+
+    /// Connects to the database at `url` (checking it is reachable) and starts
+    /// listening, on the current runtime.
+    pub async fn postgres(url: &str) -> Result<Backend> {
+        let pool = crate::postgres::connect(url, POSTGRES_CONNECTIONS).await?;
+        let listener = Listener::start(url)?;
+        Ok(Backend::Postgres { pool, listener })
+    }
+
+    /// Opens (creating) the database of a tenant's application, on a thread of its own.
+    pub async fn open(&self, tenant: &str, app: &str) -> Result<Store> {
+        match self {
+            Backend::Sqlite { data } => {
+                let folder = data.join(tenant);
+                std::fs::create_dir_all(&folder).map_err(|e| Error::Storage(format!("making {}: {e}", folder.display())))?;
+                let path = folder.join(format!("{app}.sqlite"));
+                Store::open(app.to_owned(), Box::new(move || Box::pin(async move { SqliteRecorder::open(&path) }))).await
+            }
+            Backend::Postgres { pool, listener } => {
+                let tables = Arc::new(Tables::new(tenant, app)?);
+                let (pool, opened) = (pool.clone(), tables.clone());
+                let store =
+                    Store::open(app.to_owned(), Box::new(move || Box::pin(async move { PostgresRecorder::open(pool, opened).await })))
+                        .await?;
+                listener.follow(tables, store.head_sender());
+                Ok(store)
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! Sync's writes over PostgreSQL, in one transaction. New events take the
+//! sequence's next ids, which are never given twice: a removed event's id is
+//! never given again.
+
+use async_trait::async_trait;
+use tributary::persistence::{validate_batch, SyncRecorder, SyncWrite, ViewDefinition};
+use tributary::{Error, Result};
+
+use super::events::{fits, insert_events, insert_tracking, int, lock};
+use super::views::{clear, write_rows};
+use super::{execute, failed, PostgresRecorder};
+
+#[async_trait(?Send)]
+impl SyncRecorder for PostgresRecorder {
+    /// Row locks first (cleared views, the position, rows), then the log's
+    /// lock, as every writer here takes them.
+    async fn write_sync(&self, write: SyncWrite<'_>) -> Result<Vec<u64>> {
+        validate_batch(write.events)?;
+        fits(write.events)?;
+        let tables = &self.tables;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(failed("starting a transaction"))?;
+        let writing = failed("writing what sync brought");
+        for view in write.cleared {
+            clear(&tx, tables, view).await?;
+        }
+        if let Some(tracking) = write.tracking {
+            insert_tracking(&tx, tables, tracking).await?;
+        }
+        for (view, changes) in write.rows {
+            write_rows(&tx, tables, &ViewDefinition::new(*view, &[], &[])?, changes).await?;
+        }
+        if !write.removed.is_empty() {
+            lock(&tx, tables).await?;
+        }
+        for removal in write.removed {
+            let removed = execute(
+                &tx,
+                &format!("DELETE FROM {} WHERE notification_id = $1 AND originator_id = $2 AND originator_version = $3", tables.events),
+                &[&int(removal.notification_id), &removal.originator_id, &int(removal.originator_version)],
+            )
+            .await
+            .map_err(&writing)?;
+            if removed != 1 {
+                return Err(Error::invalid(format!(
+                    "notification {} is not {} v{}: nothing to remove",
+                    removal.notification_id, removal.originator_id, removal.originator_version
+                )));
+            }
+            execute(
+                &tx,
+                &format!("DELETE FROM {} WHERE originator_id = $1 AND originator_version >= $2", tables.snapshots),
+                &[&removal.originator_id, &int(removal.originator_version)],
+            )
+            .await
+            .map_err(&writing)?;
+        }
+        let ids = insert_events(&tx, tables, write.events).await?;
+        tx.commit().await.map_err(failed("committing what sync brought"))?;
+        Ok(ids)
+    }
+}
