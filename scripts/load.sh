@@ -21,8 +21,18 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-node scripts/load.mjs "${args[@]}"
+# PostgreSQL: a throwaway cluster (stopped at the end if started here).
+started_postgres=no
+[ -f .postgres-test ] || started_postgres=yes
+source scripts/postgres.sh
 folder=$(mktemp -d)
-trap 'rm -rf "$folder"' EXIT
-PERSISTENCE_MODULE=eventsourcing.sqlite SQLITE_DBNAME="$folder/python.sqlite" \
-  .venv-peers/bin/python tests/peers/python_load.py "Python eventsourcing, SQLite" "$devices" "$seconds" "$max" "$batch"
+trap 'rm -rf "$folder"; [ "$started_postgres" = no ] || bash scripts/postgres.sh stop' EXIT
+
+node scripts/load.mjs "${args[@]}" --postgres "$TRIBUTARY_TEST_POSTGRES"
+python_load() { .venv-peers/bin/python tests/peers/python_load.py "$1" "$devices" "$seconds" "$max" "$batch"; }
+PERSISTENCE_MODULE=eventsourcing.sqlite SQLITE_DBNAME="$folder/python.sqlite" python_load "Python eventsourcing, SQLite"
+pg=${TRIBUTARY_TEST_POSTGRES#postgres://postgres@}   # 127.0.0.1:PORT/tributary
+psql -q "$TRIBUTARY_TEST_POSTGRES" -c "CREATE SCHEMA python_load_$$"
+PERSISTENCE_MODULE=eventsourcing.postgres POSTGRES_HOST=${pg%%:*} POSTGRES_PORT=$(echo "$pg" | cut -d: -f2 | cut -d/ -f1) \
+  POSTGRES_DBNAME=${pg##*/} POSTGRES_USER=postgres POSTGRES_PASSWORD="" POSTGRES_SCHEMA="python_load_$$" \
+  python_load "Python eventsourcing, PostgreSQL"
