@@ -187,3 +187,67 @@ fn the_transcoders_custom_types_read_as_plain_json() {
         );
     });
 }
+
+/// BIOMERO's own classes replay what tributary's workflow domain recorded:
+/// the topics, versions from 0, `originator_topic` and `uuid_hex` fields as
+/// BIOMERO writes them.
+#[test]
+fn biomero_replays_workflow_events_tributary_recorded() {
+    use tributary::workflow::{self, RunCommands, Task, TaskCommands, WorkflowRun};
+    block_on(async {
+        let recorder = Rc::new(MemoryApplicationRecorder::new());
+        let mut app = Application::new("biomero", recorder.clone());
+        workflow::register(&mut app);
+        let mut run = WorkflowRun::initiate("cellpose", "nuclei ✓", 5, 7).unwrap();
+        let mut task = Task::create(run.id(), "cellpose", "v1.2.7", json!({ "ids": [1, 2] }), json!({ "diameter": 30.5 })).unwrap();
+        run.add_task(task.id()).unwrap();
+        run.start_workflow().unwrap();
+        task.start_task().unwrap();
+        task.add_job_id(json!(17)).unwrap();
+        task.update_task_status("RUNNING").unwrap();
+        task.update_task_progress("43%").unwrap();
+        task.complete_task("812 cells").unwrap();
+        run.complete_workflow().unwrap();
+        app.save(&mut [&mut task, &mut run]).await.unwrap();
+        let lines: String = recorder
+            .select_notifications(&NotificationQuery::new(1, 100))
+            .await
+            .unwrap()
+            .iter()
+            .map(|n| {
+                let state = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &n.state);
+                format!("{}\n", json!({ "originator_id": n.originator_id, "originator_version": n.originator_version, "topic": n.topic, "state_b64": state }))
+            })
+            .collect();
+        let python = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv-peers/bin/python");
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/biomero_replay.py");
+        let mut child = std::process::Command::new(python)
+            .arg(script)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the Python peers (bash scripts/setup.sh)");
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), lines.as_bytes()).unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let replayed: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let run_py = &replayed[run.id().to_string()];
+        assert_eq!((&run_py["class"], &run_py["version"]), (&json!("WorkflowRun"), &json!(3)));
+        assert_eq!((&run_py["name"], &run_py["user"], &run_py["group"]), (&json!("cellpose"), &json!(5), &json!(7)));
+        assert_eq!(run_py["tasks"], json!([task.id().to_string()]));
+        assert_eq!(run_py["uuid_typed"], json!(["tasks"]), "BIOMERO holds the task ids as UUIDs");
+        let task_py = &replayed[task.id().to_string()];
+        assert_eq!((&task_py["class"], &task_py["version"]), (&json!("Task"), &json!(5)));
+        assert_eq!(task_py["workflow_id"], json!(run.id().to_string()));
+        assert_eq!(task_py["uuid_typed"], json!(["workflow_id"]));
+        assert_eq!((&task_py["job_ids"], &task_py["status"], &task_py["progress"]), (&json!([17]), &json!("RUNNING"), &json!("43%")));
+        assert_eq!(
+            (&task_py["input_data"], &task_py["params"], &task_py["result_message"]),
+            (&json!({ "ids": [1, 2] }), &json!({ "diameter": 30.5 }), &json!("812 cells"))
+        );
+        // and tributary reads its own events back with the UUIDs as it wrote them
+        assert_eq!(app.get::<WorkflowRun>(run.id()).await.unwrap().state().tasks, vec![task.id()]);
+        assert_eq!(app.get::<Task>(task.id()).await.unwrap().state().workflow_id, Some(run.id()));
+    });
+}

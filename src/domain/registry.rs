@@ -96,6 +96,8 @@ pub struct Registry {
     stored_as: HashMap<String, String>,
     /// The reverse: stored aggregate topic -> aggregate type.
     stored_from: HashMap<String, String>,
+    /// Event topic -> the fields Python keeps as `UUID`s (written as `uuid_hex`).
+    uuid_fields: HashMap<String, Vec<String>>,
 }
 
 impl Registry {
@@ -166,6 +168,18 @@ impl Registry {
             }
         }
         all
+    }
+
+    /// Writes these fields of the event `topic` (`WorkflowRun.TaskAdded`) as
+    /// the Python transcoder's `uuid_hex`, so that Python reads them as `UUID`s.
+    /// (On the way in every `uuid_hex` reads as a hyphenated UUID string.)
+    pub fn uuid_fields(&mut self, topic: impl Into<String>, fields: &[&str]) {
+        self.uuid_fields.insert(topic.into(), fields.iter().map(|f| (*f).to_owned()).collect());
+    }
+
+    /// The fields of the event `topic` written as `uuid_hex`.
+    pub fn uuid_fields_of(&self, topic: &str) -> &[String] {
+        self.uuid_fields.get(topic).map_or(&[], Vec::as_slice)
     }
 
     /// Reads events stored under `old` as events of `new` (a renamed event or type).

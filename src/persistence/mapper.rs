@@ -51,7 +51,8 @@ impl Mapper {
         let aggregate_type = self.registry.aggregate(resolved.aggregate_type)?;
         // A Created event names its aggregate's topic, as Python's do.
         let created = (event.originator_version == aggregate_type.initial_version).then(|| self.registry.stored_type(&aggregate_type.name));
-        let state = self.codec.encode(transcoder::encode(&event.timestamp, created, &event.payload, resolved.schema_version))?;
+        let payload = transcoder::with_uuids(&event.payload, self.registry.uuid_fields_of(resolved.topic));
+        let state = self.codec.encode(transcoder::encode(&event.timestamp, created, &payload, resolved.schema_version))?;
         let stored = StoredEvent {
             originator_id: event.originator_id,
             originator_version: event.originator_version,

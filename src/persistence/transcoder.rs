@@ -37,6 +37,24 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded> {
     Ok(Decoded { timestamp, fields, schema_version })
 }
 
+/// `fields` (UUID strings) as Python's `uuid_hex` custom type; the rest as they are.
+pub(crate) fn with_uuids<'a>(payload: &'a Payload, fields: &[String]) -> std::borrow::Cow<'a, Payload> {
+    let typed = |key: &String| payload.get(key).and_then(Value::as_str).and_then(|text| uuid::Uuid::try_parse(text).ok());
+    if !fields.iter().any(|key| typed(key).is_some()) {
+        return std::borrow::Cow::Borrowed(payload);
+    }
+    let mut payload = payload.clone();
+    for key in fields {
+        if let Some(id) = typed(key) {
+            let mut object = Map::with_capacity(2);
+            object.insert("_type_".into(), Value::from("uuid_hex"));
+            object.insert("_data_".into(), Value::from(id.simple().to_string()));
+            payload.insert(key.clone(), Value::Object(object));
+        }
+    }
+    std::borrow::Cow::Owned(payload)
+}
+
 /// The custom types of Python's transcoder as plain JSON: `uuid_hex` as a
 /// hyphenated UUID, `datetime_iso` and `decimal_str` as their strings. Only
 /// state that names `_type_` at all is walked.
