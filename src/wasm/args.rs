@@ -123,7 +123,9 @@ impl Options {
         let path = self.path(key);
         let read = |v: JsValue| match v.as_f64() {
             Some(-1.0) => Ok(-1),
-            Some(n) if n < 0.0 => Err(Error::invalid(format!("{path} must be -1 (none yet) or a whole number from 0 to 2^53 - 1, not {n}"))),
+            Some(n) if n < 0.0 => {
+                Err(Error::invalid(format!("{path} must be -1 (none yet) or a whole number from 0 to 2^53 - 1, not {n}")))
+            }
             _ => whole(&v, &path, 0).map(|n| n as i64),
         };
         self.get(key)?.map(read).transpose()
