@@ -742,8 +742,10 @@ fn devices_on_two_servers_converge_with_every_event_once_while_one_is_killed_mid
         let watch = watch.clone();
         thread::spawn(move || kill_mid_pushes(a, url_of_a, watch, seed))
     };
-    let runs: Vec<DeviceRun> = devices.into_iter().map(|d| d.join().expect("a device's thread")).collect();
-    let (a, kills) = killer.join().unwrap();
+    let runs: Vec<_> = devices.into_iter().map(|d| d.join()).collect();
+    // the killer's server A is stopped even when a device's thread failed
+    let (a, kills) = killer.join().expect("the killer's thread");
+    let runs: Vec<DeviceRun> = runs.into_iter().map(|run| run.expect("a device's thread")).collect();
     let synced = began.elapsed();
 
     // The server's log: through both processes, and as PostgreSQL holds it.
