@@ -54,3 +54,31 @@ contract_suite!(postgres,
     views: std::rc::Rc::new(crate::fresh()),
     projection: crate::contract::projection::ProjectionStores::of(std::rc::Rc::new(crate::fresh())),
     sync: std::rc::Rc::new(crate::fresh()));
+
+/// Ids that a writer took and never committed (a server process killed between
+/// its insert and its commit, say) are given again, so the log has no gaps.
+#[test]
+fn ids_a_writer_took_and_never_committed_are_given_again() {
+    use tributary::persistence::{AggregateRecorder, StoredEvent};
+    let recorder = fresh();
+    let events = format!("\"{}\".dogschool_events", recorder.tables().schema);
+    RUNTIME.with(|runtime| {
+        runtime.block_on(async {
+            let dog = uuid::Uuid::new_v4();
+            let stored =
+                |version, topic: &str| StoredEvent { originator_id: dog, originator_version: version, topic: topic.into(), state: vec![] };
+            assert_eq!(recorder.insert_events(&[stored(1, "Dog.Registered")]).await.unwrap(), vec![1]);
+            let (client, connection) = tokio_postgres::connect(&url(), tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(connection);
+            client
+                .batch_execute(&format!(
+                    "BEGIN; INSERT INTO {events} (originator_id, originator_version, topic, state) \
+                     VALUES ('{dog}', 2, 'Dog.TrickAdded', ''), ('{dog}', 3, 'Dog.TrickAdded', ''); ROLLBACK"
+                ))
+                .await
+                .unwrap();
+            let ids = recorder.insert_events(&[stored(2, "Dog.TrickAdded"), stored(3, "Dog.TrickAdded")]).await.unwrap();
+            assert_eq!(ids, vec![2, 3], "the ids the rolled back insert took");
+        })
+    });
+}

@@ -87,15 +87,44 @@ pub(super) async fn lock(tx: &Transaction<'_>, tables: &Tables) -> Result<()> {
     tx.batch_execute(&format!("LOCK TABLE {} IN EXCLUSIVE MODE", tables.events)).await.map_err(failed("locking the log"))
 }
 
-/// Inserts events, each taking the next notification id, and announces the new
-/// head on the application's channel (delivered when the transaction commits).
-/// Under the lock, a taken position is found before anything is inserted: a
-/// failed insert would spend sequence numbers and leave a gap in the log.
-pub(super) async fn insert_events(tx: &Transaction<'_>, tables: &Tables, events: &[StoredEvent]) -> Result<Vec<u64>> {
+/// Where the notification ids of new events start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ids {
+    /// Right after the log's newest id: ids that a writer took and never
+    /// committed are given again (see [`reclaim`]), so the log has no gaps.
+    AfterNewest,
+    /// After every id the sequence ever gave, for sync's writes: a removed
+    /// event's id is never given again.
+    AfterEveryIdGiven,
+}
+
+/// Sets the log's sequence back to just after its newest id, so that the ids
+/// writers took and never committed are given again. A sequence is not rolled
+/// back with its transaction: a writer killed between its insert and its
+/// commit (a server process killed mid-push, say) leaves the ids it took spent,
+/// and without this the log would keep a gap there for ever. Under the lock
+/// nobody else is taking ids and every committed id is at or below the newest,
+/// so exactly the uncommitted ones are given again, as SQLite gives rowids.
+async fn reclaim(tx: &Transaction<'_>, tables: &Tables) -> Result<()> {
+    let sql = format!(
+        "SELECT setval(pg_get_serial_sequence($1, 'notification_id'), COALESCE(MAX(notification_id), 0) + 1, false) FROM {}",
+        tables.events
+    );
+    execute(tx, &sql, &[&tables.events]).await.map_err(failed("giving back ids nobody committed")).map(drop)
+}
+
+/// Inserts events, each taking the next notification id (from where `from`
+/// says), and announces the new head on the application's channel (delivered
+/// when the transaction commits). Under the lock, a taken position is found
+/// before anything is inserted: a failed insert would spend sequence numbers.
+pub(super) async fn insert_events(tx: &Transaction<'_>, tables: &Tables, events: &[StoredEvent], from: Ids) -> Result<Vec<u64>> {
     if events.is_empty() {
         return Ok(vec![]);
     }
     lock(tx, tables).await?;
+    if from == Ids::AfterNewest {
+        reclaim(tx, tables).await?;
+    }
     let columns = Columns::of(events);
     let found = query(
         tx,
@@ -270,7 +299,7 @@ impl ApplicationRecorder for PostgresRecorder {
             insert_tracking(&tx, &self.tables, tracking).await?;
         }
         super::snapshots::insert(&tx, &self.tables, recording.snapshots).await?;
-        let ids = insert_events(&tx, &self.tables, recording.events).await?;
+        let ids = insert_events(&tx, &self.tables, recording.events, Ids::AfterNewest).await?;
         tx.commit().await.map_err(failed("committing"))?;
         Ok(ids)
     }
@@ -287,7 +316,7 @@ impl ApplicationRecorder for PostgresRecorder {
         let events = prepare(&heads)?;
         validate_batch(&events)?;
         fits(&events)?;
-        let ids = insert_events(&tx, &self.tables, &events).await?;
+        let ids = insert_events(&tx, &self.tables, &events, Ids::AfterNewest).await?;
         tx.commit().await.map_err(failed("committing"))?;
         Ok(ids)
     }

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use tributary::persistence::{validate_batch, SyncRecorder, SyncWrite, ViewDefinition};
 use tributary::{Error, Result};
 
-use super::events::{fits, insert_events, insert_tracking, int, lock};
+use super::events::{fits, insert_events, insert_tracking, int, lock, Ids};
 use super::views::{clear, write_rows};
 use super::{execute, failed, PostgresRecorder};
 
@@ -55,7 +55,7 @@ impl SyncRecorder for PostgresRecorder {
             .await
             .map_err(&writing)?;
         }
-        let ids = insert_events(&tx, tables, write.events).await?;
+        let ids = insert_events(&tx, tables, write.events, Ids::AfterEveryIdGiven).await?;
         tx.commit().await.map_err(failed("committing what sync brought"))?;
         Ok(ids)
     }
