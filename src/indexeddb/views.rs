@@ -18,13 +18,7 @@ use crate::persistence::{is_private, IndexKey, Row, RowChanges, RowQuery, Tracki
 #[async_trait(?Send)]
 impl ViewRecorder for IndexedDbRecorder {
     async fn commit_view(&self, view: &ViewDefinition, changes: &RowChanges, from: Option<u64>, tracking: &Tracking) -> Result<()> {
-        tracking.validate()?;
-        if from.is_some_and(|from| from >= tracking.notification_id) {
-            return Err(Error::DuplicateTracking {
-                application_name: tracking.application_name.clone(),
-                notification_id: tracking.notification_id,
-            });
-        }
+        tracking.validate_after(from)?;
         let committed = match self.commit_in(view, changes, from, tracking, Mode::Fast).await? {
             Committed::Refused => self.commit_in(view, changes, from, tracking, Mode::Diagnose).await?,
             other => other,

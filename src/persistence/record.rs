@@ -88,6 +88,19 @@ impl Tracking {
         }
         Ok(())
     }
+
+    /// Checks a record that moves a position on from `from`: valid, and past it
+    /// (else [`Error::DuplicateTracking`]: those notifications were processed).
+    pub fn validate_after(&self, from: Option<u64>) -> Result<()> {
+        self.validate()?;
+        if from.is_some_and(|from| from >= self.notification_id) {
+            return Err(Error::DuplicateTracking {
+                application_name: self.application_name.clone(),
+                notification_id: self.notification_id,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// Which of an aggregate's events to select: versions in `(gt, lte]`, ascending

@@ -13,19 +13,12 @@ use tributary::persistence::{
 use tributary::{Error, Result};
 use uuid::Uuid;
 
+pub(super) use crate::integers::int;
+use crate::integers::whole;
+
 use super::schema::{Tables, MIGRATION};
 use super::snapshots::PostgresSnapshots;
 use super::{column, execute, failed, query, taken, PostgresRecorder};
-
-/// A version or id as PostgreSQL's bigint; bounds above it select nothing anyway.
-pub(super) fn int(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// A number from storage that must be a whole number from 0.
-fn whole(n: i64, what: &str) -> Result<u64> {
-    u64::try_from(n).map_err(|_| Error::corrupt(format!("a stored {what} is {n}")))
-}
 
 /// A stored event's row: `originator_id, originator_version, topic, state` from column `first`.
 pub(super) fn stored(row: &tokio_postgres::Row, first: usize) -> Result<StoredEvent> {

@@ -107,13 +107,7 @@ impl ViewRecorder for PostgresRecorder {
     /// transaction lasts), so that two processes committing from the same
     /// position cannot both win.
     async fn commit_view(&self, view: &ViewDefinition, changes: &RowChanges, from: Option<u64>, tracking: &Tracking) -> Result<()> {
-        tracking.validate()?;
-        if from.is_some_and(|from| from >= tracking.notification_id) {
-            return Err(Error::DuplicateTracking {
-                application_name: tracking.application_name.clone(),
-                notification_id: tracking.notification_id,
-            });
-        }
+        tracking.validate_after(from)?;
         check_name(&tracking.application_name)?;
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(failed("starting a transaction"))?;

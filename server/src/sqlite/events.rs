@@ -11,19 +11,12 @@ use tributary::persistence::{
 use tributary::{Error, Result};
 use uuid::Uuid;
 
+pub(super) use crate::integers::int;
+use crate::integers::whole;
+
 use super::schema::MIGRATION;
 use super::snapshots::SqliteSnapshots;
 use super::{storage, taken, SqliteRecorder};
-
-/// A version or id as SQLite's integer; bounds above it select nothing anyway.
-pub(super) fn int(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// A number from storage that must be a whole number from 0.
-fn whole(n: i64, what: &str) -> Result<u64> {
-    u64::try_from(n).map_err(|_| Error::corrupt(format!("a stored {what} is {n}")))
-}
 
 /// A stored event's row: `originator_id, originator_version, topic, state`.
 pub(super) fn read_event(row: &Row<'_>, first: usize) -> rusqlite::Result<(String, i64, String, Vec<u8>)> {

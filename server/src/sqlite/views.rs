@@ -62,13 +62,7 @@ fn read_value(text: String) -> Result<Value> {
 #[async_trait(?Send)]
 impl ViewRecorder for SqliteRecorder {
     async fn commit_view(&self, view: &ViewDefinition, changes: &RowChanges, from: Option<u64>, tracking: &Tracking) -> Result<()> {
-        tracking.validate()?;
-        if from.is_some_and(|from| from >= tracking.notification_id) {
-            return Err(Error::DuplicateTracking {
-                application_name: tracking.application_name.clone(),
-                notification_id: tracking.notification_id,
-            });
-        }
+        tracking.validate_after(from)?;
         self.with(|connection| {
             let tx = connection.transaction().map_err(|e| storage("starting a transaction", e))?;
             let found = tracked(&tx, &tracking.application_name)?;

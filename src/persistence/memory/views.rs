@@ -10,12 +10,7 @@ use crate::persistence::{is_private, IndexKey, Row, RowChanges, RowQuery, Tracki
 #[async_trait(?Send)]
 impl ViewRecorder for MemoryApplicationRecorder {
     async fn commit_view(&self, view: &ViewDefinition, changes: &RowChanges, from: Option<u64>, tracking: &Tracking) -> Result<()> {
-        if from.is_some_and(|from| from >= tracking.notification_id) {
-            return Err(Error::DuplicateTracking {
-                application_name: tracking.application_name.clone(),
-                notification_id: tracking.notification_id,
-            });
-        }
+        tracking.validate_after(from)?;
         let mut log = self.inner.borrow_mut();
         let found = log.tracking.get(&tracking.application_name).copied();
         if found != from {
