@@ -12,13 +12,14 @@ import { startServer, TOKEN } from "./server.mjs";
 
 const CODEC = (key) => ({ COMPRESSOR_TOPIC: "eventsourcing.compressor:ZlibCompressor", CIPHER_TOPIC: "eventsourcing.cryptography:AESCipher", CIPHER_KEY: key });
 
-/** Every byte array in an IndexedDB database, as text, to look for clear text at rest. */
+/** Every byte array and string in an IndexedDB database (and the origin's localStorage), as text, to look for clear text at rest. */
 async function bytesAtRest(page, database) {
   return page.evaluate(async (database) => {
     const db = await new Promise((done, fail) => { const r = indexedDB.open(database); r.onsuccess = () => done(r.result); r.onerror = () => fail(r.error); });
     const texts = [];
     const walk = (value) => {
       if (value instanceof Uint8Array) texts.push(new TextDecoder().decode(value));
+      else if (typeof value === "string") texts.push(value);
       else if (value && typeof value === "object") Object.values(value).forEach(walk);
     };
     for (const store of db.objectStoreNames) {
@@ -26,6 +27,7 @@ async function bytesAtRest(page, database) {
       rows.forEach(walk);
     }
     db.close();
+    for (let i = 0; i < localStorage.length; i++) texts.push(localStorage.key(i), localStorage.getItem(localStorage.key(i)));
     return texts;
   }, database);
 }
@@ -57,6 +59,7 @@ test("dogs recorded in a browser with zlib and AES, pushed to the server, are re
   assert.equal(out.round.pushed, 6);
   const atRest = await bytesAtRest(page, "tributary:dogschool");
   assert.ok(atRest.length >= 6 && atRest.every((text) => !text.includes("Rex") && !text.includes("roll over")), "state is encrypted in IndexedDB");
+  assert.ok(atRest.every((text) => !text.includes(key)), "the key is not stored");
   await close();
 
   const file = join(server.data, "acme", "dogschool.sqlite");
