@@ -32,9 +32,13 @@ const BATCH = Number(options.batch);
 const TOKEN = "load-test-token";
 const SERVER = fileURLToPath(new URL("../target/release/tributary-server", import.meta.url));
 
+/** Every server process started, so that a failing run stops them too. */
+const children = [];
+
 /** Starts a server process; resolves to its base URL and a stop function. */
 async function startServer(args) {
   const child = spawn(SERVER, ["--listen", "127.0.0.1:0", "--tenant", `load=${TOKEN}`, ...args], { stdio: ["ignore", "pipe", "ignore"] });
+  children.push(child);
   const line = await new Promise((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`tributary-server exited with ${code}`)));
     createInterface({ input: child.stdout }).once("line", resolve);
@@ -135,5 +139,6 @@ try {
     console.log("PostgreSQL: skipped (no --postgres URL; scripts/load.sh starts a throwaway cluster)");
   }
 } finally {
+  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
   rmSync(data, { recursive: true, force: true });
 }
