@@ -21,11 +21,4 @@ macro_rules! sqlite {
     };
 }
 
-contract_suite!(sqlite,
-    events: std::rc::Rc::new(crate::fresh()),
-    snapshots: tributary::persistence::ApplicationRecorder::snapshots(&crate::fresh()),
-    tracking: std::rc::Rc::new(crate::fresh()),
-    app: crate::contract::application::Stores::new(std::rc::Rc::new(crate::fresh())),
-    views: std::rc::Rc::new(crate::fresh()),
-    projection: crate::contract::projection::ProjectionStores::of(std::rc::Rc::new(crate::fresh())),
-    sync: std::rc::Rc::new(crate::fresh()));
+one_recorder_suite!(sqlite, crate::fresh());

@@ -46,14 +46,7 @@ macro_rules! postgres {
     };
 }
 
-contract_suite!(postgres,
-    events: std::rc::Rc::new(crate::fresh()),
-    snapshots: tributary::persistence::ApplicationRecorder::snapshots(&crate::fresh()),
-    tracking: std::rc::Rc::new(crate::fresh()),
-    app: crate::contract::application::Stores::new(std::rc::Rc::new(crate::fresh())),
-    views: std::rc::Rc::new(crate::fresh()),
-    projection: crate::contract::projection::ProjectionStores::of(std::rc::Rc::new(crate::fresh())),
-    sync: std::rc::Rc::new(crate::fresh()));
+one_recorder_suite!(postgres, crate::fresh());
 
 /// Ids that a writer took and never committed (a server process killed between
 /// its insert and its commit, say) are given again, so the log has no gaps.

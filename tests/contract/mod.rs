@@ -154,3 +154,19 @@ macro_rules! memory_suite {
             sync: std::rc::Rc::new(tributary::persistence::MemoryApplicationRecorder::new()));
     };
 }
+
+/// Every contract suite on an adapter whose one recorder serves every port,
+/// each test on a fresh one made by `$fresh`, for a runner macro.
+#[allow(unused_macros)]
+macro_rules! one_recorder_suite {
+    ($run:ident, $fresh:expr) => {
+        contract_suite!($run,
+            events: std::rc::Rc::new($fresh),
+            snapshots: tributary::persistence::ApplicationRecorder::snapshots(&$fresh),
+            tracking: std::rc::Rc::new($fresh),
+            app: crate::contract::application::Stores::new(std::rc::Rc::new($fresh)),
+            views: std::rc::Rc::new($fresh),
+            projection: crate::contract::projection::ProjectionStores::of(std::rc::Rc::new($fresh)),
+            sync: std::rc::Rc::new($fresh));
+    };
+}
