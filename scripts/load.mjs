@@ -23,12 +23,16 @@ const { values: options } = parseArgs({
     "max-events": { type: "string", default: "200000" },
     batch: { type: "string", default: "50" },
     postgres: { type: "string", default: process.env.TRIBUTARY_TEST_POSTGRES ?? "" },
+    pull: { type: "string", default: "yes" },
+    targets: { type: "string", default: "sqlite,pg1,pg2" },
   },
 });
 const DEVICES = Number(options.devices);
 const SECONDS = Number(options.seconds);
 const MAX_EVENTS = Number(options["max-events"]);
 const BATCH = Number(options.batch);
+const PULL = options.pull !== "no";
+const TARGETS = new Set(options.targets.split(","));
 const TOKEN = "load-test-token";
 const SERVER = fileURLToPath(new URL("../target/release/tributary-server", import.meta.url));
 
@@ -109,7 +113,7 @@ async function run(label, urls) {
   };
 
   const devices = Array.from({ length: DEVICES }, (_, i) => i);
-  await Promise.all([...devices.map(pusher), ...devices.map(puller)]);
+  await Promise.all([...devices.map(pusher), ...(PULL ? devices.map(puller) : [])]);
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   lags.sort((a, b) => a - b);
@@ -126,14 +130,16 @@ console.log(`${DEVICES} devices, batches of ${BATCH}, at most ${SECONDS} s or ${
 
 const data = mkdtempSync(join(tmpdir(), "tributary-load-"));
 try {
-  const sqlite = await startServer(["--data", data]);
-  await run("SQLite, 1 process", [`${sqlite.base}/load/dogschool`]);
-  await sqlite.stop();
+  if (TARGETS.has("sqlite")) {
+    const sqlite = await startServer(["--data", data]);
+    await run("SQLite, 1 process", [`${sqlite.base}/load/dogschool`]);
+    await sqlite.stop();
+  }
   if (options.postgres) {
     const one = await startServer(["--database", options.postgres]);
-    await run("PostgreSQL, 1 process", [`${one.base}/load/pg1`]);
+    if (TARGETS.has("pg1")) await run("PostgreSQL, 1 process", [`${one.base}/load/pg1`]);
     const two = await startServer(["--database", options.postgres]);
-    await run("PostgreSQL, 2 processes", [`${one.base}/load/pg2`, `${two.base}/load/pg2`]);
+    if (TARGETS.has("pg2")) await run("PostgreSQL, 2 processes", [`${one.base}/load/pg2`, `${two.base}/load/pg2`]);
     await Promise.all([one.stop(), two.stop()]);
   } else {
     console.log("PostgreSQL: skipped (no --postgres URL; scripts/load.sh starts a throwaway cluster)");

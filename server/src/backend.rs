@@ -43,14 +43,23 @@ impl Backend {
                 let folder = data.join(tenant);
                 std::fs::create_dir_all(&folder).map_err(|e| Error::Storage(format!("making {}: {e}", folder.display())))?;
                 let path = folder.join(format!("{app}.sqlite"));
-                Store::open(app.to_owned(), Box::new(move || Box::pin(async move { SqliteRecorder::open(&path) }))).await
+                Store::open(
+                    app.to_owned(),
+                    Arc::new(move || {
+                        let path = path.clone();
+                        Box::pin(async move { SqliteRecorder::open(&path) })
+                    }),
+                )
+                .await
             }
             Backend::Postgres { pool, listener } => {
                 let tables = Arc::new(Tables::new(tenant, app)?);
                 let (pool, opened) = (pool.clone(), tables.clone());
-                let store =
-                    Store::open(app.to_owned(), Box::new(move || Box::pin(async move { PostgresRecorder::open(pool, opened).await })))
-                        .await?;
+                let open = move || {
+                    let (pool, tables) = (pool.clone(), opened.clone());
+                    Box::pin(async move { PostgresRecorder::open(pool, tables).await }) as _
+                };
+                let store = Store::open(app.to_owned(), Arc::new(open)).await?;
                 listener.follow(tables, store.head_sender());
                 Ok(store)
             }

@@ -2,8 +2,9 @@
 //! over HTTP, in the Python library's formats, with pushes recorded exactly once.
 //!
 //! - [`config`]: the command line;
-//! - [`http`]: routes and layers; [`push`]: recording a client's push once;
-//! - [`tenants`]: tokens and stores; [`store`]: one database's thread;
+//! - [`http`]: routes and layers; [`push`]: recording clients' pushes once, in groups;
+//! - [`tenants`]: tokens and stores; [`store`]: one database's threads;
+//!   [`recorder`]: what the server needs of a recorder beyond the core's ports;
 //! - [`backend`]: where the databases live; [`sqlite`] and [`postgres`]: the
 //!   adapters of the core's ports; [`integers`]: versions and ids in SQL.
 
@@ -13,6 +14,7 @@ pub mod http;
 pub mod integers;
 pub mod postgres;
 pub mod push;
+pub mod recorder;
 pub mod sqlite;
 pub mod store;
 pub mod tenants;

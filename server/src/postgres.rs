@@ -19,6 +19,7 @@
 mod events;
 mod listen;
 mod pool;
+mod pushes;
 mod schema;
 mod snapshots;
 mod sync;

@@ -1,81 +1,172 @@
-//! A client's push, recorded exactly once: its events and its position (a
+//! Clients' pushes, each recorded exactly once: its events and its position (a
 //! tracking record named for the client) in one transaction. Events at or
 //! below the position recorded before are answered with their ids and not
 //! written again; a version another client took first refuses the whole push.
-//! Two server processes on one database may race for a push's versions (or
-//! the same push twice): the loser's write fails whole, and it looks again.
+//!
+//! Pushes that arrive together are decided and written together (group
+//! commit): everything is read under the log's lock, in the transaction that
+//! writes, so a push raced by another server process (or sent twice) is seen
+//! as it is, not as it was a moment before.
 
-use tributary::persistence::{Recording, Tracking};
+use std::collections::HashSet;
+use std::ops::Range;
+
+use tributary::persistence::{StoredEvent, Tracking};
 use tributary::sync::protocol::{Push, PushConflict, PushReply};
 use tributary::{Error, Result};
+use uuid::Uuid;
 
+use crate::recorder::{Found, Write};
 use crate::store::Local;
 
 /// What became of a push.
+#[derive(Debug)]
 pub enum Accepted {
     Recorded(PushReply),
     /// Nothing written: these events' versions were taken by another client.
     Refused(Vec<PushConflict>),
 }
 
-/// How many times a push is looked at when other writers keep getting there first.
+/// How many times a group is tried when a writer that skips the lock (not
+/// tributary's) keeps taking its positions first.
 const ATTEMPTS: usize = 3;
 
-pub async fn accept(local: &Local, push: Push) -> Result<Accepted> {
+/// Records pushes that arrived together, answering each in order. A client
+/// is in a transaction at most once: its repeated push goes in the next one,
+/// where it finds the first recorded.
+pub async fn accept_all(local: &Local, pushes: Vec<Push>) -> Vec<Result<Accepted>> {
+    let mut answers: Vec<Option<Result<Accepted>>> = pushes.iter().map(|_| None).collect();
+    let mut left: Vec<usize> = (0..pushes.len()).collect();
+    while !left.is_empty() {
+        let mut clients = HashSet::new();
+        let (now, later): (Vec<usize>, Vec<usize>) = left.into_iter().partition(|&i| clients.insert(pushes[i].client_id));
+        let group: Vec<&Push> = now.iter().map(|&i| &pushes[i]).collect();
+        for (i, answer) in now.into_iter().zip(accept_group(local, &group).await) {
+            answers[i] = Some(answer);
+        }
+        left = later;
+    }
+    answers.into_iter().map(|answer| answer.unwrap_or_else(|| Err(Error::Storage("a push was left unanswered".into())))).collect()
+}
+
+async fn accept_group(local: &Local, group: &[&Push]) -> Vec<Result<Accepted>> {
     let mut attempt = 1;
     loop {
-        match try_accept(local, &push).await {
-            Err(Error::Conflict { .. } | Error::DuplicateTracking { .. }) if attempt < ATTEMPTS => attempt += 1,
-            answer => return answer,
+        match try_group(local, group).await {
+            Ok(answers) => return answers,
+            Err(Error::Conflict { .. }) if attempt < ATTEMPTS => attempt += 1,
+            Err(error) => return group.iter().map(|_| Err(error.clone())).collect(),
         }
     }
 }
 
-async fn try_accept(local: &Local, push: &Push) -> Result<Accepted> {
-    let name = format!("client:{}", push.client_id.simple());
-    let tracked = local.recorder.max_tracking_id(&name).await?.unwrap_or(0);
-    let (done, new): (Vec<_>, Vec<_>) = push.events.iter().cloned().partition(|(position, _)| *position <= tracked);
-    let mut ids = Vec::with_capacity(done.len() + new.len());
-    let positions = |events: &[(u64, tributary::persistence::StoredEvent)]| -> Vec<_> {
-        events.iter().map(|(_, e)| (e.originator_id, e.originator_version)).collect()
-    };
-    for ((position, _), id) in done.iter().zip(local.recorder.notification_ids(&positions(&done)).await?) {
-        let id = id.ok_or_else(|| {
-            Error::invalid(format!(
-                "position {position} was recorded for this client, but its event is not here: the client's log is not the one it pushed"
-            ))
-        })?;
-        ids.push(id);
+/// The tracking record's name for a client's position.
+fn client_name(client: Uuid) -> String {
+    format!("client:{}", client.simple())
+}
+
+async fn try_group(local: &Local, group: &[&Push]) -> Result<Vec<Result<Accepted>>> {
+    let names: Vec<String> = group.iter().map(|push| client_name(push.client_id)).collect();
+    let positions: Vec<(Uuid, u64)> =
+        group.iter().flat_map(|push| push.events.iter().map(|(_, e)| (e.originator_id, e.originator_version))).collect();
+    let mut plans = Vec::new();
+    let ids = local
+        .recorder
+        .record_pushes(&names, &positions, &mut |found| {
+            let (write, made) = decide(group, &names, found);
+            plans = made;
+            write
+        })
+        .await?;
+    if let Some(head) = ids.iter().max() {
+        local.grew(*head);
     }
-    let taken = local.recorder.notification_ids(&positions(&new)).await?;
-    let conflicts: Vec<PushConflict> = new
+    Ok(plans.into_iter().map(|plan| plan.answer(&ids)).collect())
+}
+
+/// What a push comes to, before the group's write gives the new events ids.
+enum Plan {
+    Recorded { done: Vec<u64>, new: Range<usize>, position: u64 },
+    Refused(Vec<PushConflict>),
+    Invalid(Error),
+}
+
+impl Plan {
+    fn answer(self, ids: &[u64]) -> Result<Accepted> {
+        match self {
+            Plan::Recorded { mut done, new, position } => {
+                let given = ids.get(new).ok_or_else(|| Error::Storage("the database gave fewer ids than events".into()))?;
+                done.extend_from_slice(given);
+                Ok(Accepted::Recorded(PushReply { notification_ids: done, position }))
+            }
+            Plan::Refused(conflicts) => Ok(Accepted::Refused(conflicts)),
+            Plan::Invalid(error) => Err(error),
+        }
+    }
+}
+
+/// Decides every push of the group from what the database holds, in order:
+/// an earlier push of the group takes a version before a later one.
+fn decide(group: &[&Push], names: &[String], found: Found) -> (Write, Vec<Plan>) {
+    let mut write = Write::default();
+    let mut claimed = HashSet::new();
+    let mut ids = found.ids.into_iter();
+    let plans = group
         .iter()
-        .zip(taken)
-        .filter(|(_, taken)| taken.is_some())
-        .map(|((position, e), _)| PushConflict {
-            position: *position,
-            originator_id: e.originator_id.simple().to_string(),
-            originator_version: e.originator_version,
+        .zip(names)
+        .zip(found.tracked)
+        .map(|((push, name), tracked)| {
+            let ids: Vec<Option<u64>> = ids.by_ref().take(push.events.len()).collect();
+            plan(push, name, tracked.unwrap_or(0), &ids, &mut claimed, &mut write)
         })
         .collect();
+    (write, plans)
+}
+
+fn plan(push: &Push, name: &str, tracked: u64, ids: &[Option<u64>], claimed: &mut HashSet<(Uuid, u64)>, write: &mut Write) -> Plan {
+    let mut done = Vec::new();
+    let mut conflicts = Vec::new();
+    let mut new: Vec<&StoredEvent> = Vec::new();
+    for ((position, event), id) in push.events.iter().zip(ids) {
+        if *position <= tracked {
+            match id {
+                Some(id) => done.push(*id),
+                None => {
+                    return Plan::Invalid(Error::invalid(format!(
+                        "position {position} was recorded for this client, but its event is not here: the client's log is not the one it pushed"
+                    )))
+                }
+            }
+        } else if id.is_some() || claimed.contains(&(event.originator_id, event.originator_version)) {
+            conflicts.push(PushConflict {
+                position: *position,
+                originator_id: event.originator_id.simple().to_string(),
+                originator_version: event.originator_version,
+            });
+        } else {
+            new.push(event);
+        }
+    }
     if !conflicts.is_empty() {
-        // Another process may have recorded this very push meanwhile: if the
-        // client's position moved, look again from there.
-        let now = local.recorder.max_tracking_id(&name).await?.unwrap_or(0);
-        if now != tracked {
-            return Err(Error::DuplicateTracking { application_name: name, notification_id: now });
-        }
-        return Ok(Accepted::Refused(conflicts));
+        return Plan::Refused(conflicts);
     }
-    if let Some((last, _)) = new.last() {
-        let events: Vec<_> = new.iter().map(|(_, e)| e.clone()).collect();
-        let tracking = Tracking { application_name: name, notification_id: *last };
-        let recorded = local.recorder.record(Recording { events: &events, tracking: Some(&tracking), ..Recording::default() }).await?;
-        if let Some(head) = recorded.last() {
-            local.grew(*head);
-        }
-        ids.extend(recorded);
+    let last = push.events.last().map_or(0, |(position, _)| *position);
+    if let Some(event) = new.iter().find(|e| i64::try_from(e.originator_version).is_err()) {
+        return Plan::Invalid(Error::invalid(format!(
+            "version {} of {} is too large to store",
+            event.originator_version, event.originator_id
+        )));
     }
-    let position = new.last().map_or(tracked, |(p, _)| *p).max(tracked);
-    Ok(Accepted::Recorded(PushReply { notification_ids: ids, position }))
+    if i64::try_from(last).is_err() {
+        return Plan::Invalid(Error::invalid(format!("position {last} is too large to store")));
+    }
+    let start = write.events.len();
+    for event in new {
+        claimed.insert((event.originator_id, event.originator_version));
+        write.events.push(event.clone());
+    }
+    if last > tracked {
+        write.tracking.push(Tracking { application_name: name.to_owned(), notification_id: last });
+    }
+    Plan::Recorded { done, new: start..write.events.len(), position: last.max(tracked) }
 }

@@ -12,6 +12,7 @@
 //! acknowledged write survives the process being killed.
 
 mod events;
+mod pushes;
 mod schema;
 mod snapshots;
 mod sync;

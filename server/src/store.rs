@@ -1,42 +1,34 @@
-//! One application's database, served by a thread of its own. The core's
+//! One application's database, served by threads of its own. The core's
 //! ports and `Application` are not `Send` (they are made for the browser), so
-//! each database lives on a thread with a single-threaded runtime, and HTTP
-//! handlers send it jobs and await the replies. Jobs run one at a time, which
-//! is also how SQLite writes. The newest notification id is published on a
-//! `watch` channel, so long-polls wait without taking the thread's time.
+//! each thread has a single-threaded runtime and its own recorder, and HTTP
+//! handlers send it work and await the replies:
+//!
+//! - one writer thread records pushes, a group at a time: the pushes that
+//!   arrive while a group is written wait, and go together in the next
+//!   transaction (group commit);
+//! - reader threads answer reads, so a read never waits for a write.
+//!
+//! The newest notification id is published on a `watch` channel, so
+//! long-polls wait without taking any thread's time.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use tokio::sync::{mpsc, oneshot, watch};
-use tributary::persistence::ApplicationRecorder;
+use tokio::sync::{mpsc, oneshot, watch, Mutex};
+use tributary::sync::protocol::Push;
 use tributary::{Application, Error, Result};
-use uuid::Uuid;
 
-/// What the server needs of a recorder beyond the core's ports.
-#[async_trait(?Send)]
-pub trait ServerRecorder: ApplicationRecorder {
-    /// The notification ids of events at these positions (`None` where there
-    /// is none): what a repeated push is answered with.
-    async fn notification_ids(&self, positions: &[(Uuid, u64)]) -> Result<Vec<Option<u64>>>;
-}
+use crate::push::{accept_all, Accepted};
+use crate::recorder::ServerRecorder;
 
-#[async_trait(?Send)]
-impl ServerRecorder for crate::sqlite::SqliteRecorder {
-    async fn notification_ids(&self, positions: &[(Uuid, u64)]) -> Result<Vec<Option<u64>>> {
-        crate::sqlite::SqliteRecorder::notification_ids(self, positions)
-    }
-}
-
-#[async_trait(?Send)]
-impl ServerRecorder for crate::postgres::PostgresRecorder {
-    async fn notification_ids(&self, positions: &[(Uuid, u64)]) -> Result<Vec<Option<u64>>> {
-        crate::postgres::PostgresRecorder::notification_ids(self, positions).await
-    }
-}
+/// Reader threads per application.
+const READERS: usize = 2;
+/// A group takes the pushes waiting, up to this many...
+const GROUP_PUSHES: usize = 256;
+/// ... or until it holds this many events.
+const GROUP_EVENTS: usize = 20_000;
 
 /// Moves a published head forward (never back), waking its waiters if it moved.
 pub fn advance(head: &watch::Sender<u64>, id: u64) {
@@ -47,7 +39,7 @@ pub fn advance(head: &watch::Sender<u64>, id: u64) {
     });
 }
 
-/// What a job has to work with.
+/// What a thread has to work with.
 pub struct Local {
     pub app: Application,
     pub recorder: Rc<dyn ServerRecorder>,
@@ -55,6 +47,11 @@ pub struct Local {
 }
 
 impl Local {
+    /// The application `app` over `recorder`, publishing its head on `head`.
+    pub fn new(app: Application, recorder: Rc<dyn ServerRecorder>, head: Arc<watch::Sender<u64>>) -> Local {
+        Local { app, recorder, head }
+    }
+
     /// Tells waiting long-polls the log has grown.
     pub fn grew(&self, head: u64) {
         advance(&self.head, head);
@@ -62,54 +59,45 @@ impl Local {
 }
 
 type Job = Box<dyn FnOnce(Rc<Local>) -> Pin<Box<dyn Future<Output = ()>>> + Send>;
+type Pending = (Push, oneshot::Sender<Result<Accepted>>);
 
-/// Opens a recorder, on the database's thread (recorders are not `Send`).
-pub type Opener<R> = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = Result<R>>>> + Send>;
+/// Opens a recorder on the calling thread (recorders are not `Send`); called
+/// once per thread.
+pub type Opener<R> = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<R>>>> + Send + Sync>;
 
-/// A handle on one application's database thread.
+/// A handle on one application's database threads.
 #[derive(Clone)]
 pub struct Store {
-    jobs: mpsc::UnboundedSender<Job>,
+    pushes: mpsc::UnboundedSender<Pending>,
+    reads: mpsc::UnboundedSender<Job>,
     head: Arc<watch::Sender<u64>>,
 }
 
 impl Store {
-    /// Starts the database's thread, where `open` opens (creating) the
-    /// database, and the application `name` over it.
+    /// Starts the database's threads, where `open` opens (creating) the
+    /// database, and the application `name` over it: the writer first (it
+    /// makes the tables), then the readers.
     pub async fn open<R: ServerRecorder + 'static>(name: String, open: Opener<R>) -> Result<Store> {
-        let (jobs, mut queue) = mpsc::unbounded_channel::<Job>();
-        let (opened, opening) = oneshot::channel();
-        std::thread::Builder::new()
-            .name(format!("db {name}"))
-            .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
-                    Ok(runtime) => runtime,
-                    Err(error) => return drop(opened.send(Err(Error::Storage(format!("starting a database thread: {error}"))))),
-                };
-                let local = match runtime.block_on(open()) {
-                    Ok(recorder) => {
-                        let recorder = Rc::new(recorder);
-                        let app = Application::new(name, recorder.clone());
-                        let head = runtime.block_on(app.max_notification_id()).unwrap_or(0);
-                        let head = Arc::new(watch::channel(head).0);
-                        drop(opened.send(Ok(head.clone())));
-                        Rc::new(Local { app, recorder, head })
-                    }
-                    Err(error) => return drop(opened.send(Err(error))),
-                };
-                runtime.block_on(async move {
-                    while let Some(job) = queue.recv().await {
-                        job(local.clone()).await;
-                    }
-                });
-            })
-            .map_err(|e| Error::Storage(format!("starting a database thread: {e}")))?;
-        let head = opening.await.map_err(|_| Error::Storage("the database thread ended while opening".into()))??;
-        Ok(Store { jobs, head })
+        let (pushes, queued) = mpsc::unbounded_channel::<Pending>();
+        let head = start(format!("db {name} writer"), name.clone(), open.clone(), None, move |local| write(local, queued)).await?;
+        let (reads, jobs) = mpsc::unbounded_channel::<Job>();
+        let jobs = Arc::new(Mutex::new(jobs));
+        for i in 0..READERS {
+            let jobs = jobs.clone();
+            start(format!("db {name} reader {i}"), name.clone(), open.clone(), Some(head.clone()), move |local| read(local, jobs)).await?;
+        }
+        Ok(Store { pushes, reads, head })
     }
 
-    /// Runs `work` on the database's thread and returns what it made.
-    pub async fn run<T, F>(&self, work: F) -> Result<T>
+    /// Records a push, in the next group.
+    pub async fn push(&self, push: Push) -> Result<Accepted> {
+        let (reply, replied) = oneshot::channel();
+        self.pushes.send((push, reply)).map_err(|_| Error::Storage("the database is closed".into()))?;
+        replied.await.map_err(|_| Error::Storage("the database's writer stopped".into()))?
+    }
+
+    /// Runs `work` on a reader thread and returns what it made.
+    pub async fn read<T, F>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(Rc<Local>) -> Pin<Box<dyn Future<Output = Result<T>>>> + Send + 'static,
@@ -120,8 +108,8 @@ impl Store {
                 let _ = reply.send(work(local).await);
             })
         });
-        self.jobs.send(job).map_err(|_| Error::Storage("the database is closed".into()))?;
-        replied.await.map_err(|_| Error::Storage("the database thread stopped".into()))?
+        self.reads.send(job).map_err(|_| Error::Storage("the database is closed".into()))?;
+        replied.await.map_err(|_| Error::Storage("the database's reader stopped".into()))?
     }
 
     /// The newest notification id, as published.
@@ -132,5 +120,82 @@ impl Store {
     /// The published head itself, for a listener that learns of other writers.
     pub fn head_sender(&self) -> &Arc<watch::Sender<u64>> {
         &self.head
+    }
+}
+
+/// Starts a thread that opens a recorder and the application over it, then
+/// runs `serve`. The first thread (no `head` given) reads the log's head and
+/// publishes it; answers the published head once the thread is serving.
+async fn start<R, S, F>(
+    thread: String,
+    name: String,
+    open: Opener<R>,
+    head: Option<Arc<watch::Sender<u64>>>,
+    serve: S,
+) -> Result<Arc<watch::Sender<u64>>>
+where
+    R: ServerRecorder + 'static,
+    S: FnOnce(Rc<Local>) -> F + Send + 'static,
+    F: Future<Output = ()>,
+{
+    let (opened, opening) = oneshot::channel();
+    std::thread::Builder::new()
+        .name(thread)
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
+                Ok(runtime) => runtime,
+                Err(error) => return drop(opened.send(Err(Error::Storage(format!("starting a database thread: {error}"))))),
+            };
+            let local = runtime.block_on(async move {
+                let recorder = Rc::new(open().await?);
+                let app = Application::new(name, recorder.clone());
+                let head = match head {
+                    Some(head) => head,
+                    None => Arc::new(watch::channel(app.max_notification_id().await?).0),
+                };
+                Ok::<_, Error>(Rc::new(Local { app, recorder, head }))
+            });
+            match local {
+                Ok(local) => {
+                    drop(opened.send(Ok(local.head.clone())));
+                    runtime.block_on(serve(local));
+                }
+                Err(error) => drop(opened.send(Err(error))),
+            }
+        })
+        .map_err(|e| Error::Storage(format!("starting a database thread: {e}")))?;
+    opening.await.map_err(|_| Error::Storage("the database thread ended while opening".into()))?
+}
+
+/// The writer: each group takes the pushes waiting (within bounds) and is
+/// recorded in one transaction; the rest wait for the next.
+async fn write(local: Rc<Local>, mut queued: mpsc::UnboundedReceiver<Pending>) {
+    while let Some(first) = queued.recv().await {
+        let mut events = first.0.events.len();
+        let mut group = vec![first];
+        while group.len() < GROUP_PUSHES && events < GROUP_EVENTS {
+            match queued.try_recv() {
+                Ok(pending) => {
+                    events += pending.0.events.len();
+                    group.push(pending);
+                }
+                Err(_) => break,
+            }
+        }
+        let (pushes, replies): (Vec<Push>, Vec<_>) = group.into_iter().unzip();
+        for (reply, answer) in replies.into_iter().zip(accept_all(&local, pushes).await) {
+            let _ = reply.send(answer);
+        }
+    }
+}
+
+/// A reader: takes the next read from the queue the readers share.
+async fn read(local: Rc<Local>, jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>) {
+    loop {
+        let job = jobs.lock().await.recv().await;
+        match job {
+            Some(job) => job(local.clone()).await,
+            None => return,
+        }
     }
 }

@@ -18,7 +18,7 @@ use tributary::sync::protocol::{ConflictReply, PushRequest, WaitReply};
 
 use super::error::ApiError;
 use super::Server;
-use crate::push::{accept, Accepted};
+use crate::push::Accepted;
 use crate::store::Store;
 
 /// At most this many notifications per request.
@@ -52,7 +52,8 @@ pub async fn log(
 ) -> Result<Response, ApiError> {
     let Path((tenant, app, section)) = path.map_err(|e| ApiError::invalid(e.body_text()))?;
     let store = store(&server, Ok(Path((tenant, app))), &headers).await?;
-    let json = store.run(move |local| Box::pin(async move { Ok(local.app.notification_log().section(&section).await?.to_json()) })).await?;
+    let json =
+        store.read(move |local| Box::pin(async move { Ok(local.app.notification_log().section(&section).await?.to_json()) })).await?;
     Ok(json_text(json))
 }
 
@@ -81,7 +82,8 @@ pub async fn notifications(
     let start = if query.inclusive_of_start.unwrap_or(true) { query.start } else { query.start.saturating_add(1) };
     let topics = query.topics.map(|t| t.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect()).unwrap_or_default();
     let select = NotificationQuery { start, limit: query.limit as usize, stop: None, topics };
-    let json = store.run(move |local| Box::pin(async move { Ok(notifications_to_json(&local.app.notifications(&select).await?)) })).await?;
+    let json =
+        store.read(move |local| Box::pin(async move { Ok(notifications_to_json(&local.app.notifications(&select).await?)) })).await?;
     Ok(json_text(json))
 }
 
@@ -100,7 +102,7 @@ pub async fn push(
     let request: PushRequest =
         serde_json::from_slice(&body).map_err(|e| ApiError::invalid(format!("the push is not the expected JSON: {e}")))?;
     let push = request.checked()?;
-    match store.run(move |local| Box::pin(async move { accept(&local, push).await })).await? {
+    match store.push(push).await? {
         Accepted::Recorded(reply) => Ok(Json(reply).into_response()),
         Accepted::Refused(conflicts) => {
             let message =

@@ -98,7 +98,7 @@ pub(super) enum Ids {
 /// and without this the log would keep a gap there for ever. Under the lock
 /// nobody else is taking ids and every committed id is at or below the newest,
 /// so exactly the uncommitted ones are given again, as SQLite gives rowids.
-async fn reclaim(tx: &Transaction<'_>, tables: &Tables) -> Result<()> {
+pub(super) async fn reclaim(tx: &Transaction<'_>, tables: &Tables) -> Result<()> {
     let sql = format!(
         "SELECT setval(pg_get_serial_sequence($1, 'notification_id'), COALESCE(MAX(notification_id), 0) + 1, false) FROM {}",
         tables.events
@@ -135,6 +135,18 @@ pub(super) async fn insert_events(tx: &Transaction<'_>, tables: &Tables, events:
         let event = usize::try_from(i - 1).ok().and_then(|i| events.get(i)).unwrap_or(&events[0]);
         return Err(conflict(event, "PostgreSQL: this position is taken".into()));
     }
+    let ids = insert_rows(tx, tables, events, &columns).await?;
+    notify(tx, tables, ids.iter().copied().max().unwrap_or(0)).await?;
+    Ok(ids)
+}
+
+/// Inserts events, in order, each taking the sequence's next id. The lock
+/// must be held and their positions known free: only a writer that skips the
+/// lock makes this fail with a conflict.
+pub(super) async fn insert_rows(tx: &Transaction<'_>, tables: &Tables, events: &[StoredEvent], columns: &Columns) -> Result<Vec<u64>> {
+    if events.is_empty() {
+        return Ok(vec![]);
+    }
     let inserted = query(
         tx,
         &format!(
@@ -149,12 +161,11 @@ pub(super) async fn insert_events(tx: &Transaction<'_>, tables: &Tables, events:
     .await;
     let inserted = match inserted {
         Ok(rows) => rows,
-        // Only a writer that skips the lock gets here: name the batch's first event.
         Err(error) if taken(&error) => return Err(conflict(&events[0], format!("PostgreSQL: {}", super::explain(&error)))),
         Err(error) => return Err(failed("inserting events")(error)),
     };
     let given = given_ids(&inserted)?;
-    let ids = columns
+    columns
         .ids
         .iter()
         .zip(&columns.versions)
@@ -162,9 +173,7 @@ pub(super) async fn insert_events(tx: &Transaction<'_>, tables: &Tables, events:
             let given = given.get(&(*id, *version)).ok_or_else(|| Error::Storage("PostgreSQL returned no id for an event".into()))?;
             whole(*given, "notification id")
         })
-        .collect::<Result<Vec<_>>>()?;
-    notify(tx, tables, ids.iter().copied().max().unwrap_or(0)).await?;
-    Ok(ids)
+        .collect()
 }
 
 /// Announces the log's head on Python's channel, with `"{schema} {head}"` as
@@ -355,26 +364,24 @@ impl TrackingRecorder for PostgresRecorder {
     }
 }
 
-impl PostgresRecorder {
-    /// The notification ids of events at these positions (`None` where there is none).
-    pub async fn notification_ids(&self, positions: &[(Uuid, u64)]) -> Result<Vec<Option<u64>>> {
-        if positions.is_empty() {
-            return Ok(vec![]);
-        }
-        let ids: Vec<Uuid> = positions.iter().map(|(id, _)| *id).collect();
-        let versions: Vec<i64> = positions.iter().map(|(_, v)| int(*v)).collect();
-        let rows = query(
-            &self.client().await?,
-            &format!(
-                "SELECT e.originator_id, e.originator_version, e.notification_id FROM unnest($1::uuid[], $2::bigint[]) AS n(id, version) \
-                 JOIN {} e ON e.originator_id = n.id AND e.originator_version = n.version",
-                self.tables.events
-            ),
-            &[&ids, &versions],
-        )
-        .await
-        .map_err(failed("finding events"))?;
-        let found = given_ids(&rows)?;
-        positions.iter().map(|(id, version)| found.get(&(*id, int(*version))).map(|n| whole(*n, "notification id")).transpose()).collect()
+/// The notification ids of events at these positions (`None` where there is none).
+pub(super) async fn ids_at<C: GenericClient>(client: &C, tables: &Tables, positions: &[(Uuid, u64)]) -> Result<Vec<Option<u64>>> {
+    if positions.is_empty() {
+        return Ok(vec![]);
     }
+    let ids: Vec<Uuid> = positions.iter().map(|(id, _)| *id).collect();
+    let versions: Vec<i64> = positions.iter().map(|(_, v)| int(*v)).collect();
+    let rows = query(
+        client,
+        &format!(
+            "SELECT e.originator_id, e.originator_version, e.notification_id FROM unnest($1::uuid[], $2::bigint[]) AS n(id, version) \
+             JOIN {} e ON e.originator_id = n.id AND e.originator_version = n.version",
+            tables.events
+        ),
+        &[&ids, &versions],
+    )
+    .await
+    .map_err(failed("finding events"))?;
+    let found = given_ids(&rows)?;
+    positions.iter().map(|(id, version)| found.get(&(*id, int(*version))).map(|n| whole(*n, "notification id")).transpose()).collect()
 }

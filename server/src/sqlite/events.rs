@@ -216,23 +216,19 @@ impl TrackingRecorder for SqliteRecorder {
     }
 }
 
-impl SqliteRecorder {
-    /// The notification ids of events at these positions (`None` where there is none).
-    pub fn notification_ids(&self, positions: &[(Uuid, u64)]) -> Result<Vec<Option<u64>>> {
-        self.with(|connection| {
-            let mut statement = connection
-                .prepare_cached("SELECT rowid FROM stored_events WHERE originator_id = ?1 AND originator_version = ?2")
+/// The notification ids of events at these positions (`None` where there is none).
+pub(super) fn ids_at(tx: &rusqlite::Connection, positions: &[(Uuid, u64)]) -> Result<Vec<Option<u64>>> {
+    let mut statement = tx
+        .prepare_cached("SELECT rowid FROM stored_events WHERE originator_id = ?1 AND originator_version = ?2")
+        .map_err(|e| storage("finding events", e))?;
+    positions
+        .iter()
+        .map(|(id, version)| {
+            let found: Option<i64> = statement
+                .query_row(params![id.simple().to_string(), int(*version)], |row| row.get(0))
+                .optional()
                 .map_err(|e| storage("finding events", e))?;
-            positions
-                .iter()
-                .map(|(id, version)| {
-                    let found: Option<i64> = statement
-                        .query_row(params![id.simple().to_string(), int(*version)], |row| row.get(0))
-                        .optional()
-                        .map_err(|e| storage("finding events", e))?;
-                    found.map(|n| whole(n, "notification id")).transpose()
-                })
-                .collect()
+            found.map(|n| whole(n, "notification id")).transpose()
         })
-    }
+        .collect()
 }

@@ -1,0 +1,173 @@
+//! Pushes that arrive together are recorded in one transaction (group commit),
+//! each decided on its own: in order, a refusal or a bad push fails alone, a
+//! client's repeated push is answered as the first. On SQLite, and with
+//! `--features postgres-tests` on PostgreSQL, where a group is seen to be one
+//! transaction (its rows share their inserting transaction id).
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use tokio::sync::watch;
+use tributary::persistence::{ApplicationRecorder, NotificationQuery, StoredEvent, Tracking, TrackingRecorder};
+use tributary::sync::protocol::{Push, PushReply};
+use tributary::{Application, Error, Result};
+use tributary_server::push::{accept_all, Accepted};
+use tributary_server::recorder::ServerRecorder;
+use tributary_server::sqlite::SqliteRecorder;
+use tributary_server::store::Local;
+use uuid::Uuid;
+
+fn local(recorder: Rc<dyn ServerRecorder>) -> Local {
+    let app = Application::new("dogschool", recorder.clone());
+    Local::new(app, recorder, Arc::new(watch::channel(0).0))
+}
+
+/// A push of `client` with events of `dog` at `versions`, at positions from `first`.
+fn push(client: Uuid, dog: Uuid, first: u64, versions: &[u64]) -> Push {
+    let events = versions
+        .iter()
+        .enumerate()
+        .map(|(i, version)| {
+            let state = format!("{{\"trick\":\"trick {version}\"}}").into_bytes();
+            (first + i as u64, StoredEvent { originator_id: dog, originator_version: *version, topic: "Dog.TrickAdded".into(), state })
+        })
+        .collect();
+    Push { client_id: client, events }
+}
+
+fn recorded(answer: &Result<Accepted>) -> &PushReply {
+    match answer {
+        Ok(Accepted::Recorded(reply)) => reply,
+        other => panic!("expected the push recorded, got {other:?}"),
+    }
+}
+
+async fn log(local: &Local) -> Vec<(u64, Uuid, u64)> {
+    let all = local.recorder.select_notifications(&NotificationQuery { start: 1, limit: 1000, stop: None, topics: vec![] }).await.unwrap();
+    all.iter().map(|n| (n.id, n.originator_id, n.originator_version)).collect()
+}
+
+fn position(client: Uuid) -> String {
+    format!("client:{}", client.simple())
+}
+
+/// Three clients in one group: the second wants a version the first takes
+/// in the same group, so it alone is refused; the ids follow the group's order.
+async fn a_group_decides_each_push_in_order_and_refuses_only_the_one_that_conflicts(local: Local) {
+    let (a, b, c) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let (rex, fido) = (Uuid::new_v4(), Uuid::new_v4());
+    let answers = accept_all(&local, vec![push(a, rex, 1, &[1, 2, 3]), push(b, rex, 1, &[2]), push(c, fido, 1, &[1, 2])]).await;
+    assert_eq!(recorded(&answers[0]), &PushReply { notification_ids: vec![1, 2, 3], position: 3 });
+    match &answers[1] {
+        Ok(Accepted::Refused(conflicts)) => {
+            assert_eq!(conflicts.len(), 1);
+            assert_eq!((conflicts[0].position, conflicts[0].originator_version), (1, 2));
+        }
+        other => panic!("expected the second push refused, got {other:?}"),
+    }
+    assert_eq!(recorded(&answers[2]), &PushReply { notification_ids: vec![4, 5], position: 2 });
+    assert_eq!(log(&local).await, vec![(1, rex, 1), (2, rex, 2), (3, rex, 3), (4, fido, 1), (5, fido, 2)]);
+    assert_eq!(local.recorder.max_tracking_id(&position(a)).await.unwrap(), Some(3));
+    assert_eq!(local.recorder.max_tracking_id(&position(b)).await.unwrap(), None);
+    assert_eq!(local.recorder.max_tracking_id(&position(c)).await.unwrap(), Some(2));
+}
+
+/// A push sent twice (a retry racing the original) in one group: both answers
+/// give the same ids, and the events are recorded once.
+async fn a_push_sent_twice_in_one_group_is_recorded_once_and_both_get_its_ids(local: Local) {
+    let (client, rex) = (Uuid::new_v4(), Uuid::new_v4());
+    let answers = accept_all(&local, vec![push(client, rex, 1, &[1, 2]), push(client, rex, 1, &[1, 2])]).await;
+    assert_eq!(recorded(&answers[0]), &PushReply { notification_ids: vec![1, 2], position: 2 });
+    assert_eq!(recorded(&answers[1]), recorded(&answers[0]));
+    assert_eq!(log(&local).await.len(), 2);
+}
+
+/// A push that cannot be right (its client's recorded position covers events
+/// the log does not hold, or a version too large to store) fails alone.
+async fn a_bad_push_fails_alone_and_the_rest_of_its_group_is_recorded(local: Local) {
+    let (good, lost, huge) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    local.recorder.insert_tracking(&Tracking { application_name: position(lost), notification_id: 5 }).await.unwrap();
+    let answers = accept_all(
+        &local,
+        vec![push(lost, Uuid::new_v4(), 1, &[1]), push(huge, Uuid::new_v4(), 1, &[u64::MAX]), push(good, Uuid::new_v4(), 1, &[1])],
+    )
+    .await;
+    assert!(matches!(&answers[0], Err(Error::Validation(m)) if m.contains("not the one it pushed")), "{:?}", answers[0]);
+    assert!(matches!(&answers[1], Err(Error::Validation(m)) if m.contains("too large")), "{:?}", answers[1]);
+    assert_eq!(recorded(&answers[2]).notification_ids, vec![1]);
+    assert_eq!(log(&local).await.len(), 1);
+    assert_eq!(local.recorder.max_tracking_id(&position(huge)).await.unwrap(), None);
+}
+
+macro_rules! group_tests {
+    ($factory:expr) => {
+        #[test]
+        fn a_group_decides_each_push_in_order_and_refuses_only_the_one_that_conflicts() {
+            run(|local| super::a_group_decides_each_push_in_order_and_refuses_only_the_one_that_conflicts(local), $factory);
+        }
+        #[test]
+        fn a_push_sent_twice_in_one_group_is_recorded_once_and_both_get_its_ids() {
+            run(|local| super::a_push_sent_twice_in_one_group_is_recorded_once_and_both_get_its_ids(local), $factory);
+        }
+        #[test]
+        fn a_bad_push_fails_alone_and_the_rest_of_its_group_is_recorded() {
+            run(|local| super::a_bad_push_fails_alone_and_the_rest_of_its_group_is_recorded(local), $factory);
+        }
+    };
+}
+
+mod sqlite {
+    use super::*;
+
+    fn run<F: std::future::Future<Output = ()>>(test: impl FnOnce(Local) -> F, _: ()) {
+        let folder = tempfile::tempdir().unwrap();
+        let recorder: Rc<dyn ServerRecorder> = Rc::new(SqliteRecorder::open(&folder.path().join("app.sqlite")).unwrap());
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(test(local(recorder)));
+    }
+
+    group_tests!(());
+}
+
+#[cfg(feature = "postgres-tests")]
+mod postgres {
+    use super::*;
+    use tributary_server::postgres::{connect, PostgresRecorder, Tables};
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    }
+
+    async fn fresh() -> PostgresRecorder {
+        let url = std::env::var("TRIBUTARY_TEST_POSTGRES").expect("TRIBUTARY_TEST_POSTGRES: `source scripts/postgres.sh` first");
+        let tables = Tables::new(&format!("groups_{}", Uuid::new_v4().simple()), "dogschool").unwrap();
+        PostgresRecorder::open(connect(&url, 2).await.unwrap(), Arc::new(tables)).await.unwrap()
+    }
+
+    fn run<F: std::future::Future<Output = ()>>(test: impl FnOnce(Local) -> F, _: ()) {
+        runtime().block_on(async { test(local(Rc::new(fresh().await))).await });
+    }
+
+    group_tests!(());
+
+    /// Every row a group inserts carries the same inserting transaction id
+    /// (`xmin`): the group was one transaction, one commit. Pushes recorded
+    /// one by one would give three.
+    #[test]
+    fn a_group_of_pushes_is_one_transaction() {
+        runtime().block_on(async {
+            let recorder = fresh().await;
+            let events = format!("\"{}\".dogschool_events", recorder.tables().schema);
+            let local = local(Rc::new(recorder.clone()));
+            let pushes = (0..3).map(|_| push(Uuid::new_v4(), Uuid::new_v4(), 1, &[1, 2])).collect();
+            for answer in accept_all(&local, pushes).await {
+                recorded(&answer);
+            }
+            let url = std::env::var("TRIBUTARY_TEST_POSTGRES").unwrap();
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(connection);
+            let rows = client.query(&format!("SELECT DISTINCT xmin::text FROM {events}"), &[]).await.unwrap();
+            let count: i64 = client.query_one(&format!("SELECT count(*) FROM {events}"), &[]).await.unwrap().get(0);
+            assert_eq!((rows.len(), count), (1, 6));
+        });
+    }
+}
