@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Load figures, loopback only, bounded in time and count: N simulated devices
-# pushing and pulling through real tributary-server processes (scripts/load.mjs),
+# pushing and pulling through real tributary-server processes (the generator is
+# server/examples/load.rs),
 # next to the Python eventsourcing library writing the same kind of events into
 # the same kind of database in the same run (tests/peers/python_load.py).
 #   bash scripts/load.sh [--devices 8] [--seconds 10] [--max-events 200000] [--batch 50]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
-[ -x target/release/tributary-server ] || cargo build --release -p tributary-server
+cargo build --release -p tributary-server --bin tributary-server --example load
 
 devices=8 seconds=10 max=200000 batch=50
 args=("$@")
@@ -28,7 +29,10 @@ source scripts/postgres.sh
 folder=$(mktemp -d)
 trap 'rm -rf "$folder"; [ "$started_postgres" = no ] || bash scripts/postgres.sh stop' EXIT
 
-node scripts/load.mjs "${args[@]}" --postgres "$TRIBUTARY_TEST_POSTGRES"
+# Pushes only (the work the Python figures below measure), then with every
+# device also pulling everyone's events.
+target/release/examples/load "${args[@]}" --pull no --postgres "$TRIBUTARY_TEST_POSTGRES"
+target/release/examples/load "${args[@]}" --pull yes --postgres "$TRIBUTARY_TEST_POSTGRES"
 python_load() { .venv-peers/bin/python tests/peers/python_load.py "$1" "$devices" "$seconds" "$max" "$batch"; }
 PERSISTENCE_MODULE=eventsourcing.sqlite SQLITE_DBNAME="$folder/python.sqlite" python_load "Python eventsourcing, SQLite"
 pg=${TRIBUTARY_TEST_POSTGRES#postgres://postgres@}   # 127.0.0.1:PORT/tributary

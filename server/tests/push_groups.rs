@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use tokio::sync::watch;
-use tributary::persistence::{ApplicationRecorder, NotificationQuery, StoredEvent, Tracking, TrackingRecorder};
+use tributary::persistence::{NotificationQuery, StoredEvent, Tracking};
 use tributary::sync::protocol::{Push, PushReply};
 use tributary::{Application, Error, Result};
 use tributary_server::push::{accept_all, Accepted};

@@ -98,9 +98,14 @@ pub(super) enum Ids {
 /// and without this the log would keep a gap there for ever. Under the lock
 /// nobody else is taking ids and every committed id is at or below the newest,
 /// so exactly the uncommitted ones are given again, as SQLite gives rowids.
+/// The sequence is only set when it is ahead of the log: `setval` writes to
+/// the WAL, and after a committed insert the two agree.
 pub(super) async fn reclaim(tx: &Transaction<'_>, tables: &Tables) -> Result<()> {
     let sql = format!(
-        "SELECT setval(pg_get_serial_sequence($1, 'notification_id'), COALESCE(MAX(notification_id), 0) + 1, false) FROM {}",
+        "SELECT setval(s.seq, m.newest + 1, false) \
+         FROM (SELECT pg_get_serial_sequence($1, 'notification_id') AS seq) s, \
+              (SELECT COALESCE(MAX(notification_id), 0) AS newest FROM {}) m \
+         WHERE COALESCE(pg_sequence_last_value(s.seq::regclass), 0) <> m.newest",
         tables.events
     );
     execute(tx, &sql, &[&tables.events]).await.map_err(failed("giving back ids nobody committed")).map(drop)
@@ -123,7 +128,8 @@ pub(super) async fn insert_events(tx: &Transaction<'_>, tables: &Tables, events:
         tx,
         &format!(
             "SELECT n.i FROM unnest($1::uuid[], $2::bigint[]) WITH ORDINALITY AS n(id, version, i) \
-             JOIN {} e ON e.originator_id = n.id AND e.originator_version = n.version ORDER BY n.i LIMIT 1",
+             CROSS JOIN LATERAL (SELECT 1 FROM {} e WHERE e.originator_id = n.id AND e.originator_version = n.version LIMIT 1) e \
+             ORDER BY n.i LIMIT 1",
             tables.events
         ),
         &[&columns.ids, &columns.versions],
@@ -365,6 +371,9 @@ impl TrackingRecorder for PostgresRecorder {
 }
 
 /// The notification ids of events at these positions (`None` where there is none).
+/// One index probe per position, whatever the planner thinks of the table's
+/// size: a join (or a LATERAL it may flatten into one; LIMIT keeps it apart)
+/// lets it choose a hash join over a scan of the whole log.
 pub(super) async fn ids_at<C: GenericClient>(client: &C, tables: &Tables, positions: &[(Uuid, u64)]) -> Result<Vec<Option<u64>>> {
     if positions.is_empty() {
         return Ok(vec![]);
@@ -374,8 +383,8 @@ pub(super) async fn ids_at<C: GenericClient>(client: &C, tables: &Tables, positi
     let rows = query(
         client,
         &format!(
-            "SELECT e.originator_id, e.originator_version, e.notification_id FROM unnest($1::uuid[], $2::bigint[]) AS n(id, version) \
-             JOIN {} e ON e.originator_id = n.id AND e.originator_version = n.version",
+            "SELECT n.id, n.version, e.notification_id FROM unnest($1::uuid[], $2::bigint[]) AS n(id, version) \
+             CROSS JOIN LATERAL (SELECT notification_id FROM {} e WHERE e.originator_id = n.id AND e.originator_version = n.version LIMIT 1) e",
             tables.events
         ),
         &[&ids, &versions],
