@@ -100,17 +100,22 @@ fn cpu_seconds(stat: &str) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-/// CPU seconds used so far by every PostgreSQL process on the machine (the
-/// cluster's backends are not children of anything here).
-fn postgres_cpu() -> f64 {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return 0.0 };
+/// CPU seconds used so far by each PostgreSQL process on the machine, by
+/// pid (the cluster's backends are not children of anything here).
+fn postgres_cpu() -> HashMap<u32, f64> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return HashMap::new() };
     entries
         .flatten()
-        .filter(|entry| entry.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
-        .map(|entry| entry.path().join("stat"))
-        .filter(|stat| std::fs::read_to_string(stat).is_ok_and(|text| text.contains("(postgres)")))
-        .map(|stat| cpu_seconds(&stat.display().to_string()))
-        .sum()
+        .filter_map(|entry| Some((entry.file_name().to_str()?.parse::<u32>().ok()?, entry.path().join("stat"))))
+        .filter(|(_, stat)| std::fs::read_to_string(stat).is_ok_and(|text| text.contains("(postgres)")))
+        .map(|(pid, stat)| (pid, cpu_seconds(&stat.display().to_string())))
+        .collect()
+}
+
+/// The PostgreSQL CPU seconds used since `before` (by processes still there;
+/// a backend that started meanwhile counts from zero).
+fn postgres_cpu_since(before: &HashMap<u32, f64>) -> f64 {
+    postgres_cpu().iter().map(|(pid, now)| now - before.get(pid).copied().unwrap_or(0.0)).sum()
 }
 
 /// What the devices of one run share.
@@ -258,7 +263,7 @@ fn measure(options: &Options, label: &str, urls: &[String], servers: &[&ServerPr
         percentile(&lags, 50.0),
         percentile(&lags, 99.0),
         server_cpu() - cpu_before,
-        postgres_cpu() - postgres_before,
+        postgres_cpu_since(&postgres_before),
         cpu_seconds("/proc/self/stat") - own_before,
     );
 }

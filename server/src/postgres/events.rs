@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Transaction};
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::IsolationLevel;
 use tributary::persistence::{
     validate_batch, AggregateRecorder, ApplicationRecorder, EventQuery, Notification, NotificationQuery, Prepare, Recording,
@@ -264,7 +265,15 @@ pub(super) async fn select<C: GenericClient>(
     rows.iter().map(|row| stored(row, 0)).collect()
 }
 
-async fn notifications<C: GenericClient>(client: &C, tables: &Tables, query: &NotificationQuery) -> Result<Vec<Notification>> {
+/// A page of the log. Planned for its own bounds each time (an unnamed
+/// statement, still one round trip): a plan made for any bounds may read the
+/// whole range from `start` and sort it before the limit, so that a reader far
+/// behind would read more the further behind it is.
+async fn notifications<C: tokio_postgres::GenericClient>(
+    client: &C,
+    tables: &Tables,
+    query: &NotificationQuery,
+) -> Result<Vec<Notification>> {
     if query.limit == 0 {
         return Ok(vec![]);
     }
@@ -276,7 +285,9 @@ async fn notifications<C: GenericClient>(client: &C, tables: &Tables, query: &No
     );
     let (start, stop) = (int(query.start), query.stop.map_or(i64::MAX, int));
     let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
-    let rows = super::query(client, &sql, &[&start, &stop, &query.topics, &limit]).await.map_err(failed("reading the log"))?;
+    let params: [(&(dyn ToSql + Sync), Type); 4] =
+        [(&start, Type::INT8), (&stop, Type::INT8), (&query.topics, Type::TEXT_ARRAY), (&limit, Type::INT8)];
+    let rows = client.query_typed(&sql, &params).await.map_err(failed("reading the log"))?;
     rows.iter().map(|row| Ok(Notification::new(whole(column(row, 0)?, "notification id")?, stored(row, 1)?))).collect()
 }
 
@@ -334,7 +345,7 @@ impl ApplicationRecorder for PostgresRecorder {
     }
 
     async fn select_notifications(&self, query: &NotificationQuery) -> Result<Vec<Notification>> {
-        notifications(&self.client().await?, &self.tables, query).await
+        notifications(&**self.client().await?, &self.tables, query).await
     }
 
     /// Both reads in one REPEATABLE READ snapshot.
@@ -349,7 +360,7 @@ impl ApplicationRecorder for PostgresRecorder {
             .map_err(failed("starting a transaction"))?;
         let head = newest(&tx, &self.tables).await?;
         let bounded = NotificationQuery { stop: Some(query.stop.map_or(head, |s| s.min(head))), ..query.clone() };
-        let found = notifications(&tx, &self.tables, &bounded).await?;
+        let found = notifications(&*tx, &self.tables, &bounded).await?;
         tx.commit().await.map_err(failed("reading the log"))?;
         Ok((found, head))
     }
