@@ -117,20 +117,26 @@ pub fn refused(args: &[&str]) -> (std::process::ExitStatus, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the server binary starts");
+    let (said, saying) = std::sync::mpsc::channel();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = out.read_line(&mut line);
+        let _ = said.send(line);
+    });
     let patience = std::time::Instant::now() + Duration::from_secs(60);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        if std::time::Instant::now() > patience {
+        let served = saying.try_recv().ok().filter(|line| line.contains("listening"));
+        if served.is_some() || std::time::Instant::now() > patience {
             let _ = child.kill();
-            panic!("the server did not stop within 60 s with {args:?}");
+            let _ = child.wait();
+            panic!("the server did not stop with {args:?}: {}", served.unwrap_or_else(|| "still running after 60 s".into()));
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    let mut out = String::new();
-    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
-    assert!(!out.contains("listening"), "it served with {args:?}: {out}");
     let mut err = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
     (status, err)
