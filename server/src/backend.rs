@@ -14,8 +14,8 @@ use crate::sqlite::SqliteRecorder;
 use crate::store::Store;
 
 /// Connections a server process keeps at most to a PostgreSQL database (besides
-/// its listener's), unless `--database-connections` says otherwise: every
-/// application's thread takes one per call.
+/// its listener's), unless `--database-connections` says otherwise: each of
+/// an application's threads takes one per call.
 pub const POSTGRES_CONNECTIONS: u16 = 16;
 
 pub enum Backend {
