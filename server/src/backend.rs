@@ -1,6 +1,7 @@
 //! Where the applications' databases live: a SQLite file per tenant and
-//! application under a folder (the default), or a schema per tenant in one
-//! PostgreSQL database, shared by any number of server processes.
+//! application under a folder (the default), or a schema per tenant in a
+//! PostgreSQL database, shared by any number of server processes. (Which
+//! tenant is in which: [`crate::placement`].)
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,9 +13,10 @@ use crate::postgres::{Listener, PostgresRecorder, Tables};
 use crate::sqlite::SqliteRecorder;
 use crate::store::Store;
 
-/// Connections a server process keeps to PostgreSQL (besides its listener's):
-/// every application's thread takes one per call.
-pub const POSTGRES_CONNECTIONS: usize = 16;
+/// Connections a server process keeps at most to a PostgreSQL database (besides
+/// its listener's), unless `--database-connections` says otherwise: each of
+/// an application's threads takes one per call.
+pub const POSTGRES_CONNECTIONS: u16 = 16;
 
 pub enum Backend {
     /// `{data}/{tenant}/{app}.sqlite`.
@@ -28,10 +30,10 @@ impl Backend {
         Backend::Sqlite { data }
     }
 
-    /// Connects to the database at `url` (checking it is reachable) and starts
-    /// listening, on the current runtime.
-    pub async fn postgres(url: &str) -> Result<Backend> {
-        let pool = crate::postgres::connect(url, POSTGRES_CONNECTIONS).await?;
+    /// Connects to the database at `url` (checking it is reachable), with at
+    /// most `connections` at a time, and starts listening, on the current runtime.
+    pub async fn postgres(url: &str, connections: usize) -> Result<Backend> {
+        let pool = crate::postgres::connect(url, connections).await?;
         let listener = Listener::start(url)?;
         Ok(Backend::Postgres { pool, listener })
     }

@@ -1,5 +1,6 @@
 //! The command line.
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -15,7 +16,7 @@ pub struct Config {
     /// Folder of the databases: one SQLite file per tenant and application.
     #[arg(long, default_value = "./data")]
     pub data: PathBuf,
-    /// A PostgreSQL database to keep every tenant's applications in instead
+    /// A PostgreSQL database to keep the tenants' applications in instead
     /// (`postgres://USER[:PASSWORD]@HOST:PORT/DB`, no TLS): a schema per tenant,
     /// Python's `eventsourcing.postgres` tables per application. `--data` is then unused.
     #[arg(long, value_name = "URL", value_parser = database)]
@@ -23,6 +24,15 @@ pub struct Config {
     /// A tenant and its token, `NAME=TOKEN` (repeat for more tenants).
     #[arg(long = "tenant", value_name = "NAME=TOKEN", value_parser = tenant, required = true)]
     pub tenants: Vec<(String, String)>,
+    /// A tenant's own PostgreSQL database, `NAME=URL` (repeat): how tenants are
+    /// spread over databases. A tenant without one is in `--database` (or the
+    /// `--data` folder without it). Every process serving a tenant must be given the same.
+    #[arg(long = "tenant-database", value_name = "NAME=URL", value_parser = tenant_database)]
+    pub tenant_databases: Vec<(String, String)>,
+    /// Connections a process keeps at most to each PostgreSQL database it uses,
+    /// besides one listening connection per database.
+    #[arg(long, value_name = "N", default_value_t = crate::backend::POSTGRES_CONNECTIONS, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub database_connections: u16,
     /// An origin allowed to call from a browser (repeat; `*` allows any).
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allow_origins: Vec<String>,
@@ -31,12 +41,42 @@ pub struct Config {
     pub max_body_bytes: usize,
 }
 
+impl Config {
+    /// What the options say together that no one of them says alone: each
+    /// tenant given once, and mapped at most once to a database, and only a
+    /// tenant that `--tenant` gives.
+    pub fn check(&self) -> Result<(), String> {
+        let mut named = HashSet::new();
+        if let Some((name, _)) = self.tenants.iter().find(|(name, _)| !named.insert(name)) {
+            return Err(format!("--tenant {name}=... is given twice"));
+        }
+        let mut mapped = HashSet::new();
+        for (name, _) in &self.tenant_databases {
+            if !named.contains(name) {
+                return Err(format!("--tenant-database {name}=...: no --tenant {name}=TOKEN gives that tenant"));
+            }
+            if !mapped.insert(name) {
+                return Err(format!("--tenant-database {name}=... is given twice: a tenant lives in one database"));
+            }
+        }
+        Ok(())
+    }
+}
+
 fn database(text: &str) -> Result<String, String> {
     if !(text.starts_with("postgres://") || text.starts_with("postgresql://")) {
         return Err("not a postgres://USER@HOST:PORT/DB URL".into());
     }
     text.parse::<tokio_postgres::Config>().map_err(|e| format!("not a PostgreSQL URL: {e}"))?;
     Ok(text.to_owned())
+}
+
+fn tenant_database(text: &str) -> Result<(String, String), String> {
+    let (name, url) = text.split_once('=').ok_or_else(|| format!("{text:?} is not NAME=URL"))?;
+    if !crate::tenants::valid_name(name) {
+        return Err(format!("tenant name {name:?}: letters, digits, '_', '-' and '.' only, 1 to 64, not starting with '.'"));
+    }
+    Ok((name.to_owned(), database(url).map_err(|e| format!("the database of {name:?}: {e}"))?))
 }
 
 fn tenant(text: &str) -> Result<(String, String), String> {

@@ -5,13 +5,15 @@
 //! - [`http`]: routes and layers; [`push`]: recording clients' pushes once, in groups;
 //! - [`tenants`]: tokens and stores; [`store`]: one database's threads;
 //!   [`recorder`]: what the server needs of a recorder beyond the core's ports;
-//! - [`backend`]: where the databases live; [`sqlite`] and [`postgres`]: the
+//! - [`backend`]: where the databases live, [`placement`]: which tenant is in
+//!   which; [`sqlite`] and [`postgres`]: the
 //!   adapters of the core's ports; [`integers`]: versions and ids in SQL.
 
 pub mod backend;
 pub mod config;
 pub mod http;
 pub mod integers;
+pub mod placement;
 pub mod postgres;
 pub mod push;
 pub mod recorder;

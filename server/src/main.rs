@@ -1,36 +1,32 @@
 //! `tributary-server --listen 127.0.0.1:8787 --data ./data --tenant acme=TOKEN ...`
-//! (or `--database postgres://USER@HOST:PORT/DB` instead of `--data`)
+//! (or `--database postgres://USER@HOST:PORT/DB` instead of `--data`, and
+//! `--tenant-database acme=postgres://...` for a tenant in a database of its own)
 
 use std::io::IsTerminal;
 use std::sync::Arc;
 
-use clap::Parser;
-use tributary_server::backend::Backend;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 use tributary_server::config::Config;
 use tributary_server::http::{router, Server};
+use tributary_server::placement::Placement;
 use tributary_server::tenants::Tenants;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let config = Config::parse();
+    if let Err(message) = config.check() {
+        Config::command().error(ErrorKind::ArgumentConflict, message).exit();
+    }
     tracing_subscriber::fmt().with_target(false).with_ansi(std::io::stderr().is_terminal()).with_writer(std::io::stderr).init();
-    let backend = match &config.database {
-        Some(url) => match Backend::postgres(url).await {
-            Ok(backend) => backend,
-            Err(error) => {
-                eprintln!("tributary-server: cannot use the database: {error}");
-                return std::process::ExitCode::FAILURE;
-            }
-        },
-        None => {
-            if let Err(error) = std::fs::create_dir_all(&config.data) {
-                eprintln!("tributary-server: cannot make the data folder {}: {error}", config.data.display());
-                return std::process::ExitCode::FAILURE;
-            }
-            Backend::sqlite(config.data.clone())
+    let placement = match Placement::open(&config).await {
+        Ok(placement) => placement,
+        Err(error) => {
+            eprintln!("tributary-server: {error}");
+            return std::process::ExitCode::FAILURE;
         }
     };
-    let server = Arc::new(Server { tenants: Tenants::new(&config.tenants, backend), max_body_bytes: config.max_body_bytes });
+    let server = Arc::new(Server { tenants: Tenants::new(&config.tenants, placement), max_body_bytes: config.max_body_bytes });
     let listener = match tokio::net::TcpListener::bind(config.listen).await {
         Ok(listener) => listener,
         Err(error) => {

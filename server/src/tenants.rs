@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
-use crate::backend::Backend;
 use crate::http::error::ApiError;
+use crate::placement::Placement;
 use crate::store::Store;
 
 /// A store by tenant and application, opened once: callers that come while it
@@ -15,7 +15,7 @@ type Stores = HashMap<(String, String), Arc<OnceCell<Store>>>;
 
 pub struct Tenants {
     tokens: HashMap<String, String>,
-    backend: Backend,
+    placement: Placement,
     stores: Mutex<Stores>,
 }
 
@@ -27,8 +27,8 @@ pub fn valid_name(name: &str) -> bool {
 }
 
 impl Tenants {
-    pub fn new(tenants: &[(String, String)], backend: Backend) -> Self {
-        Tenants { tokens: tenants.iter().cloned().collect(), backend, stores: Mutex::new(HashMap::new()) }
+    pub fn new(tenants: &[(String, String)], placement: Placement) -> Self {
+        Tenants { tokens: tenants.iter().cloned().collect(), placement, stores: Mutex::new(HashMap::new()) }
     }
 
     /// Checks the bearer token against the tenant named in the path: none or a
@@ -51,11 +51,12 @@ impl Tenants {
                 "application name {app:?}: letters, digits, '_', '-' and '.' only, 1 to 64, not starting with '.'"
             )));
         }
+        let backend = self.placement.backend(tenant).ok_or_else(|| ApiError::not_found(format!("no tenant {tenant:?}")))?;
         let cell = {
             let mut stores = self.stores.lock().map_err(|_| ApiError::internal("the store registry is poisoned"))?;
             stores.entry((tenant.to_owned(), app.to_owned())).or_default().clone()
         };
-        Ok(cell.get_or_try_init(|| self.backend.open(tenant, app)).await?.clone())
+        Ok(cell.get_or_try_init(|| backend.open(tenant, app)).await?.clone())
     }
 
     /// Closes every store (their threads end once their last jobs are done).

@@ -72,20 +72,74 @@ impl Server {
         self.child.wait().unwrap()
     }
 
-    /// Starts again on the same port and data.
+    /// Starts again on the same port, data and options.
     pub fn restart(self) -> Server {
+        self.down().up()
+    }
+
+    /// SIGKILL, keeping what it takes to start it again as it was.
+    pub fn down(self) -> Down {
         let listen = self.base.trim_start_matches("http://").to_owned();
         let (data, args) = (self.data.clone(), self.args.clone());
         drop(self);
-        let extra: Vec<&str> = args[6..].iter().map(String::as_str).collect();
+        Down { listen, data, args }
+    }
+}
+
+/// A server killed, to be started again.
+pub struct Down {
+    listen: String,
+    data: PathBuf,
+    args: Vec<String>,
+}
+
+impl Down {
+    /// Starts it again on its port (once the port is free), data and options.
+    pub fn up(self) -> Server {
+        let extra: Vec<&str> = self.args[6..].iter().map(String::as_str).collect();
         for _ in 0..50 {
-            if std::net::TcpListener::bind(&listen).is_ok() {
+            if std::net::TcpListener::bind(&self.listen).is_ok() {
                 break;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        Server::start_on(&data, &listen, &extra)
+        Server::start_on(&self.data, &self.listen, &extra)
     }
+}
+
+/// Runs the binary with these options, expecting it to refuse them and stop
+/// rather than serve: its exit status and what it wrote on stderr.
+pub fn refused(args: &[&str]) -> (std::process::ExitStatus, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tributary-server"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the server binary starts");
+    let (said, saying) = std::sync::mpsc::channel();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = out.read_line(&mut line);
+        let _ = said.send(line);
+    });
+    let patience = std::time::Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        let served = saying.try_recv().ok().filter(|line| line.contains("listening"));
+        if served.is_some() || std::time::Instant::now() > patience {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server did not stop with {args:?}: {}", served.unwrap_or_else(|| "still running after 60 s".into()));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    (status, err)
 }
 
 impl Drop for Server {
