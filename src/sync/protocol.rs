@@ -68,8 +68,10 @@ impl PushRequest {
                 .map_err(|e| Error::invalid(format!("event {i}: {e}")))?;
             events.push((pushed.position, event));
         }
-        crate::persistence::validate_batch(&events.iter().map(|(_, e)| e.clone()).collect::<Vec<_>>())
-            .map_err(|e| Error::invalid(format!("the push holds a position twice: {e}")))?;
+        let mut seen = std::collections::HashSet::with_capacity(events.len());
+        if let Some((_, twice)) = events.iter().find(|(_, e)| !seen.insert((e.originator_id, e.originator_version))) {
+            return Err(Error::invalid(format!("the push holds a position twice: {} v{}", twice.originator_id, twice.originator_version)));
+        }
         Ok(Push { client_id: self.client_id, events })
     }
 }

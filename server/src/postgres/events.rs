@@ -63,6 +63,23 @@ impl Columns {
             states: events.iter().map(|e| e.state.clone()).collect(),
         }
     }
+
+    /// The columns of events no longer needed whole: their text and bytes move.
+    pub fn of_owned(events: Vec<StoredEvent>) -> Columns {
+        let mut columns = Columns {
+            ids: Vec::with_capacity(events.len()),
+            versions: Vec::with_capacity(events.len()),
+            topics: Vec::with_capacity(events.len()),
+            states: Vec::with_capacity(events.len()),
+        };
+        for event in events {
+            columns.ids.push(event.originator_id);
+            columns.versions.push(int(event.originator_version));
+            columns.topics.push(event.topic);
+            columns.states.push(event.state);
+        }
+        columns
+    }
 }
 
 /// A conflict at an event's position.
@@ -142,7 +159,7 @@ pub(super) async fn insert_events(tx: &Transaction<'_>, tables: &Tables, events:
         let event = usize::try_from(i - 1).ok().and_then(|i| events.get(i)).unwrap_or(&events[0]);
         return Err(conflict(event, "PostgreSQL: this position is taken".into()));
     }
-    let ids = insert_rows(tx, tables, events, &columns).await?;
+    let ids = insert_rows(tx, tables, &columns).await?;
     notify(tx, tables, ids.iter().copied().max().unwrap_or(0)).await?;
     Ok(ids)
 }
@@ -150,8 +167,8 @@ pub(super) async fn insert_events(tx: &Transaction<'_>, tables: &Tables, events:
 /// Inserts events, in order, each taking the sequence's next id. The lock
 /// must be held and their positions known free: only a writer that skips the
 /// lock makes this fail with a conflict.
-pub(super) async fn insert_rows(tx: &Transaction<'_>, tables: &Tables, events: &[StoredEvent], columns: &Columns) -> Result<Vec<u64>> {
-    if events.is_empty() {
+pub(super) async fn insert_rows(tx: &Transaction<'_>, tables: &Tables, columns: &Columns) -> Result<Vec<u64>> {
+    if columns.ids.is_empty() {
         return Ok(vec![]);
     }
     let inserted = query(
@@ -168,7 +185,13 @@ pub(super) async fn insert_rows(tx: &Transaction<'_>, tables: &Tables, events: &
     .await;
     let inserted = match inserted {
         Ok(rows) => rows,
-        Err(error) if taken(&error) => return Err(conflict(&events[0], format!("PostgreSQL: {}", super::explain(&error)))),
+        Err(error) if taken(&error) => {
+            return Err(Error::Conflict {
+                originator_id: columns.ids[0],
+                originator_version: whole(columns.versions[0], "version")?,
+                detail: format!("PostgreSQL: {}", super::explain(&error)),
+            })
+        }
         Err(error) => return Err(failed("inserting events")(error)),
     };
     let given = given_ids(&inserted)?;

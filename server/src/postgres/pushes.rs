@@ -35,12 +35,10 @@ impl ServerRecorder for PostgresRecorder {
             tracking.validate()?;
             check_name(&tracking.application_name)?;
         }
-        let columns = Columns::of(&write.events);
-        let (tracked, given, announced) = join!(
-            track(&tx, tables, &write.tracking),
-            insert_rows(&tx, tables, &write.events, &columns),
-            announce(&tx, tables, !write.events.is_empty())
-        );
+        let grew = !write.events.is_empty();
+        let columns = Columns::of_owned(write.events);
+        let (tracked, given, announced) =
+            join!(track(&tx, tables, &write.tracking), insert_rows(&tx, tables, &columns), announce(&tx, tables, grew));
         tracked?;
         let given = given?;
         announced?;
