@@ -89,17 +89,20 @@ fn write(view: &Staged, run_id: &str, run: Value) {
 fn main_task_name(run: &Value) -> Value {
     let names = run["taskNames"].as_array().map(Vec::as_slice).unwrap_or_default();
     let main = names.iter().find(|name| {
-        let name = name.as_str().unwrap_or_default().to_lowercase();
+        let name = name.as_str().unwrap_or_default().to_ascii_lowercase();
         !(name.starts_with("_slurm_") || name.starts_with("slurm_") || name.starts_with("convert_"))
     });
     main.cloned().unwrap_or_else(|| run["task"].clone())
 }
 
 /// The workflow status and progress a task's new status means, by the task's
-/// name, as BIOMERO's `WorkflowProgress` derives them.
+/// name, as BIOMERO's `WorkflowProgress` derives them. Python's `lower()` and
+/// ASCII lowercasing match the same names (the only non-ASCII letters that
+/// lower to ASCII are the Kelvin sign and dotted I, absent from these names),
+/// and ASCII spares the wasm the Unicode case tables.
 fn derive(task_name: &str, status: &str, run: &Map<String, Value>) -> (String, String) {
     let known = |s: &str| s.to_owned();
-    match task_name.to_lowercase().as_str() {
+    match task_name.to_ascii_lowercase().as_str() {
         "_slurm_image_transfer.py" => (known("TRANSFERRING"), known("5%")),
         name if name.starts_with("convert_") => (known("CONVERTING"), known("25%")),
         "slurm_get_results.py" if status == "POSTPROCESSING" => (known("POSTPROCESSING"), known("95%")),
