@@ -18,7 +18,8 @@ use tributary::Error;
 use crate::dog::Dog;
 use crate::support::proxy::{Fault, Proxy};
 use crate::support::{Server, TOKEN};
-use devices::{device, events, register, trick};
+use devices::{device, events, register, trick, Device};
+use uuid::Uuid;
 
 /// A `#[test]` per body, each starting its server with `$start` (an
 /// expression of type `impl Fn(&str) -> Server`).
@@ -60,14 +61,20 @@ pub fn two_devices_converge_and_each_others_events_arrive_once(start: impl Fn(&s
     });
 }
 
+/// Two devices that both have Fido, registered on the first and synced.
+async fn two_knowing_fido(url: &str) -> (Device, Device, Uuid) {
+    let (one, two) = (device(url), device(url));
+    let fido = register(&one, "Fido").await;
+    one.sync.round(&mut |_| {}).await.unwrap();
+    two.sync.round(&mut |_| {}).await.unwrap();
+    (one, two, fido)
+}
+
 pub fn a_conflict_keeps_both_sides_and_a_rebase_records_the_lost_events_after_the_servers(start: impl Fn(&str) -> Server) {
     let server = start("conflict");
     let url = server.app("acme", "dogschool");
     block_on(async {
-        let (one, two) = (device(&url), device(&url));
-        let fido = register(&one, "Fido").await;
-        one.sync.round(&mut |_| {}).await.unwrap();
-        two.sync.round(&mut |_| {}).await.unwrap();
+        let (one, two, fido) = two_knowing_fido(&url).await;
         // both teach Fido a trick offline: both at version 2
         one.app.record(&[trick(fido, "sit")]).await.unwrap();
         two.app.record(&[trick(fido, "beg")]).await.unwrap();
@@ -110,10 +117,7 @@ pub fn a_rebase_that_the_aggregate_refuses_leaves_the_conflict(start: impl Fn(&s
     let server = start("refused");
     let url = server.app("acme", "dogschool");
     block_on(async {
-        let (one, two) = (device(&url), device(&url));
-        let fido = register(&one, "Fido").await;
-        one.sync.round(&mut |_| {}).await.unwrap();
-        two.sync.round(&mut |_| {}).await.unwrap();
+        let (one, two, fido) = two_knowing_fido(&url).await;
         one.app.record(&[trick(fido, "sit")]).await.unwrap();
         // an empty trick: Dog::apply refuses it (it was recorded before that rule, say)
         let event = tributary::DomainEvent::new(fido, 2, "Dog.TrickAdded", tributary::domain::now(), json!({ "trick": "" })).unwrap();
