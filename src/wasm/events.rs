@@ -8,7 +8,7 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::domain::{to_iso, DomainEvent};
+use crate::domain::DomainEvent;
 use crate::error::{Error, Result};
 use crate::projection::Notified;
 
@@ -44,7 +44,9 @@ pub(crate) struct EventJs<'a> {
     aggregate: &'a str,
     #[serde(rename = "type")]
     event: &'a str,
-    #[serde(serialize_with = "iso")]
+    /// In epoch milliseconds (what `new Date(text)` keeps of the ISO text),
+    /// as a `Date` is made faster from a number than from text.
+    #[serde(serialize_with = "millis")]
     timestamp: &'a crate::domain::Timestamp,
     data: &'a serde_json::Map<String, Value>,
 }
@@ -69,8 +71,8 @@ impl<'a> EventJs<'a> {
     }
 }
 
-fn iso<S: serde::Serializer>(timestamp: &&crate::domain::Timestamp, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-    serializer.serialize_str(&to_iso(timestamp))
+fn millis<S: serde::Serializer>(timestamp: &&crate::domain::Timestamp, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+    serializer.serialize_i64(timestamp.timestamp_millis())
 }
 
 /// Events as a JavaScript array, in one crossing.
@@ -83,15 +85,13 @@ pub(crate) fn to_js(events: &[EventJs<'_>]) -> Result<Array> {
 /// Events gathered as JSON text, measured as they come, crossing in one `JSON.parse`.
 #[derive(Default)]
 pub(crate) struct Batch {
-    text: String,
+    text: Vec<u8>,
 }
 
 impl Batch {
     pub(crate) fn push(&mut self, event: &EventJs<'_>) -> Result<()> {
-        self.text.push(if self.text.is_empty() { '[' } else { ',' });
-        let json = serde_json::to_string(event).map_err(|e| Error::invalid(format!("an event is not JSON: {e}")))?;
-        self.text.push_str(&json);
-        Ok(())
+        self.text.push(if self.text.is_empty() { b'[' } else { b',' });
+        serde_json::to_writer(&mut self.text, event).map_err(|e| Error::invalid(format!("an event is not JSON: {e}")))
     }
 
     /// The text's length so far, in bytes.
@@ -100,8 +100,10 @@ impl Batch {
     }
 
     pub(crate) fn into_js(mut self) -> Result<Array> {
-        self.text.push_str(if self.text.is_empty() { "[]" } else { "]" });
-        parse_events(&self.text).map_err(|e| Error::invalid(format!("events did not parse: {}", super::convert::thrown(&e))))
+        self.text.extend_from_slice(if self.text.is_empty() { b"[]" } else { b"]" });
+        // serde_json writes UTF-8 only.
+        let text = String::from_utf8(self.text).map_err(|e| Error::invalid(format!("events are not UTF-8: {e}")))?;
+        parse_events(&text).map_err(|e| Error::invalid(format!("events did not parse: {}", super::convert::thrown(&e))))
     }
 }
 
