@@ -13,8 +13,9 @@ use crate::error::{Error, Result};
 use crate::projection::Notified;
 
 #[wasm_bindgen(inline_js = "
+const utf8 = new TextDecoder();
 export function events(json) {
-  const events = JSON.parse(json);
+  const events = JSON.parse(utf8.decode(json));
   for (const event of events) event.timestamp = new Date(event.timestamp);
   return events;
 }
@@ -24,7 +25,7 @@ export function fold(apply, state, events) {
 }")]
 extern "C" {
     #[wasm_bindgen(catch, js_name = events)]
-    fn parse_events(json: &str) -> Result<Array, JsValue>;
+    fn parse_events(json: &[u8]) -> Result<Array, JsValue>;
     /// Folds events into a state with an aggregate's `apply` functions (one crossing a batch).
     #[wasm_bindgen(catch)]
     pub(crate) fn fold(apply: &JsValue, state: JsValue, events: &Array) -> Result<JsValue, JsValue>;
@@ -101,9 +102,8 @@ impl Batch {
 
     pub(crate) fn into_js(mut self) -> Result<Array> {
         self.text.extend_from_slice(if self.text.is_empty() { b"[]" } else { b"]" });
-        // serde_json writes UTF-8 only.
-        let text = String::from_utf8(self.text).map_err(|e| Error::invalid(format!("events are not UTF-8: {e}")))?;
-        parse_events(&text).map_err(|e| Error::invalid(format!("events did not parse: {}", super::convert::thrown(&e))))
+        // serde_json writes UTF-8 only: decoded in JavaScript, unchecked here.
+        parse_events(&self.text).map_err(|e| Error::invalid(format!("events did not parse: {}", super::convert::thrown(&e))))
     }
 }
 
