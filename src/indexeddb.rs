@@ -13,7 +13,6 @@
 //! Reads use key ranges and `getAll`; only "newest first" reads step a cursor,
 //! and only as far as their limit.
 
-mod append;
 mod codec;
 mod columns;
 mod failure;

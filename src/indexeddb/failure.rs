@@ -34,25 +34,7 @@ fn exception_in(error: &idb::Error) -> Option<(String, String)> {
 
 /// Any other failure: a storage error that says what was being done and why.
 pub(crate) fn storage(doing: &str, error: rexie::Error) -> Error {
-    let fallback = || match &error {
-        rexie::Error::IdbError(inner) => inner.to_string(),
-        other => other.to_string(),
-    };
-    explained(doing, dom_error(&error), fallback)
-}
-
-/// A failure thrown or reported by the browser as a JS value (a `DOMException`, most often).
-pub(crate) fn js_storage(doing: &str, error: &JsValue) -> Error {
-    let exception = error.dyn_ref::<web_sys::DomException>().map(|e| (e.name(), e.message()));
-    let fallback = || match error.dyn_ref::<js_sys::Error>() {
-        Some(error) => String::from(error.message()),
-        None => error.as_string().unwrap_or_else(|| "the browser gave no reason".into()),
-    };
-    explained(doing, exception, fallback)
-}
-
-fn explained(doing: &str, exception: Option<(String, String)>, fallback: impl FnOnce() -> String) -> Error {
-    let why = match exception {
+    let why = match dom_error(&error) {
         Some((name, message)) if name == "QuotaExceededError" => {
             format!("the browser's storage quota is exceeded; free space or ask for persistent storage ({name}: {message})")
         }
@@ -60,7 +42,10 @@ fn explained(doing: &str, exception: Option<(String, String)>, fallback: impl Fn
             format!("the database connection is closed: closed here, or the database was deleted or upgraded by another tab; open it again ({name}: {message})")
         }
         Some((name, message)) => format!("{name}: {message}"),
-        None => fallback(),
+        None => match &error {
+            rexie::Error::IdbError(inner) => inner.to_string(),
+            other => other.to_string(),
+        },
     };
     Error::Storage(format!("{doing}: {why}"))
 }

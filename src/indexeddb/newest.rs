@@ -4,7 +4,7 @@
 //! so what this connection saw last is a lower bound, and a `getAll` from there
 //! returns the newest in one request (usually one row). Better still, when the
 //! connection saw the newest of everything an append touches, the append is
-//! written at once with reads alongside that confirm nothing moved (`append`).
+//! written at once with reads alongside that confirm nothing moved.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -112,6 +112,23 @@ pub(crate) async fn newest_position(tracking: &Store, name: &str, hints: &Hints)
     }
     let rows = tracking.scan(Some(positions(0)?), Some(1), None, Some(Direction::Prev)).await.map_err(failed)?;
     Ok(rows.into_iter().next().map(|(key, _)| key))
+}
+
+/// Whether nothing moved since `heads` were seen: no id after `last_new`, and
+/// each head still stored (an append of the next versions then cannot gap).
+pub(crate) async fn unmoved(events: &Store, index: &StoreIndex, last_new: u64, heads: &[Option<StoredEvent>]) -> Result<bool> {
+    let failed = |e| storage("confirming an append", e);
+    let later = events.get_all_keys(Some(from(last_new + 1)?), Some(1));
+    let stored = heads.iter().flatten().map(|head| async move {
+        let only = KeyRange::only(&pair(id(&head.originator_id), number(head.originator_version)?)).map_err(|e| failed(e.into()))?;
+        Ok::<_, crate::Error>(index.count(Some(only)).await.map_err(failed)? == 1)
+    });
+    let (later, stored) = futures::future::join(later, futures::future::join_all(stored)).await;
+    let mut all_stored = true;
+    for one in stored {
+        all_stored &= one?;
+    }
+    Ok(later.map_err(failed)?.is_empty() && all_stored)
 }
 
 /// Keys from `id` on.

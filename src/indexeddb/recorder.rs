@@ -8,17 +8,15 @@ use async_trait::async_trait;
 use futures::future::{join, join_all};
 use rexie::{KeyRange, Rexie, Transaction, TransactionMode};
 use uuid::Uuid;
-use web_sys::IdbDatabase;
 
-use super::append::{self, Appended};
-use super::codec::{self, event_row, key_number, number, pair, snapshot_row, tracking_row, MAX_SAFE};
+use super::codec::{event_row, key_number, number, pair, snapshot_row, tracking_row, MAX_SAFE};
 use super::columns::{read_notifications, read_rows};
 use super::failure::storage;
-use super::newest::{newest_event, newest_id, newest_position, Hints};
+use super::newest::{newest_event, newest_id, newest_position, unmoved, Hints};
 use super::query::{count, Positions};
 use super::schema::{self, ALL_STORES, EVENTS, POSITION, SNAPSHOTS, TOPIC, TRACKING};
 use super::snapshots::IndexedDbSnapshots;
-use super::write::{aborted, write_all, write_confirmed, Mode, Row, Write};
+use super::write::{write_all, write_confirmed, Mode, Row, Write};
 use crate::error::{Error, Result};
 use crate::persistence::{
     validate_batch, AggregateRecorder, ApplicationRecorder, EventQuery, Notification, NotificationQuery, Prepare, Recording,
@@ -29,8 +27,6 @@ use crate::persistence::{
 pub(crate) struct Connection {
     name: String,
     database: RefCell<Option<Rexie>>,
-    /// A second connection, for [`append`]: rexie does not share its own.
-    own: RefCell<Option<IdbDatabase>>,
     hints: Hints,
 }
 
@@ -40,12 +36,6 @@ impl Connection {
         let database = self.database.borrow();
         let database = database.as_ref().ok_or_else(|| Error::Storage(format!("database {:?} is closed; open it again", self.name)))?;
         database.transaction(stores, mode).map_err(|e| storage("starting a transaction", e))
-    }
-
-    /// The connection of our own; fails once closed.
-    fn own(&self) -> Result<IdbDatabase> {
-        let own = self.own.borrow();
-        own.clone().ok_or_else(|| Error::Storage(format!("database {:?} is closed; open it again", self.name)))
     }
 }
 
@@ -143,19 +133,20 @@ impl IndexedDbRecorder {
         // Made from what may be stale: any refusal is for the full path to judge.
         let Some(stored) = prepare(&heads).ok().filter(|stored| validate_batch(stored).is_ok()) else { return Ok(None) };
         let Some(last_new) = last.checked_add(stored.len() as u64).filter(|_| !stored.is_empty()) else { return Ok(None) };
-        let database = self.connection.own()?;
+        let transaction = self.connection.transaction(&[EVENTS], TransactionMode::ReadWrite)?;
+        let events = transaction.store(EVENTS).map_err(|e| storage("writing", e))?;
+        let index = events.index(POSITION).map_err(|e| storage("writing", e))?;
         let ids: Vec<u64> = (last + 1..=last_new).collect();
-        let rows = ids.iter().zip(&stored).map(|(id, event)| event_row(*id, event)).collect::<Result<Vec<_>>>()?;
-        let heads = heads.iter().flatten().map(|head| Ok(pair(codec::id(&head.originator_id), number(head.originator_version)?)));
-        let heads = heads.collect::<Result<Vec<_>>>()?;
-        match append::append(&database, &rows.into_iter().collect(), last_new, &heads.into_iter().collect()).await? {
-            Appended::Committed => {
-                hints.saw(last_new, &stored);
-                Ok(Some(ids))
-            }
-            Appended::NotWritten => Ok(None),
-            Appended::Aborted => Err(aborted(stored.iter().map(|event| Row::Event(event).size()).sum()).await),
+        let rows = ids
+            .iter()
+            .zip(&stored)
+            .map(|(id, event)| Ok((&events, Write::Add(event_row(*id, event)?), Row::Event(event))))
+            .collect::<Result<Vec<_>>>()?;
+        if !write_confirmed(transaction, rows, unmoved(&events, &index, last_new, &heads)).await? {
+            return Ok(None);
         }
+        hints.saw(last_new, &stored);
+        Ok(Some(ids))
     }
 
     /// Writes fast; if the browser refuses, again with a handler per request to say which row.
@@ -169,19 +160,7 @@ impl IndexedDbRecorder {
     /// Opens (creating or upgrading) the database `name`.
     pub async fn open(name: &str) -> Result<Self> {
         let database = schema::open(name).await?;
-        let own = match append::open(name).await {
-            Ok(own) => own,
-            Err(error) => {
-                database.close();
-                return Err(error);
-            }
-        };
-        let connection = Connection {
-            name: name.to_owned(),
-            database: RefCell::new(Some(database)),
-            own: RefCell::new(Some(own)),
-            hints: Hints::default(),
-        };
+        let connection = Connection { name: name.to_owned(), database: RefCell::new(Some(database)), hints: Hints::default() };
         Ok(IndexedDbRecorder { connection: Rc::new(connection) })
     }
 
@@ -201,9 +180,6 @@ impl IndexedDbRecorder {
     pub fn close(&self) {
         if let Some(database) = self.connection.database.borrow_mut().take() {
             database.close();
-        }
-        if let Some(own) = self.connection.own.borrow_mut().take() {
-            own.close();
         }
     }
 }

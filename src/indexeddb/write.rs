@@ -28,7 +28,7 @@ pub(crate) enum Write {
 
 impl Row<'_> {
     /// Roughly what the row takes in storage, in bytes.
-    pub(crate) fn size(&self) -> usize {
+    fn size(&self) -> usize {
         match self {
             Row::Event(e) | Row::Snapshot(e) => e.state.len() + e.topic.len() + 64,
             Row::Tracking(t) => t.application_name.len() + 16,
@@ -135,7 +135,7 @@ async fn committed(transaction: Transaction, rows: &[(&Store, Write, Row<'_>)]) 
 /// A commit the browser aborted without a failed request. rexie does not expose
 /// the transaction's own error, so ask the storage manager whether the write
 /// could have fitted: the usual cause is the quota.
-pub(crate) async fn aborted(bytes: usize) -> Error {
+async fn aborted(bytes: usize) -> Error {
     let nothing = "nothing was written";
     match estimate().await {
         Some((usage, quota)) if usage + bytes as f64 >= quota => Error::Storage(format!(
