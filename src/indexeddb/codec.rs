@@ -3,7 +3,6 @@
 
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use uuid::Uuid;
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsValue;
 
 use crate::error::{Error, Result};
@@ -36,22 +35,15 @@ fn object(fields: &[(&str, JsValue)]) -> JsValue {
     object.into()
 }
 
-#[wasm_bindgen(inline_js = "
-export function eventRow(id, originator_id, originator_version, topic, state) {
-  return { id, originator_id, originator_version, topic, state: state.slice() };
-}")]
-extern "C" {
-    /// An `events` row in one crossing (`state` is a view of wasm memory: copied).
-    #[wasm_bindgen(js_name = eventRow)]
-    fn event_row_js(id: f64, originator_id: &str, originator_version: f64, topic: &str, state: &[u8]) -> JsValue;
-}
-
 /// A row of the `events` store.
 pub(crate) fn event_row(notification_id: u64, event: &StoredEvent) -> Result<JsValue> {
-    number(notification_id)?;
-    number(event.originator_version)?;
-    let originator_id = event.originator_id.hyphenated().to_string();
-    Ok(event_row_js(notification_id as f64, &originator_id, event.originator_version as f64, &event.topic, &event.state))
+    Ok(object(&[
+        ("id", number(notification_id)?),
+        ("originator_id", id(&event.originator_id)),
+        ("originator_version", number(event.originator_version)?),
+        ("topic", JsValue::from_str(&event.topic)),
+        ("state", Uint8Array::from(event.state.as_slice()).into()),
+    ]))
 }
 
 /// A row of the `snapshots` store.
