@@ -10,7 +10,7 @@ use super::staged::{RowCache, Staged};
 use crate::application::Application;
 use crate::domain::DomainEvent;
 use crate::error::{Error, Result};
-use crate::persistence::{is_private, NotificationQuery, Tracking, ViewDefinition, ViewRecorder};
+use crate::persistence::{is_private, Notification, NotificationQuery, Tracking, ViewDefinition, ViewRecorder};
 
 /// An event with its place in the log.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,17 +108,46 @@ impl ProjectionRunner {
             }
         };
         let position = from.unwrap_or(0);
-        let query = NotificationQuery { start: position + 1, limit: self.batch_size, stop: None, topics: self.definition.topics.clone() };
-        let (notifications, head) = self.app.notifications_with_head(&query).await?;
+        let (notifications, head) = match self.cache.take_ahead(position) {
+            Some(read) => read,
+            None => self.app.notifications_with_head(&self.batch_after(position)).await?,
+        };
         if head <= position {
             return Ok(Step { position, head, ..Step::default() });
         }
         // A short batch holds every wanted event up to `head`: the view has then
         // considered the log up to `head`, even if the last wanted event is older.
-        let end = if notifications.len() == self.batch_size { notifications.last().map_or(head, |n| n.id) } else { head };
+        let full = notifications.len() == self.batch_size;
+        let end = if full { notifications.last().map_or(head, |n| n.id) } else { head };
+        if !full {
+            return self.process(from, head, end, &notifications).await;
+        }
+        // More follow: the next batch is read while this one is handled and
+        // committed (a read of the log, in a transaction of its own), and kept
+        // for the next step if this one moved the view to `end`.
+        let (next, step) =
+            futures::future::join(self.app.notifications_with_head(&self.batch_after(end)), self.process(from, head, end, &notifications))
+                .await;
+        if let (Ok(step), Ok(next)) = (&step, next) {
+            if step.failed.is_none() && step.position == end {
+                self.cache.keep_ahead(end, next);
+            }
+        }
+        step
+    }
+
+    /// The query of the batch after `position`.
+    fn batch_after(&self, position: u64) -> NotificationQuery {
+        NotificationQuery { start: position + 1, limit: self.batch_size, stop: None, topics: self.definition.topics.clone() }
+    }
+
+    /// Handles a batch read after `from` and commits it, moving the view to `end`
+    /// (or to just before the event that failed).
+    async fn process(&self, from: Option<u64>, head: u64, end: u64, notifications: &[Notification]) -> Result<Step> {
+        let position = from.unwrap_or(0);
         let mut events = Vec::with_capacity(notifications.len());
         let mut failed = None;
-        for notification in &notifications {
+        for notification in notifications {
             match self.app.mapper().to_domain_event(&notification.stored_event()) {
                 Ok(event) => events.push(Notified { notification_id: notification.id, event }),
                 Err(error) => {

@@ -9,7 +9,7 @@ use std::rc::Rc;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::persistence::{RowChanges, ViewRecorder};
+use crate::persistence::{Notification, RowChanges, ViewRecorder};
 
 /// What a runner knows of a view as committed (its position, and rows as they
 /// are), kept across batches (share it between runners made for the same view).
@@ -23,6 +23,8 @@ struct Known {
     /// `Some(position)` once known (`Some(None)`: no position yet).
     position: Option<Option<u64>>,
     rows: HashMap<String, Option<Value>>,
+    /// The batch after a position, read ahead: `(position, (notifications, head))`.
+    ahead: Option<(u64, (Vec<Notification>, u64))>,
 }
 
 impl RowCache {
@@ -41,6 +43,20 @@ impl RowCache {
 
     pub(crate) fn set_position(&self, position: Option<u64>) {
         self.0.borrow_mut().position = Some(position);
+    }
+
+    /// The batch read ahead after `position`, if that is the one kept (taken: used once).
+    pub(crate) fn take_ahead(&self, position: u64) -> Option<(Vec<Notification>, u64)> {
+        let mut known = self.0.borrow_mut();
+        known.ahead.take().filter(|(after, _)| *after == position).map(|(_, read)| read)
+    }
+
+    /// Keeps the batch read after `position`, while the view is known to be there.
+    pub(crate) fn keep_ahead(&self, position: u64, read: (Vec<Notification>, u64)) {
+        let mut known = self.0.borrow_mut();
+        if known.position == Some(Some(position)) {
+            known.ahead = Some((position, read));
+        }
     }
 
     /// Keeps what a committed batch read and wrote, and where it left the view.

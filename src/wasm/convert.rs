@@ -17,6 +17,48 @@ use crate::error::{Error, Result};
 /// How deep a value may nest (objects and arrays).
 pub(crate) const MAX_DEPTH: usize = 100;
 
+#[wasm_bindgen(inline_js = "
+export function kind(value, deep) {
+  switch (typeof value) {
+    case 'string': return value.isWellFormed() ? 1 : 2;
+    case 'number': return 3;
+    case 'boolean': return 4;
+    case 'object': {
+      if (value === null) return 5;
+      if (deep) return 6;
+      if (Array.isArray(value)) return 7;
+      const prototype = Reflect.getPrototypeOf(value);
+      return prototype === null || prototype === Object.prototype ? 8 : 9;
+    }
+    default: return 0;
+  }
+}
+export function wellFormed(value) {
+  return typeof value === 'string' && value.isWellFormed() ? value : undefined;
+}")]
+extern "C" {
+    /// What a value is, in one crossing (see [`Kind`]); an object's kind is
+    /// not asked for when `deep` (too deep to read). A revoked proxy throws.
+    #[wasm_bindgen(catch, js_name = kind)]
+    fn kind_js(value: &JsValue, deep: bool) -> std::result::Result<u8, JsValue>;
+    /// The string, if it is one that UTF-8 can hold unchanged.
+    #[wasm_bindgen(js_name = wellFormed)]
+    fn well_formed_js(value: &JsValue) -> Option<String>;
+}
+
+/// [`kind_js`]'s answers.
+mod kind {
+    pub const OTHER: u8 = 0;
+    pub const TEXT: u8 = 1;
+    pub const ILL_FORMED_TEXT: u8 = 2;
+    pub const NUMBER: u8 = 3;
+    pub const BOOLEAN: u8 = 4;
+    pub const NULL: u8 = 5;
+    pub const TOO_DEEP: u8 = 6;
+    pub const ARRAY: u8 = 7;
+    pub const PLAIN: u8 = 8;
+}
+
 #[wasm_bindgen]
 extern "C" {
     /// A JavaScript string, for the methods `js_sys` does not bind.
@@ -75,46 +117,43 @@ impl Invalid {
 }
 
 fn from_js(value: &JsValue, depth: usize) -> std::result::Result<Value, Invalid> {
-    if let Some(text) = value.dyn_ref::<JsString>() {
-        return well_formed(text).map(Value::String).ok_or_else(|| Invalid::new(LONE_SURROGATE));
-    }
-    if let Some(n) = value.as_f64() {
-        return number(n).map(Value::Number).ok_or_else(|| Invalid::new(format!("is {n}, which JSON cannot hold")));
-    }
-    if let Some(flag) = value.as_bool() {
-        return Ok(Value::Bool(flag));
-    }
-    if value.is_null() {
-        return Ok(Value::Null);
-    }
-    if !value.is_object() {
-        return Err(Invalid::new(format!("is {}, which JSON cannot hold", describe(value))));
-    }
-    if depth >= MAX_DEPTH {
-        return Err(Invalid::new(format!("nests deeper than {MAX_DEPTH} levels, or holds a cycle")));
-    }
-    if is_array(value).map_err(Invalid::new)? {
-        let length = length(value).map_err(Invalid::new)?;
-        let mut items = Vec::with_capacity(length.min(LIKELY_ITEMS) as usize);
-        for i in 0..length {
-            let item = item(value, i).map_err(|why| Invalid::new(why).at(format!("[{i}]")))?;
-            let item = item.ok_or_else(|| Invalid::new("is a hole in the array, which JSON cannot hold").at(format!("[{i}]")))?;
-            items.push(from_js(&item, depth + 1).map_err(|e| e.at(format!("[{i}]")))?);
+    match kind_js(value, depth >= MAX_DEPTH).map_err(|e| Invalid::new(threw(&e)))? {
+        kind::TEXT => value.as_string().map(Value::String).ok_or_else(|| Invalid::new(LONE_SURROGATE)),
+        kind::ILL_FORMED_TEXT => Err(Invalid::new(LONE_SURROGATE)),
+        kind::NUMBER => {
+            let n = value.as_f64().unwrap_or(f64::NAN);
+            number(n).map(Value::Number).ok_or_else(|| Invalid::new(format!("is {n}, which JSON cannot hold")))
         }
-        return Ok(Value::Array(items));
+        kind::BOOLEAN => Ok(Value::Bool(value.as_bool().unwrap_or_default())),
+        kind::NULL => Ok(Value::Null),
+        kind::OTHER => Err(Invalid::new(format!("is {}, which JSON cannot hold", describe(value)))),
+        kind::TOO_DEEP => Err(Invalid::new(format!("nests deeper than {MAX_DEPTH} levels, or holds a cycle"))),
+        kind::ARRAY => {
+            let length = length(value).map_err(Invalid::new)?;
+            let mut items = Vec::with_capacity(length.min(LIKELY_ITEMS) as usize);
+            for i in 0..length {
+                let item = item(value, i).map_err(|why| Invalid::new(why).at(format!("[{i}]")))?;
+                let item = item.ok_or_else(|| Invalid::new("is a hole in the array, which JSON cannot hold").at(format!("[{i}]")))?;
+                items.push(from_js(&item, depth + 1).map_err(|e| e.at(format!("[{i}]")))?);
+            }
+            Ok(Value::Array(items))
+        }
+        kind::PLAIN => {
+            let mut map = Map::new();
+            for key in keys(value).map_err(Invalid::new)?.iter() {
+                let Some(text) = well_formed_js(&key) else {
+                    let why =
+                        if key.is_string() { format!("has a key that {LONE_SURROGATE}") } else { "has a key that is not a string".into() };
+                    return Err(Invalid::new(why));
+                };
+                let item = Reflect::get(value, &key).map_err(|e| Invalid::new(threw(&e)).at(format!(".{text}")))?;
+                let item = from_js(&item, depth + 1).map_err(|e| e.at(format!(".{text}")))?;
+                map.insert(text, item);
+            }
+            Ok(Value::Object(map))
+        }
+        _ => Err(Invalid::new(format!("is {}; convert it to plain JSON first", describe(value)))),
     }
-    if !plain_prototype(value).map_err(Invalid::new)? {
-        return Err(Invalid::new(format!("is {}; convert it to plain JSON first", describe(value))));
-    }
-    let mut map = Map::new();
-    for key in keys(value).map_err(Invalid::new)?.iter() {
-        let key_text = key.dyn_ref::<JsString>().ok_or_else(|| Invalid::new("has a key that is not a string"))?;
-        let key = well_formed(key_text).ok_or_else(|| Invalid::new(format!("has a key that {LONE_SURROGATE}")))?;
-        let item = Reflect::get(value, key_text).map_err(|e| Invalid::new(threw(&e)).at(format!(".{key}")))?;
-        let item = from_js(&item, depth + 1).map_err(|e| e.at(format!(".{key}")))?;
-        map.insert(key, item);
-    }
-    Ok(Value::Object(map))
 }
 
 /// Items reserved ahead for an array: its length is only a claim (a sparse

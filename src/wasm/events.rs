@@ -8,13 +8,14 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::domain::{to_iso, DomainEvent};
+use crate::domain::DomainEvent;
 use crate::error::{Error, Result};
 use crate::projection::Notified;
 
 #[wasm_bindgen(inline_js = "
+const utf8 = new TextDecoder();
 export function events(json) {
-  const events = JSON.parse(json);
+  const events = JSON.parse(utf8.decode(json));
   for (const event of events) event.timestamp = new Date(event.timestamp);
   return events;
 }
@@ -24,7 +25,7 @@ export function fold(apply, state, events) {
 }")]
 extern "C" {
     #[wasm_bindgen(catch, js_name = events)]
-    fn parse_events(json: &str) -> Result<Array, JsValue>;
+    fn parse_events(json: &[u8]) -> Result<Array, JsValue>;
     /// Folds events into a state with an aggregate's `apply` functions (one crossing a batch).
     #[wasm_bindgen(catch)]
     pub(crate) fn fold(apply: &JsValue, state: JsValue, events: &Array) -> Result<JsValue, JsValue>;
@@ -44,7 +45,9 @@ pub(crate) struct EventJs<'a> {
     aggregate: &'a str,
     #[serde(rename = "type")]
     event: &'a str,
-    #[serde(serialize_with = "iso")]
+    /// In epoch milliseconds (what `new Date(text)` keeps of the ISO text),
+    /// as a `Date` is made faster from a number than from text.
+    #[serde(serialize_with = "millis")]
     timestamp: &'a crate::domain::Timestamp,
     data: &'a serde_json::Map<String, Value>,
 }
@@ -69,8 +72,8 @@ impl<'a> EventJs<'a> {
     }
 }
 
-fn iso<S: serde::Serializer>(timestamp: &&crate::domain::Timestamp, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-    serializer.serialize_str(&to_iso(timestamp))
+fn millis<S: serde::Serializer>(timestamp: &&crate::domain::Timestamp, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+    serializer.serialize_i64(timestamp.timestamp_millis())
 }
 
 /// Events as a JavaScript array, in one crossing.
@@ -83,15 +86,13 @@ pub(crate) fn to_js(events: &[EventJs<'_>]) -> Result<Array> {
 /// Events gathered as JSON text, measured as they come, crossing in one `JSON.parse`.
 #[derive(Default)]
 pub(crate) struct Batch {
-    text: String,
+    text: Vec<u8>,
 }
 
 impl Batch {
     pub(crate) fn push(&mut self, event: &EventJs<'_>) -> Result<()> {
-        self.text.push(if self.text.is_empty() { '[' } else { ',' });
-        let json = serde_json::to_string(event).map_err(|e| Error::invalid(format!("an event is not JSON: {e}")))?;
-        self.text.push_str(&json);
-        Ok(())
+        self.text.push(if self.text.is_empty() { b'[' } else { b',' });
+        serde_json::to_writer(&mut self.text, event).map_err(|e| Error::invalid(format!("an event is not JSON: {e}")))
     }
 
     /// The text's length so far, in bytes.
@@ -100,7 +101,8 @@ impl Batch {
     }
 
     pub(crate) fn into_js(mut self) -> Result<Array> {
-        self.text.push_str(if self.text.is_empty() { "[]" } else { "]" });
+        self.text.extend_from_slice(if self.text.is_empty() { b"[]" } else { b"]" });
+        // serde_json writes UTF-8 only: decoded in JavaScript, unchecked here.
         parse_events(&self.text).map_err(|e| Error::invalid(format!("events did not parse: {}", super::convert::thrown(&e))))
     }
 }

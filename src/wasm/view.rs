@@ -212,24 +212,59 @@ struct JsHandler {
 }
 
 #[wasm_bindgen(inline_js = "
-export async function handleAll(events, handle, writer, begin, rollBack) {
-  for (let i = 0; i < events.length; i++) {
-    begin();
-    try {
-      const out = handle(events[i], writer);
-      if (out !== null && typeof out === 'object' && typeof out.then === 'function') await out;
-    } catch (error) {
-      rollBack();
-      return [i, error];
+export async function handleAll(events, handle, core, rollBack) {
+  // Rows as this batch has left them (JSON text; null: absent), so that reading
+  // a row the batch already knows does not cross into the core.
+  const rows = new Map();
+  let open = true, fresh = true, writes = 0;
+  const parse = (text) => (text === null ? undefined : JSON.parse(text));
+  const writer = {
+    get(key) {
+      const text = open && typeof key === 'string' ? rows.get(key) : undefined;
+      if (text !== undefined) return Promise.resolve(parse(text));
+      const before = writes;
+      return core.get(key).then((text) => {
+        if (open && writes === before && !rows.has(key)) rows.set(key, text);
+        return parse(text);
+      });
+    },
+    put(key, row) {
+      const text = core.put(key, row, fresh);
+      fresh = false;
+      writes++;
+      rows.set(key, text);
+    },
+    delete(key) {
+      core.delete(key, fresh);
+      fresh = false;
+      writes++;
+      rows.set(key, null);
+    },
+  };
+  try {
+    for (let i = 0; i < events.length; i++) {
+      fresh = true;
+      try {
+        const out = handle(events[i], writer);
+        if (out !== null && typeof out === 'object' && typeof out.then === 'function') await out;
+      } catch (error) {
+        if (!fresh) rollBack();
+        return [i, error];
+      }
     }
+    return null;
+  } finally {
+    open = false;
+    rows.clear();
   }
-  return null;
 }")]
 extern "C" {
-    /// The batch loop, in JavaScript so that a batch crosses once: the core's
-    /// staging still begins and takes back each event (`begin`, `rollBack`).
+    /// The batch loop, in JavaScript so that a batch crosses once. Its writer
+    /// keeps the rows the batch knows, and crosses into the core's staging to
+    /// read others and for each change (the first change of an event begins
+    /// it there, so that `rollBack` takes back only that event's changes).
     #[wasm_bindgen(js_name = handleAll)]
-    fn handle_all_js(events: &Array, handle: &Function, writer: &JsValue, begin: &Function, roll_back: &Function) -> Promise;
+    fn handle_all_js(events: &Array, handle: &Function, core: &JsValue, roll_back: &Function) -> Promise;
 }
 
 impl JsHandler {
@@ -251,10 +286,9 @@ impl Handler for JsHandler {
         };
         let open = Rc::new(Cell::new(true));
         let writer = JsValue::from(ViewWriter { staged: view.clone(), open: open.clone() });
-        let (began, rolled) = (view.clone(), view.clone());
-        let begin = Closure::<dyn Fn()>::new(move || began.begin_event());
+        let rolled = view.clone();
         let roll_back = Closure::<dyn Fn()>::new(move || rolled.roll_back_event());
-        let done = handle_all_js(&events_js, &self.handle, &writer, begin.as_ref().unchecked_ref(), roll_back.as_ref().unchecked_ref());
+        let done = handle_all_js(&events_js, &self.handle, &writer, roll_back.as_ref().unchecked_ref());
         let done = JsFuture::from(done).await;
         open.set(false);
         match done {
@@ -269,9 +303,10 @@ impl Handler for JsHandler {
     }
 }
 
-/// What a view's handler reads and changes: the view as the batch has left it.
-/// Only while the batch's handle calls run: a call after (from a promise the
-/// handler did not await) would change nothing, so it throws instead.
+/// The core's side of a view handler's writer (the batch loop wraps it): the
+/// view as the batch has left it. Only while the batch's handle calls run: a
+/// call after (from a promise the handler did not await) would change nothing,
+/// so it throws instead.
 #[wasm_bindgen]
 pub struct ViewWriter {
     staged: Staged,
@@ -280,34 +315,39 @@ pub struct ViewWriter {
 
 #[wasm_bindgen]
 impl ViewWriter {
-    /// The row as the batch has left it so far, or `undefined`.
+    /// The row as the batch has left it so far, as JSON text, or `null`.
     pub fn get(&self, key: JsValue) -> Promise {
         let key = match self.staged().and_then(|_| text(&key, "a row key")) {
             Ok(key) => key,
             Err(error) => return Promise::reject(&js_error(error)),
         };
-        let row_js = |row: Option<serde_json::Value>| row.map_or(Ok(JsValue::UNDEFINED), |row| from_json(&row));
+        let row_js = |row: Option<serde_json::Value>| row.map_or(JsValue::NULL, |row| JsValue::from_str(&row.to_string()));
         if let Some(row) = self.staged.known(&key) {
-            return match row_js(row) {
-                Ok(row) => Promise::resolve(&row),
-                Err(error) => Promise::reject(&js_error(error)),
-            };
+            return Promise::resolve(&row_js(row));
         }
         let staged = self.staged.clone();
-        promise(Ok(async move { row_js(staged.get(&key).await?) }))
+        promise(Ok(async move { Ok(row_js(staged.get(&key).await?)) }))
     }
 
-    /// Puts a row (plain JSON).
-    pub fn put(&self, key: JsValue, row: JsValue) -> JsResult<()> {
+    /// Puts a row (plain JSON), beginning the event first if `fresh`; returns the row's JSON text.
+    pub fn put(&self, key: JsValue, row: JsValue, fresh: bool) -> JsResult<String> {
         let staged = self.staged().map_err(js_error)?;
+        if fresh {
+            staged.begin_event();
+        }
         let key = public_key(&key).map_err(js_error)?;
         let value = to_json_named(&row, || format!("the row {key:?} of view {}", staged.view())).map_err(js_error)?;
+        let text = value.to_string();
         staged.put(key, value);
-        Ok(())
+        Ok(text)
     }
 
-    pub fn delete(&self, key: JsValue) -> JsResult<()> {
+    /// Deletes a row, beginning the event first if `fresh`.
+    pub fn delete(&self, key: JsValue, fresh: bool) -> JsResult<()> {
         let staged = self.staged().map_err(js_error)?;
+        if fresh {
+            staged.begin_event();
+        }
         let key = public_key(&key).map_err(js_error)?;
         staged.delete(key);
         Ok(())
