@@ -109,8 +109,8 @@ impl ProjectionRunner {
         };
         let position = from.unwrap_or(0);
         let (notifications, head) = match self.cache.take_ahead(position) {
-            Some(read) => read,
-            None => self.app.notifications_with_head(&self.batch_after(position)).await?,
+            Some(read) if self.still_true(&read).await? => read,
+            _ => self.app.notifications_with_head(&self.batch_after(position)).await?,
         };
         if head <= position {
             return Ok(Step { position, head, ..Step::default() });
@@ -119,7 +119,7 @@ impl ProjectionRunner {
         // considered the log up to `head`, even if the last wanted event is older.
         let full = notifications.len() == self.batch_size;
         let end = if full { notifications.last().map_or(head, |n| n.id) } else { head };
-        if !full {
+        if end >= head {
             return self.process(from, head, end, &notifications).await;
         }
         // More follow: the next batch is read while this one is handled and
@@ -134,6 +134,17 @@ impl ProjectionRunner {
             }
         }
         step
+    }
+
+    /// Whether a batch read ahead is still what a read now would give. One
+    /// that is not the log's last (full, with newer events) is: the step that
+    /// uses it does not end the catch-up, the next reads again. The last one
+    /// is only while the log's head has not moved since: else a step would
+    /// report the view caught up at the old head, and a runner woken by the
+    /// newer events would go back to sleep before them.
+    async fn still_true(&self, (notifications, head): &(Vec<Notification>, u64)) -> Result<bool> {
+        let last = notifications.len() < self.batch_size || notifications.last().map_or(true, |n| n.id >= *head);
+        Ok(!last || self.app.max_notification_id().await? == *head)
     }
 
     /// The query of the batch after `position`.

@@ -51,6 +51,7 @@ macro_rules! contract_suite {
             projection,
             $projection,
             a_view_applies_every_event_exactly_once_across_restarts,
+            a_batch_read_ahead_never_hides_events_recorded_since,
             a_handler_error_stops_the_view_at_the_last_good_position_until_fixed,
             a_rebuild_gives_the_same_rows_and_reports_progress,
             wait_resolves_once_a_view_reaches_a_position_and_times_out_otherwise,

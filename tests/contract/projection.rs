@@ -128,6 +128,24 @@ pub async fn a_view_applies_every_event_exactly_once_across_restarts(stores: Pro
     assert_eq!(fetch.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), vec!["fetch"]);
 }
 
+pub async fn a_batch_read_ahead_never_hides_events_recorded_since(stores: ProjectionStores) {
+    // given 3 tricks (notifications 2..=4) and a runner of 2 events a batch
+    let app = stores.app();
+    school(&app, 1, 3, &["sit"]).await;
+    let handler = Rc::new(TrickCounts::default());
+    let view = runner(&stores, handler.clone(), 2);
+    // when a first step handles a full batch (reading the last one ahead)
+    let step = view.step().await.unwrap();
+    assert_eq!((step.position, step.head, step.caught_up()), (3, 4, false));
+    // and a trick is recorded before the next step
+    school(&app, 1, 1, &["sit"]).await;
+    // then catching up takes in the new events too, not only the batch read ahead
+    let head = app.max_notification_id().await.unwrap();
+    assert_eq!(view.catch_up(|_| {}).await.unwrap(), head);
+    assert_eq!(handler.handled.get(), 4);
+    assert_eq!(counts(&stores).await, vec![("sit".into(), json!(4))]);
+}
+
 pub async fn a_handler_error_stops_the_view_at_the_last_good_position_until_fixed(stores: ProjectionStores) {
     let app = stores.app();
     school(&app, 1, 6, &["sit", "beg", "boom", "roll"]).await;
