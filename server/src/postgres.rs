@@ -11,11 +11,12 @@
 //!   `{app}_tributary_index` for views.
 //!
 //! Each port call is one transaction on a pooled connection. Inserting into the
-//! log takes the events table's lock as Python does, gives again the ids that
-//! writers took and never committed (so a process killed mid-write leaves no
-//! gap), and announces the new head with `NOTIFY` on Python's channel
-//! (`{app}_events`), which [`Listener`] hears.
+//! log takes the events table's lock as Python does, gives the ids after the
+//! newest committed (so a process killed mid-write leaves no gap), and
+//! announces the new head with `NOTIFY` on Python's channel (`{app}_events`),
+//! which [`Listener`] hears.
 
+mod append;
 mod events;
 mod listen;
 mod pool;

@@ -49,7 +49,8 @@ macro_rules! postgres {
 one_recorder_suite!(postgres, crate::fresh());
 
 /// Ids that a writer took and never committed (a server process killed between
-/// its insert and its commit, say) are given again, so the log has no gaps.
+/// its insert and its commit, say) are given again, so the log has no gaps; a
+/// writer using the sequence (Python's) goes on after the ids tributary gave.
 #[test]
 fn ids_a_writer_took_and_never_committed_are_given_again() {
     use tributary::persistence::{AggregateRecorder, StoredEvent};
@@ -72,6 +73,20 @@ fn ids_a_writer_took_and_never_committed_are_given_again() {
                 .unwrap();
             let ids = recorder.insert_events(&[stored(2, "Dog.TrickAdded"), stored(3, "Dog.TrickAdded")]).await.unwrap();
             assert_eq!(ids, vec![2, 3], "the ids the rolled back insert took");
+            // and a writer using the column's default (as Python's does) goes on after tributary's ids
+            let ids = recorder.insert_events(&[stored(4, "Dog.TrickAdded"), stored(5, "Dog.TrickAdded")]).await.unwrap();
+            assert_eq!(ids, vec![4, 5]);
+            let row = client
+                .query_one(
+                    &format!(
+                        "INSERT INTO {events} (originator_id, originator_version, topic, state) \
+                         VALUES ('{dog}', 6, 'Dog.TrickAdded', '') RETURNING notification_id"
+                    ),
+                    &[],
+                )
+                .await
+                .unwrap();
+            assert_eq!(row.get::<_, i64>(0), 6, "the sequence follows the ids tributary gives");
         })
     });
 }

@@ -17,9 +17,10 @@ use uuid::Uuid;
 pub(super) use crate::integers::int;
 use crate::integers::whole;
 
+use super::append::{insert_events, lock, Ids};
 use super::schema::{Tables, MIGRATION};
 use super::snapshots::PostgresSnapshots;
-use super::{column, execute, failed, query, taken, PostgresRecorder};
+use super::{column, failed, query, PostgresRecorder};
 
 /// A stored event's row: `originator_id, originator_version, topic, state` from column `first`.
 pub(super) fn stored(row: &tokio_postgres::Row, first: usize) -> Result<StoredEvent> {
@@ -34,7 +35,7 @@ pub(super) fn stored(row: &tokio_postgres::Row, first: usize) -> Result<StoredEv
 }
 
 /// Rows of `originator_id, originator_version, notification_id`, by position.
-fn given_ids(rows: &[tokio_postgres::Row]) -> Result<HashMap<(Uuid, i64), i64>> {
+pub(super) fn given_ids(rows: &[tokio_postgres::Row]) -> Result<HashMap<(Uuid, i64), i64>> {
     rows.iter().map(|row| Ok(((column(row, 0)?, column(row, 1)?), column(row, 2)?))).collect()
 }
 
@@ -85,134 +86,6 @@ impl Columns {
 /// A conflict at an event's position.
 pub(super) fn conflict(event: &StoredEvent, detail: String) -> Error {
     Error::Conflict { originator_id: event.originator_id, originator_version: event.originator_version, detail }
-}
-
-/// Takes the events table's EXCLUSIVE lock until the transaction ends, as
-/// Python does before it inserts. A `bigserial` gives ids in insert order, not
-/// commit order: without the lock, a reader could see id 8 committed while 7
-/// is still to come, move its position past 7 and never read it. With it,
-/// inserters queue, so ids are committed in order. Readers take no lock that
-/// conflicts with it: reads are never blocked, but writers of one application
-/// are serialised (its throughput is one insert transaction at a time).
-pub(super) async fn lock(tx: &Transaction<'_>, tables: &Tables) -> Result<()> {
-    tx.batch_execute(&format!("LOCK TABLE {} IN EXCLUSIVE MODE", tables.events)).await.map_err(failed("locking the log"))
-}
-
-/// Where the notification ids of new events start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Ids {
-    /// Right after the log's newest id: ids that a writer took and never
-    /// committed are given again (see [`reclaim`]), so the log has no gaps.
-    AfterNewest,
-    /// After every id the sequence ever gave, for sync's writes: a removed
-    /// event's id is never given again.
-    AfterEveryIdGiven,
-}
-
-/// Sets the log's sequence back to just after its newest id, so that the ids
-/// writers took and never committed are given again. A sequence is not rolled
-/// back with its transaction: a writer killed between its insert and its
-/// commit (a server process killed mid-push, say) leaves the ids it took spent,
-/// and without this the log would keep a gap there for ever. Under the lock
-/// nobody else is taking ids and every committed id is at or below the newest,
-/// so exactly the uncommitted ones are given again, as SQLite gives rowids.
-/// The sequence is only set when it is ahead of the log: `setval` writes to
-/// the WAL, and after a committed insert the two agree.
-pub(super) async fn reclaim(tx: &Transaction<'_>, tables: &Tables) -> Result<()> {
-    let sql = format!(
-        "SELECT setval(s.seq, m.newest + 1, false) \
-         FROM (SELECT pg_get_serial_sequence($1, 'notification_id') AS seq) s, \
-              (SELECT COALESCE(MAX(notification_id), 0) AS newest FROM {}) m \
-         WHERE COALESCE(pg_sequence_last_value(s.seq::regclass), 0) <> m.newest",
-        tables.events
-    );
-    execute(tx, &sql, &[&tables.events]).await.map_err(failed("giving back ids nobody committed")).map(drop)
-}
-
-/// Inserts events, each taking the next notification id (from where `from`
-/// says), and announces the new head on the application's channel (delivered
-/// when the transaction commits). Under the lock, a taken position is found
-/// before anything is inserted: a failed insert would spend sequence numbers.
-pub(super) async fn insert_events(tx: &Transaction<'_>, tables: &Tables, events: &[StoredEvent], from: Ids) -> Result<Vec<u64>> {
-    if events.is_empty() {
-        return Ok(vec![]);
-    }
-    lock(tx, tables).await?;
-    if from == Ids::AfterNewest {
-        reclaim(tx, tables).await?;
-    }
-    let columns = Columns::of(events);
-    let found = query(
-        tx,
-        &format!(
-            "SELECT n.i FROM unnest($1::uuid[], $2::bigint[]) WITH ORDINALITY AS n(id, version, i) \
-             CROSS JOIN LATERAL (SELECT 1 FROM {} e WHERE e.originator_id = n.id AND e.originator_version = n.version LIMIT 1) e \
-             ORDER BY n.i LIMIT 1",
-            tables.events
-        ),
-        &[&columns.ids, &columns.versions],
-    )
-    .await
-    .map_err(failed("checking events' positions"))?;
-    if let Some(row) = found.first() {
-        let i: i64 = column(row, 0)?;
-        let event = usize::try_from(i - 1).ok().and_then(|i| events.get(i)).unwrap_or(&events[0]);
-        return Err(conflict(event, "PostgreSQL: this position is taken".into()));
-    }
-    let ids = insert_rows(tx, tables, &columns).await?;
-    notify(tx, tables, ids.iter().copied().max().unwrap_or(0)).await?;
-    Ok(ids)
-}
-
-/// Inserts events, in order, each taking the sequence's next id. The lock
-/// must be held and their positions known free: only a writer that skips the
-/// lock makes this fail with a conflict.
-pub(super) async fn insert_rows(tx: &Transaction<'_>, tables: &Tables, columns: &Columns) -> Result<Vec<u64>> {
-    if columns.ids.is_empty() {
-        return Ok(vec![]);
-    }
-    let inserted = query(
-        tx,
-        &format!(
-            "INSERT INTO {} (originator_id, originator_version, topic, state) \
-             SELECT id, version, topic, state FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[]) \
-             WITH ORDINALITY AS n(id, version, topic, state, i) ORDER BY i \
-             RETURNING originator_id, originator_version, notification_id",
-            tables.events
-        ),
-        &[&columns.ids, &columns.versions, &columns.topics, &columns.states],
-    )
-    .await;
-    let inserted = match inserted {
-        Ok(rows) => rows,
-        Err(error) if taken(&error) => {
-            return Err(Error::Conflict {
-                originator_id: columns.ids[0],
-                originator_version: whole(columns.versions[0], "version")?,
-                detail: format!("PostgreSQL: {}", super::explain(&error)),
-            })
-        }
-        Err(error) => return Err(failed("inserting events")(error)),
-    };
-    let given = given_ids(&inserted)?;
-    columns
-        .ids
-        .iter()
-        .zip(&columns.versions)
-        .map(|(id, version)| {
-            let given = given.get(&(*id, *version)).ok_or_else(|| Error::Storage("PostgreSQL returned no id for an event".into()))?;
-            whole(*given, "notification id")
-        })
-        .collect()
-}
-
-/// Announces the log's head on Python's channel, with `"{schema} {head}"` as
-/// the payload (Python's listeners ignore payloads; ours read them).
-pub(super) async fn notify(tx: &Transaction<'_>, tables: &Tables, head: u64) -> Result<()> {
-    execute(tx, "SELECT pg_notify($1, $2)", &[&tables.channel, &format!("{} {head}", tables.schema)])
-        .await
-        .map_err(failed("announcing new events"))
-        .map(drop)
 }
 
 /// Names the tracking table refuses: Python's layout marker, and NUL (PostgreSQL's text cannot hold it).
@@ -402,29 +275,4 @@ impl TrackingRecorder for PostgresRecorder {
     async fn max_tracking_id(&self, application_name: &str) -> Result<Option<u64>> {
         tracked(&self.client().await?, &self.tables, application_name).await
     }
-}
-
-/// The notification ids of events at these positions (`None` where there is none).
-/// One index probe per position, whatever the planner thinks of the table's
-/// size: a join (or a LATERAL it may flatten into one; LIMIT keeps it apart)
-/// lets it choose a hash join over a scan of the whole log.
-pub(super) async fn ids_at<C: GenericClient>(client: &C, tables: &Tables, positions: &[(Uuid, u64)]) -> Result<Vec<Option<u64>>> {
-    if positions.is_empty() {
-        return Ok(vec![]);
-    }
-    let ids: Vec<Uuid> = positions.iter().map(|(id, _)| *id).collect();
-    let versions: Vec<i64> = positions.iter().map(|(_, v)| int(*v)).collect();
-    let rows = query(
-        client,
-        &format!(
-            "SELECT n.id, n.version, e.notification_id FROM unnest($1::uuid[], $2::bigint[]) AS n(id, version) \
-             CROSS JOIN LATERAL (SELECT notification_id FROM {} e WHERE e.originator_id = n.id AND e.originator_version = n.version LIMIT 1) e",
-            tables.events
-        ),
-        &[&ids, &versions],
-    )
-    .await
-    .map_err(failed("finding events"))?;
-    let found = given_ids(&rows)?;
-    positions.iter().map(|(id, version)| found.get(&(*id, int(*version))).map(|n| whole(*n, "notification id")).transpose()).collect()
 }

@@ -1,7 +1,7 @@
 //! A group of pushes in one PostgreSQL transaction, in two round trips after
-//! `BEGIN`: the log's lock, the ids nobody committed given back and the reads
-//! are sent together (pipelined: PostgreSQL runs them in order), then the
-//! writes, the announcement of the new head and the commit. The lock is taken
+//! `BEGIN`: the log's lock, its newest id and the reads are sent together
+//! (pipelined: PostgreSQL runs them in order), then the writes and the
+//! announcement of the new head; then the commit. The lock is taken
 //! before anything is read, so what the group decides on is what it writes
 //! over, also with other server processes writing.
 
@@ -12,7 +12,8 @@ use tributary::persistence::{validate_batch, Tracking};
 use tributary::Result;
 use uuid::Uuid;
 
-use super::events::{check_name, fits, ids_at, insert_rows, int, lock, reclaim, Columns};
+use super::append::{ids_at, insert_rows, lock, next_id, notify, Ids};
+use super::events::{check_name, fits, int, Columns};
 use super::schema::Tables;
 use super::{column, execute, failed, query, PostgresRecorder};
 use crate::integers::whole;
@@ -24,10 +25,14 @@ impl ServerRecorder for PostgresRecorder {
         let tables = &self.tables;
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(failed("starting a transaction"))?;
-        let (locked, reclaimed, tracked, ids) =
-            join!(lock(&tx, tables), reclaim(&tx, tables), positions_of(&tx, tables, names), ids_at(&tx, tables, positions));
+        let (locked, first, tracked, ids) = join!(
+            lock(&tx, tables),
+            next_id(&tx, tables, Ids::AfterNewest),
+            positions_of(&tx, tables, names),
+            ids_at(&tx, tables, positions)
+        );
         locked?;
-        reclaimed?;
+        let first = first?;
         let write = decide(Found { tracked: tracked?, ids: ids? });
         validate_batch(&write.events)?;
         fits(&write.events)?;
@@ -35,10 +40,14 @@ impl ServerRecorder for PostgresRecorder {
             tracking.validate()?;
             check_name(&tracking.application_name)?;
         }
+        let head = (first - 1) + write.events.len() as u64;
         let grew = !write.events.is_empty();
         let columns = Columns::of_owned(write.events);
-        let (tracked, given, announced) =
-            join!(track(&tx, tables, &write.tracking), insert_rows(&tx, tables, &columns), announce(&tx, tables, grew));
+        let (tracked, given, announced) = join!(
+            track(&tx, tables, &write.tracking),
+            insert_rows(&tx, tables, &columns, first),
+            announce(&tx, tables, grew.then_some(head))
+        );
         tracked?;
         let given = given?;
         announced?;
@@ -74,12 +83,10 @@ async fn track(tx: &Transaction<'_>, tables: &Tables, tracking: &[Tracking]) -> 
     execute(tx, &sql, &[&names, &ids]).await.map_err(failed("recording positions")).map(drop)
 }
 
-/// Announces the log's new head on Python's channel (see `events::notify`),
-/// read in the transaction after the inserts.
-async fn announce(tx: &Transaction<'_>, tables: &Tables, grew: bool) -> Result<()> {
-    if !grew {
-        return Ok(());
+/// Announces the log's new head, if it grew (see `append::notify`).
+async fn announce(tx: &Transaction<'_>, tables: &Tables, head: Option<u64>) -> Result<()> {
+    match head {
+        Some(head) => notify(tx, tables, head).await,
+        None => Ok(()),
     }
-    let sql = format!("SELECT pg_notify($1, $2 || ' ' || (SELECT MAX(notification_id) FROM {}))", tables.events);
-    execute(tx, &sql, &[&tables.channel, &tables.schema]).await.map_err(failed("announcing new events")).map(drop)
 }

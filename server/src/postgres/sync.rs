@@ -1,12 +1,13 @@
-//! Sync's writes over PostgreSQL, in one transaction. New events take the
-//! sequence's next ids, which are never given twice: a removed event's id is
+//! Sync's writes over PostgreSQL, in one transaction. New events take ids
+//! after every id given (`Ids::AfterEveryIdGiven`): a removed event's id is
 //! never given again.
 
 use async_trait::async_trait;
 use tributary::persistence::{validate_batch, SyncRecorder, SyncWrite, ViewDefinition};
 use tributary::{Error, Result};
 
-use super::events::{fits, insert_events, insert_tracking, int, lock, Ids};
+use super::append::{insert_events, lock, Ids};
+use super::events::{fits, insert_tracking, int};
 use super::views::{clear, write_rows};
 use super::{execute, failed, PostgresRecorder};
 
