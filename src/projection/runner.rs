@@ -143,7 +143,7 @@ impl ProjectionRunner {
     /// report the view caught up at the old head, and a runner woken by the
     /// newer events would go back to sleep before them.
     async fn still_true(&self, (notifications, head): &(Vec<Notification>, u64)) -> Result<bool> {
-        let last = notifications.len() < self.batch_size || notifications.last().map_or(true, |n| n.id >= *head);
+        let last = notifications.len() < self.batch_size || notifications.last().is_none_or(|n| n.id >= *head);
         Ok(!last || self.app.max_notification_id().await? == *head)
     }
 
