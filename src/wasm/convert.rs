@@ -17,25 +17,7 @@ use crate::error::{Error, Result};
 /// How deep a value may nest (objects and arrays).
 pub(crate) const MAX_DEPTH: usize = 100;
 
-#[wasm_bindgen(inline_js = "
-export function kind(value, deep) {
-  switch (typeof value) {
-    case 'string': return value.isWellFormed() ? 1 : 2;
-    case 'number': return 3;
-    case 'boolean': return 4;
-    case 'object': {
-      if (value === null) return 5;
-      if (deep) return 6;
-      if (Array.isArray(value)) return 7;
-      const prototype = Reflect.getPrototypeOf(value);
-      return prototype === null || prototype === Object.prototype ? 8 : 9;
-    }
-    default: return 0;
-  }
-}
-export function wellFormed(value) {
-  return typeof value === 'string' && value.isWellFormed() ? value : undefined;
-}")]
+#[wasm_bindgen(module = "/src/wasm/glue.js")]
 extern "C" {
     /// What a value is, in one crossing (see [`Kind`]); an object's kind is
     /// not asked for when `deep` (too deep to read). A revoked proxy throws.

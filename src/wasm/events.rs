@@ -12,17 +12,7 @@ use crate::domain::DomainEvent;
 use crate::error::{Error, Result};
 use crate::projection::Notified;
 
-#[wasm_bindgen(inline_js = "
-const utf8 = new TextDecoder();
-export function events(json) {
-  const events = JSON.parse(utf8.decode(json));
-  for (const event of events) event.timestamp = new Date(event.timestamp);
-  return events;
-}
-export function fold(apply, state, events) {
-  for (const event of events) state = apply[event.type](state, event.data, event);
-  return state;
-}")]
+#[wasm_bindgen(module = "/src/wasm/glue.js")]
 extern "C" {
     #[wasm_bindgen(catch, js_name = events)]
     fn parse_events(json: &[u8]) -> Result<Array, JsValue>;

@@ -31,12 +31,7 @@ pub(crate) fn handler_threw(function: &str, error: &JsValue) -> Error {
     Error::Handler(format!("{function} threw {}", thrown(error)))
 }
 
-#[wasm_bindgen(inline_js = "let last; export function keep(message) { last = message; } \
-                            export function take() { const m = last; last = undefined; return m; } \
-                            let classes = {}; export function setClasses(c) { classes = c; } \
-                            export function make(name, message) { \
-                              const error = new (Object.hasOwn(classes, name) ? classes[name] : Error)(message); \
-                              error.name = name; return error; }")]
+#[wasm_bindgen(module = "/src/wasm/glue.js")]
 extern "C" {
     /// Keeps a panic's message outside the instance, which the panic ends.
     fn keep(message: &str);

@@ -211,53 +211,7 @@ struct JsHandler {
     handle: Function,
 }
 
-#[wasm_bindgen(inline_js = "
-export async function handleAll(events, handle, core, rollBack) {
-  // Rows as this batch has left them (JSON text; null: absent), so that reading
-  // a row the batch already knows does not cross into the core.
-  const rows = new Map();
-  let open = true, fresh = true, writes = 0;
-  const parse = (text) => (text === null ? undefined : JSON.parse(text));
-  const writer = {
-    get(key) {
-      const text = open && typeof key === 'string' ? rows.get(key) : undefined;
-      if (text !== undefined) return Promise.resolve(parse(text));
-      const before = writes;
-      return core.get(key).then((text) => {
-        if (open && writes === before && !rows.has(key)) rows.set(key, text);
-        return parse(text);
-      });
-    },
-    put(key, row) {
-      const text = core.put(key, row, fresh);
-      fresh = false;
-      writes++;
-      rows.set(key, text);
-    },
-    delete(key) {
-      core.delete(key, fresh);
-      fresh = false;
-      writes++;
-      rows.set(key, null);
-    },
-  };
-  try {
-    for (let i = 0; i < events.length; i++) {
-      fresh = true;
-      try {
-        const out = handle(events[i], writer);
-        if (out !== null && typeof out === 'object' && typeof out.then === 'function') await out;
-      } catch (error) {
-        if (!fresh) rollBack();
-        return [i, error];
-      }
-    }
-    return null;
-  } finally {
-    open = false;
-    rows.clear();
-  }
-}")]
+#[wasm_bindgen(module = "/src/wasm/glue.js")]
 extern "C" {
     /// The batch loop, in JavaScript so that a batch crosses once. Its writer
     /// keeps the rows the batch knows, and crosses into the core's staging to
