@@ -1,7 +1,8 @@
 //! One application's database, served by threads of its own. The core's
 //! ports and `Application` are not `Send` (they are made for the browser), so
-//! each thread has a single-threaded runtime and its own recorder, and HTTP
-//! handlers send it work and await the replies:
+//! each thread has a single-threaded runtime (with I/O, to drive a connection
+//! of its own) and its own recorder, and HTTP handlers send it work and await
+//! the replies:
 //!
 //! - one writer thread records pushes, a group at a time: the pushes that
 //!   arrive while a group is written wait, and go together in the next
@@ -77,9 +78,9 @@ impl Store {
     /// Starts the database's threads, where `open` opens (creating) the
     /// database, and the application `name` over it: the writer first (it
     /// makes the tables), then the readers.
-    pub async fn open<R: ServerRecorder + 'static>(name: String, open: Opener<R>) -> Result<Store> {
+    pub async fn open<R: ServerRecorder + 'static>(name: String, writer: Opener<R>, open: Opener<R>) -> Result<Store> {
         let (pushes, queued) = mpsc::unbounded_channel::<Pending>();
-        let head = start(format!("db {name} writer"), name.clone(), open.clone(), None, move |local| write(local, queued)).await?;
+        let head = start(format!("db {name} writer"), name.clone(), writer, None, move |local| write(local, queued)).await?;
         let (reads, jobs) = mpsc::unbounded_channel::<Job>();
         let jobs = Arc::new(Mutex::new(jobs));
         for i in 0..READERS {
@@ -142,7 +143,7 @@ where
     std::thread::Builder::new()
         .name(thread)
         .spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_current_thread().enable_time().build() {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 Ok(runtime) => runtime,
                 Err(error) => return drop(opened.send(Err(Error::Storage(format!("starting a database thread: {error}"))))),
             };

@@ -1,7 +1,8 @@
 //! The connection pool. Its connections are driven by the runtime it was made
-//! on, not by whichever database thread happened to open one: the threads'
-//! single-threaded runtimes have no I/O of their own, and a connection shared by
-//! every thread must not stall while one of them is busy.
+//! on, not by whichever database thread happened to open one: a connection
+//! shared by every thread must not stall while one of them is busy. (A pool
+//! made on a database thread, as each writer's pool of one is, is driven there:
+//! its queries then cross no thread.)
 
 use std::time::Duration;
 
