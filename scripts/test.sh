@@ -21,7 +21,7 @@ step "PostgreSQL tests (a throwaway cluster, scripts/postgres.sh)"
 [ -f .postgres-test ] || trap 'rm -rf "$PWD/.tmp"; bash scripts/postgres.sh stop' EXIT   # stop it only if started here
 source scripts/postgres.sh
 cargo test -p tributary-server --features postgres-tests --test postgres_contract --test postgres_server --test postgres_kill \
-  --test postgres_sync --test postgres_tenants --test push_groups
+  --test postgres_sync --test postgres_tenants --test push_groups --test postgres_connections
 step "wasm32 build";             cargo check --target wasm32-unknown-unknown
 step "browser tests (headless Chromium)"
 # wasm-bindgen-test-runner serves the test page with tiny_http, which has left a

@@ -6,27 +6,22 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use deadpool_postgres::Pool;
 use tributary::{Error, Result};
 
-use crate::postgres::{Listener, PostgresRecorder, Tables};
+use crate::postgres::{Database, Listener, PostgresRecorder, Tables};
 use crate::sqlite::SqliteRecorder;
 use crate::store::{Opener, Store};
 
-/// Connections a server process keeps at most to a PostgreSQL database for
-/// reads (besides its listener's and one per application's writer), unless
-/// `--database-connections` says otherwise: a reader takes one per call.
+/// Connections a server process keeps at most to a PostgreSQL database (besides
+/// its listener's), unless `--database-connections` says otherwise: each
+/// thread of an application (its writer, its readers) holds one while busy.
 pub const POSTGRES_CONNECTIONS: u16 = 16;
 
 pub enum Backend {
     /// `{data}/{tenant}/{app}.sqlite`.
     Sqlite { data: PathBuf },
     /// Schema `{tenant}`, tables `{app}_*`; the listener wakes waits on other processes' writes.
-    /// Readers share `pool`. Each application's writer connects to `url` on its
-    /// own thread, which drives the connection: a group's round trips then wake
-    /// no other thread (with the shared pool, over half the server's CPU went to
-    /// those wake-ups, and pushes were accepted at two thirds of the rate).
-    Postgres { url: String, pool: Pool, listener: Listener },
+    Postgres { database: Database, listener: Listener },
 }
 
 impl Backend {
@@ -37,9 +32,9 @@ impl Backend {
     /// Connects to the database at `url` (checking it is reachable), with at
     /// most `connections` at a time, and starts listening, on the current runtime.
     pub async fn postgres(url: &str, connections: usize) -> Result<Backend> {
-        let pool = crate::postgres::connect(url, connections).await?;
+        let database = Database::open(url, connections).await?;
         let listener = Listener::start(url)?;
-        Ok(Backend::Postgres { url: url.to_owned(), pool, listener })
+        Ok(Backend::Postgres { database, listener })
     }
 
     /// Opens (creating) the database of a tenant's application, on a thread of its own.
@@ -53,21 +48,16 @@ impl Backend {
                     let path = path.clone();
                     Box::pin(async move { SqliteRecorder::open(&path) })
                 });
-                Store::open(app.to_owned(), open.clone(), open).await
+                Store::open(app.to_owned(), open).await
             }
-            Backend::Postgres { url, pool, listener } => {
+            Backend::Postgres { database, listener } => {
                 let tables = Arc::new(Tables::new(tenant, app)?);
-                let (pool, opened) = (pool.clone(), tables.clone());
-                let reader: Opener<PostgresRecorder> = Arc::new(move || {
-                    let (pool, tables) = (pool.clone(), opened.clone());
-                    Box::pin(async move { PostgresRecorder::open(pool, tables).await })
+                let (database, opened) = (database.clone(), tables.clone());
+                let open: Opener<PostgresRecorder> = Arc::new(move || {
+                    let (database, tables) = (database.clone(), opened.clone());
+                    Box::pin(async move { PostgresRecorder::open(database.for_this_thread()?, tables).await })
                 });
-                let (url, opened) = (url.clone(), tables.clone());
-                let writer: Opener<PostgresRecorder> = Arc::new(move || {
-                    let (url, tables) = (url.clone(), opened.clone());
-                    Box::pin(async move { PostgresRecorder::open(crate::postgres::connect(&url, 1).await?, tables).await })
-                });
-                let store = Store::open(app.to_owned(), writer, reader).await?;
+                let store = Store::open(app.to_owned(), open).await?;
                 listener.follow(tables, store.head_sender());
                 Ok(store)
             }

@@ -34,7 +34,7 @@ use tokio_postgres::types::{FromSql, ToSql};
 use tributary::Error;
 
 pub use listen::Listener;
-pub use pool::connect;
+pub use pool::{connect, let_idle_go, Database};
 pub use schema::Tables;
 pub use snapshots::PostgresSnapshots;
 

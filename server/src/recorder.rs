@@ -35,4 +35,8 @@ pub trait ServerRecorder: ApplicationRecorder {
     /// to write, writes it and commits. Answers the new events' notification
     /// ids. A failure writes nothing.
     async fn record_pushes(&self, names: &[String], positions: &[(Uuid, u64)], decide: Decide<'_>) -> Result<Vec<u64>>;
+
+    /// Lets go of what an idle thread need not hold (a database connection);
+    /// taken again when next needed.
+    fn rest(&self) {}
 }

@@ -30,6 +30,8 @@ const READERS: usize = 2;
 const GROUP_PUSHES: usize = 256;
 /// ... or until it holds this many events.
 const GROUP_EVENTS: usize = 20_000;
+/// A thread with nothing to do for this long lets go of its connection.
+const REST: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Moves a published head forward (never back), waking its waiters if it moved.
 pub fn advance(head: &watch::Sender<u64>, id: u64) {
@@ -78,9 +80,9 @@ impl Store {
     /// Starts the database's threads, where `open` opens (creating) the
     /// database, and the application `name` over it: the writer first (it
     /// makes the tables), then the readers.
-    pub async fn open<R: ServerRecorder + 'static>(name: String, writer: Opener<R>, open: Opener<R>) -> Result<Store> {
+    pub async fn open<R: ServerRecorder + 'static>(name: String, open: Opener<R>) -> Result<Store> {
         let (pushes, queued) = mpsc::unbounded_channel::<Pending>();
-        let head = start(format!("db {name} writer"), name.clone(), writer, None, move |local| write(local, queued)).await?;
+        let head = start(format!("db {name} writer"), name.clone(), open.clone(), None, move |local| write(local, queued)).await?;
         let (reads, jobs) = mpsc::unbounded_channel::<Job>();
         let jobs = Arc::new(Mutex::new(jobs));
         for i in 0..READERS {
@@ -171,7 +173,7 @@ where
 /// The writer: each group takes the pushes waiting (within bounds) and is
 /// recorded in one transaction; the rest wait for the next.
 async fn write(local: Rc<Local>, mut queued: mpsc::UnboundedReceiver<Pending>) {
-    while let Some(first) = queued.recv().await {
+    while let Some(first) = next(&local, queued.recv()).await {
         let mut events = first.0.events.len();
         let mut group = vec![first];
         while group.len() < GROUP_PUSHES && events < GROUP_EVENTS {
@@ -190,10 +192,22 @@ async fn write(local: Rc<Local>, mut queued: mpsc::UnboundedReceiver<Pending>) {
     }
 }
 
+/// The next piece of work; a thread that waits for it longer than [`REST`]
+/// lets its recorder rest (see [`ServerRecorder::rest`]) meanwhile.
+async fn next<T>(local: &Local, work: impl Future<Output = Option<T>>) -> Option<T> {
+    tokio::pin!(work);
+    loop {
+        match tokio::time::timeout(REST, &mut work).await {
+            Ok(work) => return work,
+            Err(_) => local.recorder.rest(),
+        }
+    }
+}
+
 /// A reader: takes the next read from the queue the readers share.
 async fn read(local: Rc<Local>, jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>) {
     loop {
-        let job = jobs.lock().await.recv().await;
+        let job = next(&local, async { jobs.lock().await.recv().await }).await;
         match job {
             Some(job) => job(local.clone()).await,
             None => return,

@@ -54,6 +54,10 @@ impl ServerRecorder for PostgresRecorder {
         tx.commit().await.map_err(failed("committing"))?;
         Ok(given)
     }
+
+    fn rest(&self) {
+        super::pool::let_idle_go(&self.pool);
+    }
 }
 
 /// The newest position of each name, in the order asked.
