@@ -105,7 +105,6 @@ impl Application {
             return Err(Error::invalid("the aggregate id must not be the nil UUID"));
         }
         let lte = match at {
-            At::Version(0) => return Err(Error::invalid("version 0: an aggregate's versions begin at 1")),
             At::Version(version) => Some(version),
             _ => None,
         };
