@@ -119,7 +119,7 @@ export function methods(ctx) {
     open: opt({ storage: accepts.oneOf("memory", "indexeddb"), snapshotEvery: (v) => accepts.plain(v) && Object.keys(v).every((k) => k.isWellFormed() && accepts.whole(1)(v[k])), keepSnapshots: accepts.whole(1), sectionSize: accepts.whole(1) }, () => ({ storage: "memory" })),
     create: opt({ id: accepts.id }, () => ({ id: uuid() })),
     record: opt({ expectedVersion: WHOLE0 }, () => undefined),
-    get: opt({ version: accepts.whole(1), at: accepts.date }, () => ({ version: 1 }), (v) => v.version === undefined || v.at === undefined),
+    get: opt({ version: accepts.whole(0), at: accepts.date }, () => ({ version: 1 }), (v) => v.version === undefined || v.at === undefined),
     notifications: opt({ after: WHOLE0, limit: accepts.whole(0, 10_000), topics: accepts.names, upTo: WHOLE0 }, () => ({ after: 0, limit: 5, topics: ["Dog.TrickAdded"] })),
     query: opt({ index: accepts.oneOf("count"), gt: finiteOrText, gte: finiteOrText, lt: finiteOrText, lte: finiteOrText, limit: WHOLE0 }, () => ({ index: "count", gte: 1 }),
       (v) => v.index !== undefined || ["gt", "gte", "lt", "lte"].every((k) => v[k] === undefined)),
