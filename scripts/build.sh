@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/pkg-config/node_modules/.bin:$PATH"
 
 cargo build --release -p tributary-server
+rm -rf pkg-config/wasm/snippets   # wasm-pack leaves snippets of earlier builds there, and npm would pack them
 CARGO_PROFILE_RELEASE_OPT_LEVEL=z wasm-pack build --release --target web --out-dir pkg-config/wasm --out-name tributary --no-pack
 rm -f pkg-config/wasm/.gitignore
 (cd pkg-config && rm -rf dist && tsc -p tsconfig.json)
