@@ -170,4 +170,49 @@ mod postgres {
             assert_eq!((rows.len(), count), (1, 6));
         });
     }
+
+    /// A group whose write fails (a position taken, as only a writer that
+    /// skips the lock could make it) writes nothing, ends its transaction (the
+    /// log's lock is free) and leaves its connection fit for the next group.
+    #[test]
+    fn a_group_whose_write_fails_writes_nothing_and_lets_the_log_go() {
+        use tributary::persistence::{AggregateRecorder, TrackingRecorder};
+        use tributary_server::recorder::Write;
+        runtime().block_on(async {
+            let url = std::env::var("TRIBUTARY_TEST_POSTGRES").unwrap();
+            let tables = Tables::new(&format!("groups_{}", Uuid::new_v4().simple()), "dogschool").unwrap();
+            let recorder = PostgresRecorder::open(connect(&url, 1).await.unwrap(), Arc::new(tables)).await.unwrap();
+            let events = format!("\"{}\".dogschool_events", recorder.tables().schema);
+            let dog = Uuid::new_v4();
+            let taken = push(Uuid::new_v4(), dog, 1, &[1]).events.remove(0).1;
+            recorder.insert_events(&[taken.clone()]).await.unwrap();
+            // a decision that ignores what was found, and writes over the taken position
+            let client = Uuid::new_v4();
+            let mut decide = |_| Write {
+                tracking: vec![Tracking { application_name: position(client), notification_id: 2 }],
+                events: vec![push(client, dog, 2, &[2]).events.remove(0).1, taken.clone()],
+            };
+            let failed = recorder.record_pushes(&[position(client)], &[], &mut decide).await;
+            assert!(matches!(failed, Err(Error::Conflict { .. })), "{failed:?}");
+            let (other, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+            tokio::spawn(connection);
+            let free = format!("BEGIN; LOCK TABLE {events} IN EXCLUSIVE MODE NOWAIT; ROLLBACK");
+            other.batch_execute(&free).await.expect("the log's lock is free");
+            // and so does a group refused before it writes (a name the tracking table refuses)
+            let mut refused = |_| Write {
+                tracking: vec![Tracking { application_name: "__migration__".into(), notification_id: 2 }],
+                events: vec![push(client, dog, 2, &[2]).events.remove(0).1],
+            };
+            let failed = recorder.record_pushes(&[position(client)], &[], &mut refused).await;
+            assert!(matches!(failed, Err(Error::Validation(_))), "{failed:?}");
+            other.batch_execute(&free).await.expect("the log's lock is free");
+            let count: i64 = other.query_one(&format!("SELECT count(*) FROM {events}"), &[]).await.unwrap().get(0);
+            assert_eq!(count, 1, "nothing of the failed group was written");
+            assert_eq!(recorder.max_tracking_id(&position(client)).await.unwrap(), None);
+            // and the next group, on the same connection, is recorded
+            let local = local(Rc::new(recorder.clone()));
+            let answers = accept_all(&local, vec![push(client, dog, 1, &[2])]).await;
+            assert_eq!(recorded(&answers[0]).notification_ids, vec![2]);
+        });
+    }
 }

@@ -39,7 +39,7 @@ pub(super) enum Ids {
 
 /// The id the next new event takes. The lock must be held: nobody else is
 /// then giving ids, and every committed id is at or below the newest.
-pub(super) async fn next_id(tx: &Transaction<'_>, tables: &Tables, from: Ids) -> Result<u64> {
+pub(super) async fn next_id<C: GenericClient>(tx: &C, tables: &Tables, from: Ids) -> Result<u64> {
     let rows = match from {
         Ids::AfterNewest => query(tx, &format!("SELECT COALESCE(MAX(notification_id), 0) FROM {}", tables.events), &[]).await,
         // The sequence's last value is NULL until it gives (or is set to give) an id.
