@@ -185,7 +185,7 @@ mod postgres {
             let events = format!("\"{}\".dogschool_events", recorder.tables().schema);
             let dog = Uuid::new_v4();
             let taken = push(Uuid::new_v4(), dog, 1, &[1]).events.remove(0).1;
-            recorder.insert_events(&[taken.clone()]).await.unwrap();
+            recorder.insert_events(std::slice::from_ref(&taken)).await.unwrap();
             // a decision that ignores what was found, and writes over the taken position
             let client = Uuid::new_v4();
             let mut decide = |_| Write {
