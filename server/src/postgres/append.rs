@@ -66,32 +66,45 @@ pub(super) async fn insert_rows(tx: &Transaction<'_>, tables: &Tables, columns: 
     if count == 0 {
         return Ok(vec![]);
     }
-    let last = first.checked_add(count - 1).filter(|last| i64::try_from(*last).is_ok());
-    let last = last.ok_or_else(|| Error::invalid("the log has no notification ids left"))?;
+    let last = last_id(first, count)?;
     let before = int(first - 1);
-    let insert = format!(
+    let set = "SELECT setval(pg_get_serial_sequence($1, 'notification_id'), $2)";
+    let (rows, sequence): ([&(dyn ToSql + Sync); 5], [&(dyn ToSql + Sync); 2]) =
+        ([&columns.ids, &columns.versions, &columns.topics, &columns.states, &before], [&tables.events, &int(last)]);
+    let insert = insert_sql(tables);
+    let (inserted, set) = futures::join!(execute(tx, &insert, &rows), execute(tx, set, &sequence));
+    inserted.map_err(refused(columns, "inserting events"))?;
+    set.map_err(failed("moving the log's sequence on"))?;
+    Ok((first..=last).collect())
+}
+
+/// The insert of a batch's rows: `$1` to `$4` its columns, each row's id `$5` plus its place.
+pub(super) fn insert_sql(tables: &Tables) -> String {
+    format!(
         "INSERT INTO {} (originator_id, originator_version, topic, state, notification_id) \
          SELECT id, version, topic, state, $5::bigint + i FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[]) \
          WITH ORDINALITY AS n(id, version, topic, state, i)",
         tables.events
-    );
-    let set = "SELECT setval(pg_get_serial_sequence($1, 'notification_id'), $2)";
-    let (rows, sequence): ([&(dyn ToSql + Sync); 5], [&(dyn ToSql + Sync); 2]) =
-        ([&columns.ids, &columns.versions, &columns.topics, &columns.states, &before], [&tables.events, &int(last)]);
-    let (inserted, set) = futures::join!(execute(tx, &insert, &rows), execute(tx, set, &sequence));
-    match inserted {
-        Ok(_) => {}
-        Err(error) if taken(&error) => {
-            return Err(Error::Conflict {
-                originator_id: columns.ids[0],
-                originator_version: whole(columns.versions[0], "version")?,
-                detail: format!("PostgreSQL: {}", super::explain(&error)),
-            })
-        }
-        Err(error) => return Err(failed("inserting events")(error)),
+    )
+}
+
+/// The last of `count` (at least one) ids from `first`, if it fits a bigint.
+pub(super) fn last_id(first: u64, count: u64) -> Result<u64> {
+    let last = first.checked_add(count.saturating_sub(1)).filter(|last| i64::try_from(*last).is_ok());
+    last.ok_or_else(|| Error::invalid("the log has no notification ids left"))
+}
+
+/// A failed insert of `columns` as an error: a taken position is a conflict
+/// (named by the batch's first event), anything else what `doing` failed.
+pub(super) fn refused<'a>(columns: &'a Columns, doing: &'static str) -> impl Fn(tokio_postgres::Error) -> Error + 'a {
+    move |error| match taken(&error) {
+        true => Error::Conflict {
+            originator_id: columns.ids.first().copied().unwrap_or_default(),
+            originator_version: columns.versions.first().map_or(0, |v| u64::try_from(*v).unwrap_or(0)),
+            detail: format!("PostgreSQL: {}", super::explain(&error)),
+        },
+        false => failed(doing)(error),
     }
-    set.map_err(failed("moving the log's sequence on"))?;
-    Ok((first..=last).collect())
 }
 
 /// Inserts events after the log's newest (see [`Ids`]) and announces the new

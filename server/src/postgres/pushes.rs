@@ -11,13 +11,13 @@ use deadpool_postgres::{GenericClient, Object};
 use futures::join;
 use tokio_postgres::types::ToSql;
 use tributary::persistence::{validate_batch, Tracking};
-use tributary::{Error, Result};
+use tributary::Result;
 use uuid::Uuid;
 
-use super::append::{ids_at, next_id, Ids};
+use super::append::{ids_at, insert_sql, last_id, next_id, refused, Ids};
 use super::events::{check_name, fits, int, Columns};
 use super::schema::Tables;
-use super::{column, failed, query, taken, PostgresRecorder};
+use super::{column, failed, query, PostgresRecorder};
 use crate::integers::whole;
 use crate::recorder::{Decide, Found, ServerRecorder, Write};
 
@@ -58,8 +58,7 @@ async fn group(client: &Object, tables: &Tables, names: &[String], positions: &[
     let write = decide(Found { tracked: tracked?, ids: ids? });
     check(&write)?;
     let count = write.events.len() as u64;
-    let last = first.checked_add(count).and_then(|next| next.checked_sub(1)).filter(|last| i64::try_from(*last).is_ok());
-    let last = last.ok_or_else(|| Error::invalid("the log has no notification ids left"))?;
+    let last = last_id(first, count)?;
     let names: Vec<&str> = write.tracking.iter().map(|t| t.application_name.as_str()).collect();
     let moved: Vec<i64> = write.tracking.iter().map(|t| int(t.notification_id)).collect();
     let columns = Columns::of_owned(write.events);
@@ -80,17 +79,7 @@ async fn group(client: &Object, tables: &Tables, names: &[String], positions: &[
         &payload,
     ];
     let (written, committed) = join!(client.execute(&statement, &params), client.batch_execute("COMMIT"));
-    match written {
-        Ok(_) => {}
-        Err(error) if taken(&error) => {
-            return Err(Error::Conflict {
-                originator_id: columns.ids.first().copied().unwrap_or_default(),
-                originator_version: columns.versions.first().map_or(Ok(0), |v| whole(*v, "version"))?,
-                detail: format!("PostgreSQL: {}", super::explain(&error)),
-            })
-        }
-        Err(error) => return Err(failed("recording pushes")(error)),
-    }
+    written.map_err(refused(&columns, "recording pushes"))?;
     committed.map_err(failed("committing"))?;
     Ok((first..first + count).collect())
 }
@@ -111,14 +100,12 @@ fn check(write: &Write) -> Result<()> {
 /// Python's channel (delivered at commit).
 fn write_sql(tables: &Tables) -> String {
     format!(
-        "WITH events AS (INSERT INTO {events} (originator_id, originator_version, topic, state, notification_id) \
-         SELECT id, version, topic, state, $5::bigint + i FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[]) \
-         WITH ORDINALITY AS n(id, version, topic, state, i)), \
+        "WITH events AS ({insert}), \
          positions AS (INSERT INTO {tracking} AS t SELECT * FROM unnest($6::text[], $7::bigint[]) ON CONFLICT (application_name) \
          DO UPDATE SET notification_id = excluded.notification_id WHERE t.notification_id < excluded.notification_id) \
          SELECT setval(pg_get_serial_sequence($8, 'notification_id'), $5::bigint + cardinality($1::uuid[])), pg_notify($9, $10) \
          WHERE cardinality($1::uuid[]) > 0",
-        events = tables.events,
+        insert = insert_sql(tables),
         tracking = tables.tracking
     )
 }
