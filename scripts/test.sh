@@ -20,7 +20,7 @@ step "native tests";             cargo test --workspace
 step "PostgreSQL tests (a throwaway cluster, scripts/postgres.sh)"
 [ -f .postgres-test ] || trap 'rm -rf "$PWD/.tmp"; bash scripts/postgres.sh stop' EXIT   # stop it only if started here
 source scripts/postgres.sh
-cargo test -p tributary-server --features postgres-tests --test postgres_contract --test postgres_server --test postgres_kill \
+cargo test -p tributary-server --features postgres-tests --lib --test postgres_contract --test postgres_server --test postgres_kill \
   --test postgres_sync --test postgres_tenants --test push_groups --test postgres_connections
 step "wasm32 build";             cargo check --target wasm32-unknown-unknown
 step "browser tests (headless Chromium)"

@@ -13,7 +13,9 @@ use std::rc::Rc;
 use uuid::Uuid;
 
 pub use loading::{At, Folding, Head, Replayed};
-pub use notification_log::{notifications_to_json, NotificationLog, Section, SectionId, DEFAULT_SECTION_SIZE};
+pub use notification_log::{
+    notification_to_json, notifications_to_json, NotificationLog, Section, SectionId, DEFAULT_SECTION_SIZE, NOTIFICATION_SEPARATOR,
+};
 pub use recording::{NewEvent, Recorded};
 
 use crate::domain::{Aggregate, DomainEvent, Pending, Registry, Root};

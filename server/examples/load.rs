@@ -139,34 +139,49 @@ fn agent() -> ureq::Agent {
     ureq::Agent::config_builder().http_status_as_error(false).build().into()
 }
 
-/// A device pushing batches of new events of its own aggregate.
-fn pusher(run: &Run, url: &str, batch: u64) {
-    let agent = agent();
+/// A device's pushes, encoded before the run starts: the devices share the
+/// machine with what they measure, so they do as little as they can meanwhile.
+fn bodies(max_events: u64, devices: usize, batch: u64) -> Vec<String> {
     let client = Uuid::new_v4();
     let aggregate = Uuid::new_v4().simple().to_string();
+    // A small state as the Python library's transcoder writes it.
+    let timestamp = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string();
+    let pushes = max_events.div_ceil(batch * devices as u64);
     let mut position = 0;
-    let mut body = String::new();
-    while run.more() {
-        // A small state as the Python library's transcoder writes it.
-        let timestamp = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6f+00:00");
-        body.clear();
-        let _ = write!(body, "{{\"client_id\":\"{client}\",\"events\":[");
-        for i in 0..batch {
-            position += 1;
-            let state =
-                format!("{{\"timestamp\":{{\"_type_\":\"datetime_iso\",\"_data_\":\"{timestamp}\"}},\"trick\":\"trick {position}\"}}");
-            let _ = write!(
-                body,
-                "{}{{\"position\":{position},\"originator_id\":\"{aggregate}\",\"originator_version\":{position},\"topic\":\"Dog.TrickAdded\",\"state\":\"{}\"}}",
-                if i == 0 { "" } else { "," },
-                STANDARD.encode(state)
-            );
+    (0..pushes)
+        .map(|_| {
+            let mut body = format!("{{\"client_id\":\"{client}\",\"events\":[");
+            for i in 0..batch {
+                position += 1;
+                let state =
+                    format!("{{\"timestamp\":{{\"_type_\":\"datetime_iso\",\"_data_\":\"{timestamp}\"}},\"trick\":\"trick {position}\"}}");
+                let _ = write!(
+                    body,
+                    "{}{{\"position\":{position},\"originator_id\":\"{aggregate}\",\"originator_version\":{position},\"topic\":\"Dog.TrickAdded\",\"state\":\"{}\"}}",
+                    if i == 0 { "" } else { "," },
+                    STANDARD.encode(state)
+                );
+            }
+            body.push_str("]}");
+            body
+        })
+        .collect()
+}
+
+/// A device pushing batches of new events of its own aggregate; it notes when
+/// each event was acknowledged only if others pull.
+fn pusher(run: &Run, url: &str, bodies: Vec<String>, pulls: bool) {
+    let agent = agent();
+    let push_url = format!("{url}/push");
+    let authorization = format!("Bearer {TOKEN}");
+    for body in bodies {
+        if !run.more() {
+            break;
         }
-        body.push_str("]}");
         let sent = Instant::now();
         let mut response = agent
-            .post(&format!("{url}/push"))
-            .header("authorization", &format!("Bearer {TOKEN}"))
+            .post(&push_url)
+            .header("authorization", &authorization)
             .header("content-type", "application/json")
             .send(body.as_bytes())
             .expect("the server answers a push");
@@ -176,13 +191,14 @@ fn pusher(run: &Run, url: &str, batch: u64) {
         let reply: PushReply = serde_json::from_slice(&text).expect("a push reply");
         let now = Instant::now();
         run.latencies.lock().unwrap().push((now - sent).as_secs_f64() * 1000.0);
-        let mut acked = run.acked.lock().unwrap();
-        for id in &reply.notification_ids {
-            acked.insert(*id, now);
+        if pulls {
+            let mut acked = run.acked.lock().unwrap();
+            for id in &reply.notification_ids {
+                acked.insert(*id, now);
+            }
         }
-        drop(acked);
         run.newest.fetch_max(reply.notification_ids.iter().copied().max().unwrap_or(0), Ordering::Relaxed);
-        run.accepted.fetch_add(batch, Ordering::Relaxed);
+        run.accepted.fetch_add(reply.notification_ids.len() as u64, Ordering::Relaxed);
     }
 }
 
@@ -227,6 +243,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// Runs the devices against the applications at `urls` (device i pushes to
 /// `urls[i % n]` and pulls from `urls[(i + 1) % n]`) and prints one line.
 fn measure(options: &Options, label: &str, urls: &[String], servers: &[&ServerProcess]) {
+    let mut pushes: Vec<Vec<String>> = (0..options.devices).map(|_| bodies(options.max_events, options.devices, options.batch)).collect();
+    let pulls = options.pull != "no";
     let run = Run {
         deadline: Instant::now() + Duration::from_secs_f64(options.seconds),
         max_events: options.max_events,
@@ -242,8 +260,9 @@ fn measure(options: &Options, label: &str, urls: &[String], servers: &[&ServerPr
     std::thread::scope(|scope| {
         for device in 0..options.devices {
             let (run, push_url, pull_url) = (&run, &urls[device % urls.len()], &urls[(device + 1) % urls.len()]);
-            scope.spawn(move || pusher(run, push_url, options.batch));
-            if options.pull != "no" {
+            let bodies = std::mem::take(&mut pushes[device]);
+            scope.spawn(move || pusher(run, push_url, bodies, pulls));
+            if pulls {
                 scope.spawn(move || puller(run, pull_url));
             }
         }

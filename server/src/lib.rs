@@ -16,6 +16,7 @@ pub mod integers;
 pub mod placement;
 pub mod postgres;
 pub mod push;
+pub mod recent;
 pub mod recorder;
 pub mod sqlite;
 pub mod store;

@@ -10,7 +10,8 @@
 //! - reader threads answer reads, so a read never waits for a write.
 //!
 //! The newest notification id is published on a `watch` channel, so
-//! long-polls wait without taking any thread's time.
+//! long-polls wait without taking any thread's time; the newest notifications
+//! read are kept encoded for every device (see [`Recent`]).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -18,10 +19,13 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, watch, Mutex};
+use tributary::application::notification_to_json;
+use tributary::persistence::NotificationQuery;
 use tributary::sync::protocol::Push;
 use tributary::{Application, Error, Result};
 
 use crate::push::{accept_all, Accepted};
+use crate::recent::{page, Item, Recent};
 use crate::recorder::ServerRecorder;
 
 /// Reader threads per application.
@@ -74,6 +78,7 @@ pub struct Store {
     pushes: mpsc::UnboundedSender<Pending>,
     reads: mpsc::UnboundedSender<Job>,
     head: Arc<watch::Sender<u64>>,
+    recent: Arc<Recent>,
 }
 
 impl Store {
@@ -89,7 +94,7 @@ impl Store {
             let jobs = jobs.clone();
             start(format!("db {name} reader {i}"), name.clone(), open.clone(), Some(head.clone()), move |local| read(local, jobs)).await?;
         }
-        Ok(Store { pushes, reads, head })
+        Ok(Store { pushes, reads, head, recent: Arc::default() })
     }
 
     /// Records a push, in the next group.
@@ -113,6 +118,30 @@ impl Store {
         });
         self.reads.send(job).map_err(|_| Error::Storage("the database is closed".into()))?;
         replied.await.map_err(|_| Error::Storage("the database's reader stopped".into()))?
+    }
+
+    /// Notifications from `start` on (at most `limit`), as
+    /// `notifications_to_json` writes them: those the recent ones hold, the
+    /// rest read from the log on a reader thread (and then held).
+    pub async fn notifications(&self, start: u64, limit: usize) -> Result<String> {
+        let (mut items, next) = self.recent.from(start, limit);
+        let rest = limit - items.len();
+        if rest > 0 {
+            let recent = self.recent.clone();
+            let read = self
+                .read(move |local| {
+                    Box::pin(async move {
+                        let select = NotificationQuery { start: next, limit: rest, stop: None, topics: vec![] };
+                        let read: Vec<Item> =
+                            local.app.notifications(&select).await?.iter().map(|n| (n.id, Arc::from(notification_to_json(n)))).collect();
+                        recent.note(next, &read);
+                        Ok(read)
+                    })
+                })
+                .await?;
+            items.extend(read);
+        }
+        Ok(page(&items))
     }
 
     /// The newest notification id, as published.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use base64::{engine::general_purpose::STANDARD, Engine};
 use serde_json::{json, Value};
-use support::{data_folder, get, post, request, Server, OTHER_TOKEN, TOKEN};
+use support::{data_folder, get, post, request, Rng, Server, OTHER_TOKEN, TOKEN};
 
 fn event(position: u64, id: &str, version: u64, topic: &str, state: &[u8]) -> Value {
     json!({ "position": position, "originator_id": id, "originator_version": version, "topic": topic, "state": STANDARD.encode(state) })
@@ -149,22 +149,6 @@ fn a_duplicated_push_applies_once_a_longer_retry_adds_only_the_new_and_a_conflic
     assert_eq!(log.as_array().unwrap().len(), 3, "the cat was not written either: {log}");
     // the stored bytes are exactly the pushed ones
     assert_eq!(STANDARD.decode(log[0]["state"].as_str().unwrap()).unwrap(), b"{\"a\":1}");
-}
-
-/// A small xorshift generator: the hostile inputs are many, and reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[(self.next() % items.len() as u64) as usize]
-    }
 }
 
 /// Values that are wrong for `field` whatever else the request holds.
@@ -318,4 +302,10 @@ fn a_wait_answers_as_soon_as_a_push_lands_and_at_its_timeout_otherwise() {
     let (woke, waited) = waiting.join().unwrap();
     assert_eq!(woke, json!({ "max_notification_id": 1 }));
     assert!(waited < Duration::from_secs(5), "woke at once, not at the timeout: {waited:?}");
+}
+
+#[test]
+fn pulled_pages_are_the_log_while_devices_push_and_pull() {
+    let server = Server::start(&data_folder("pages"), &[]);
+    support::pages::pulled_pages_are_the_log(&[server.app("acme", "dogschool")], 0x9a9e_5eed_0000_0001, 400);
 }

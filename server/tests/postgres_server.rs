@@ -177,3 +177,11 @@ fn the_python_library_reads_what_was_pushed_and_its_writes_wake_a_long_poll() {
     );
     assert_eq!(taken.status, 409, "{}", taken.text());
 }
+
+#[test]
+fn pulled_pages_are_the_log_while_devices_push_and_pull_through_two_servers() {
+    let database = fresh_database();
+    let (one, two) = (start(&database, "pages-one"), start(&database, "pages-two"));
+    let apps = [one.app("acme", "dogschool"), two.app("acme", "dogschool")];
+    support::pages::pulled_pages_are_the_log(&apps, 0x9a9e_5eed_0000_0002, 400);
+}

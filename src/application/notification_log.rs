@@ -60,6 +60,18 @@ pub fn notifications_to_json(notifications: &[Notification]) -> String {
     section_json::write_notifications(notifications)
 }
 
+/// One notification as an item of [`notifications_to_json`]'s list, for a
+/// server that keeps items encoded: the list is `[`, the items joined by
+/// [`NOTIFICATION_SEPARATOR`], then `]`.
+pub fn notification_to_json(notification: &Notification) -> String {
+    let mut out = String::with_capacity(128 + notification.state.len() * 4 / 3);
+    section_json::notification(&mut out, notification);
+    out
+}
+
+/// What goes between two items of [`notifications_to_json`]'s list.
+pub const NOTIFICATION_SEPARATOR: &str = section_json::ITEM_SEPARATOR;
+
 /// Reads an application's log a section at a time.
 pub struct NotificationLog<'a> {
     recorder: &'a dyn ApplicationRecorder,

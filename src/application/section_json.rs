@@ -32,19 +32,27 @@ fn items(out: &mut String, notifications: &[Notification]) {
     out.push('[');
     for (i, item) in notifications.iter().enumerate() {
         if i > 0 {
-            out.push_str(", ");
+            out.push_str(ITEM_SEPARATOR);
         }
-        let _ = write!(
-            out,
-            "{{\"id\": {}, \"originator_id\": \"{}\", \"originator_version\": {}, \"topic\": ",
-            item.id,
-            item.originator_id.simple(),
-            item.originator_version
-        );
-        string(out, &item.topic);
-        let _ = write!(out, ", \"state\": \"{}\"}}", STANDARD.encode(&item.state));
+        notification(out, item);
     }
     out.push(']');
+}
+
+/// What goes between two items of a list, as `json.dumps` writes it.
+pub(super) const ITEM_SEPARATOR: &str = ", ";
+
+/// One notification, as an item of a list.
+pub(super) fn notification(out: &mut String, item: &Notification) {
+    let _ = write!(
+        out,
+        "{{\"id\": {}, \"originator_id\": \"{}\", \"originator_version\": {}, \"topic\": ",
+        item.id,
+        item.originator_id.simple(),
+        item.originator_version
+    );
+    string(out, &item.topic);
+    let _ = write!(out, ", \"state\": \"{}\"}}", STANDARD.encode(&item.state));
 }
 
 fn section_id(out: &mut String, id: Option<SectionId>) {

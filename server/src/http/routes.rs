@@ -80,10 +80,15 @@ pub async fn notifications(
         return Err(ApiError::invalid(format!("limit {} is above {MAX_LIMIT}", query.limit)));
     }
     let start = if query.inclusive_of_start.unwrap_or(true) { query.start } else { query.start.saturating_add(1) };
-    let topics = query.topics.map(|t| t.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect()).unwrap_or_default();
-    let select = NotificationQuery { start, limit: query.limit as usize, stop: None, topics };
-    let json =
-        store.read(move |local| Box::pin(async move { Ok(notifications_to_json(&local.app.notifications(&select).await?)) })).await?;
+    let topics: Vec<String> = query.topics.map(|t| t.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect()).unwrap_or_default();
+    let limit = query.limit as usize;
+    let json = match topics.is_empty() {
+        true => store.notifications(start, limit).await?,
+        false => {
+            let select = NotificationQuery { start, limit, stop: None, topics };
+            store.read(move |local| Box::pin(async move { Ok(notifications_to_json(&local.app.notifications(&select).await?)) })).await?
+        }
+    };
     Ok(json_text(json))
 }
 

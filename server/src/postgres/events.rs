@@ -173,18 +173,29 @@ async fn notifications<C: tokio_postgres::GenericClient>(
     if query.limit == 0 {
         return Ok(vec![]);
     }
-    let sql = format!(
-        "SELECT notification_id, originator_id, originator_version, topic, state FROM {} \
-         WHERE notification_id >= $1 AND notification_id <= $2 AND (cardinality($3::text[]) = 0 OR topic = ANY($3)) \
-         ORDER BY notification_id LIMIT $4",
-        tables.events
-    );
     let (start, stop) = (int(query.start), query.stop.map_or(i64::MAX, int));
     let limit = i64::try_from(query.limit).unwrap_or(i64::MAX);
     let params: [(&(dyn ToSql + Sync), Type); 4] =
         [(&start, Type::INT8), (&stop, Type::INT8), (&query.topics, Type::TEXT_ARRAY), (&limit, Type::INT8)];
-    let rows = client.query_typed(&sql, &params).await.map_err(failed("reading the log"))?;
+    let rows = client.query_typed(&page_sql(tables, query.stop.is_some()), &params).await.map_err(failed("reading the log"))?;
     rows.iter().map(|row| Ok(Notification::new(whole(column(row, 0)?, "notification id")?, stored(row, 1)?))).collect()
+}
+
+/// A page's SQL: from `$1`, up to `$2` only if `bounded`, of the topics `$3`
+/// (all if none), at most `$4`. No upper bound unless one is asked for: on a
+/// table not yet analysed (a new application's first minute), the planner
+/// guesses that a two-sided range holds few rows and reads all of them from
+/// `$1` on to sort them (seen: 49 ms instead of 0.5 ms for 1,000 of 50,000,
+/// and devices seconds behind under load), while a one-sided range is read in
+/// order along the index.
+fn page_sql(tables: &Tables, bounded: bool) -> String {
+    let upper = if bounded { "notification_id <= $2" } else { "$2::bigint IS NOT NULL" };
+    format!(
+        "SELECT notification_id, originator_id, originator_version, topic, state FROM {} \
+         WHERE notification_id >= $1 AND {upper} AND (cardinality($3::text[]) = 0 OR topic = ANY($3)) \
+         ORDER BY notification_id LIMIT $4",
+        tables.events
+    )
 }
 
 #[async_trait(?Send)]
@@ -274,5 +285,43 @@ impl TrackingRecorder for PostgresRecorder {
 
     async fn max_tracking_id(&self, application_name: &str) -> Result<Option<u64>> {
         tracked(&self.client().await?, &self.tables, application_name).await
+    }
+}
+
+#[cfg(all(test, feature = "postgres-tests"))]
+mod tests {
+    use std::sync::Arc;
+
+    use tokio_postgres::types::Type;
+    use tributary::persistence::{AggregateRecorder, StoredEvent};
+
+    use super::{page_sql, PostgresRecorder, Tables};
+
+    /// On a table never analysed, a page from far behind is read along the
+    /// index: its own rows, not every row from its start, sorted.
+    #[tokio::test]
+    async fn a_page_from_far_behind_is_read_along_the_index_on_a_table_never_analysed() {
+        let url = std::env::var("TRIBUTARY_TEST_POSTGRES").expect("TRIBUTARY_TEST_POSTGRES: source scripts/postgres.sh");
+        let pool = crate::postgres::connect(&url, 2).await.unwrap();
+        let tables = Arc::new(Tables::new(&format!("plan_{}", uuid::Uuid::new_v4().simple()), "dogschool").unwrap());
+        let recorder = PostgresRecorder::open(pool.clone(), tables.clone()).await.unwrap();
+        let dog = uuid::Uuid::new_v4();
+        let events: Vec<StoredEvent> = (1..=20_000)
+            .map(|version| StoredEvent {
+                originator_id: dog,
+                originator_version: version,
+                topic: "Dog.TrickAdded".into(),
+                state: vec![7; 40],
+            })
+            .collect();
+        recorder.insert_events(&events).await.unwrap();
+        let client = pool.get().await.unwrap();
+        let (start, stop, topics, limit) = (1i64, i64::MAX, Vec::<String>::new(), 1000i64);
+        let params: [(&(dyn tokio_postgres::types::ToSql + Sync), Type); 4] =
+            [(&start, Type::INT8), (&stop, Type::INT8), (&topics, Type::TEXT_ARRAY), (&limit, Type::INT8)];
+        let explain = format!("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) {}", page_sql(&tables, false));
+        let plan: Vec<String> = client.query_typed(&explain, &params).await.unwrap().iter().map(|row| row.get(0)).collect();
+        let plan = plan.join("\n");
+        assert!(plan.contains("Index Scan") && !plan.contains("Sort") && !plan.contains("rows=20000"), "{plan}");
     }
 }

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod pages;
 pub mod postgres;
 pub mod proxy;
 
@@ -236,5 +237,21 @@ impl tributary::sync::Http for Ureq {
         let status = response.status().as_u16();
         let body = response.body_mut().with_config().limit(256 << 20).read_to_vec().map_err(|e| e.to_string())?;
         Ok(tributary::sync::Response { status, body })
+    }
+}
+
+/// A small xorshift generator: the hostile inputs are many, and reproducible.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[(self.next() % items.len() as u64) as usize]
     }
 }
