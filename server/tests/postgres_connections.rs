@@ -1,9 +1,15 @@
 //! A server process's connections to a database: each database thread's own,
 //! at most the budget open at a time, given back when a thread lets its
-//! connection go. Needs `TRIBUTARY_TEST_POSTGRES` (`source scripts/postgres.sh`).
+//! connection go; a server's threads let theirs go after ten seconds without
+//! work. Needs `TRIBUTARY_TEST_POSTGRES` (`source scripts/postgres.sh`).
 
-use std::time::Duration;
+mod support;
 
+use std::time::{Duration, Instant};
+
+use base64::{engine::general_purpose::STANDARD, Engine};
+use serde_json::json;
+use support::{data_folder, post, Server, TOKEN};
 use tributary_server::postgres::{let_idle_go, Database};
 
 /// How many connections the database sees with this application name, once
@@ -52,4 +58,43 @@ fn threads_hold_at_most_the_budget_and_give_connections_back_when_idle() {
         let_idle_go(&c);
         assert_eq!(open_connections(&base, &name, 0).await, 0, "connections let go stay open");
     });
+}
+
+#[test]
+fn a_servers_database_threads_let_their_connections_go_after_ten_idle_seconds_and_come_back_for_work() {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let name = format!("rest_{}", uuid::Uuid::new_v4().simple());
+    let (base, database) = (support::postgres::cluster(), support::postgres::fresh_database());
+    let server = Server::start(&data_folder("rest"), &["--database", &format!("{database}?application_name={name}")]);
+    let client = uuid::Uuid::new_v4().to_string();
+    let app = server.app("acme", "dogschool");
+    let push = |version: u64| {
+        let event = json!({ "position": version, "originator_id": uuid::Uuid::new_v4().simple().to_string(), "originator_version": 1,
+                            "topic": "Dog.Registered", "state": STANDARD.encode("{}") });
+        let body = json!({ "client_id": client, "events": [event] });
+        let reply = post(&format!("{app}/push"), Some(TOKEN), &serde_json::to_vec(&body).unwrap());
+        assert_eq!(reply.status, 200, "{}", reply.text());
+    };
+    // given an application whose writer and two readers have connected (and
+    // the process's listener, which stays)
+    push(1);
+    assert_eq!(runtime.block_on(open_connections(&base, &name, 4)), 4, "the listener's, the writer's and the readers' connections");
+    // when nothing happens for ten seconds, the threads let theirs go
+    let idle = Instant::now();
+    assert_eq!(runtime.block_on(open_connections_within(&base, &name, 1, Duration::from_secs(25))), 1, "connections of idle threads");
+    assert!(idle.elapsed() >= Duration::from_secs(9), "let go after {:?}, before ten idle seconds", idle.elapsed());
+    // and the next push connects again
+    push(2);
+    assert_eq!(runtime.block_on(open_connections(&base, &name, 2)), 2, "the writer connected again");
+}
+
+/// As [`open_connections`], waiting up to `within`.
+async fn open_connections_within(url: &str, name: &str, expected: i64, within: Duration) -> i64 {
+    let started = Instant::now();
+    loop {
+        let seen = open_connections(url, name, expected).await;
+        if seen == expected || started.elapsed() > within {
+            return seen;
+        }
+    }
 }
