@@ -67,12 +67,13 @@ fn client_name(client: Uuid) -> String {
 
 async fn try_group(local: &Local, group: &[&Push]) -> Result<Vec<Result<Accepted>>> {
     let names: Vec<String> = group.iter().map(|push| client_name(push.client_id)).collect();
+    let firsts: Vec<u64> = group.iter().map(|push| push.events.first().map_or(0, |(position, _)| *position)).collect();
     let positions: Vec<(Uuid, u64)> =
         group.iter().flat_map(|push| push.events.iter().map(|(_, e)| (e.originator_id, e.originator_version))).collect();
     let mut plans = Vec::new();
     let ids = local
         .recorder
-        .record_pushes(&names, &positions, &mut |found| {
+        .record_pushes(&names, &firsts, &positions, &mut |found| {
             let (write, made) = decide(group, &names, found);
             plans = made;
             write

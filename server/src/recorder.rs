@@ -33,8 +33,11 @@ pub trait ServerRecorder: ApplicationRecorder {
     /// In one transaction holding the log's write lock: reads the positions
     /// of `names` and the ids of the events at `positions`, asks `decide` what
     /// to write, writes it and commits. Answers the new events' notification
-    /// ids. A failure writes nothing.
-    async fn record_pushes(&self, names: &[String], positions: &[(Uuid, u64)], decide: Decide<'_>) -> Result<Vec<u64>>;
+    /// ids. A failure writes nothing. `firsts` holds the first position of
+    /// each name's push: a recorder may first ask `decide` as if nothing were
+    /// found, and write that if the database shows it so (every event new,
+    /// every client before its push), which saves the reads' round trip.
+    async fn record_pushes(&self, names: &[String], firsts: &[u64], positions: &[(Uuid, u64)], decide: Decide<'_>) -> Result<Vec<u64>>;
 
     /// Lets go of what an idle thread need not hold (a database connection);
     /// taken again when next needed.

@@ -99,8 +99,29 @@ async fn a_bad_push_fails_alone_and_the_rest_of_its_group_is_recorded(local: Loc
     assert_eq!(local.recorder.max_tracking_id(&position(huge)).await.unwrap(), None);
 }
 
+/// A client whose recorded position already covers its push, though the log
+/// does not hold those events (its log was not the one it pushed), alone in
+/// its group: nothing of the push is new, and it fails, writing nothing
+/// (PostgreSQL writes a group of new events at once and has the database
+/// refuse it when it is not: this refusal is the database's). The next push
+/// is then recorded.
+async fn a_push_behind_its_clients_recorded_position_fails_and_writes_nothing(local: Local) {
+    let (lost, good) = (Uuid::new_v4(), Uuid::new_v4());
+    local.recorder.insert_tracking(&Tracking { application_name: position(lost), notification_id: 5 }).await.unwrap();
+    let answers = accept_all(&local, vec![push(lost, Uuid::new_v4(), 4, &[1, 2, 3])]).await;
+    assert!(matches!(&answers[0], Err(Error::Validation(m)) if m.contains("not the one it pushed")), "{:?}", answers[0]);
+    assert_eq!(log(&local).await.len(), 0);
+    assert_eq!(local.recorder.max_tracking_id(&position(lost)).await.unwrap(), Some(5));
+    let answers = accept_all(&local, vec![push(good, Uuid::new_v4(), 1, &[1])]).await;
+    assert_eq!(recorded(&answers[0]).notification_ids, vec![1]);
+}
+
 macro_rules! group_tests {
     ($factory:expr) => {
+        #[test]
+        fn a_push_behind_its_clients_recorded_position_fails_and_writes_nothing() {
+            run(|local| super::a_push_behind_its_clients_recorded_position_fails_and_writes_nothing(local), $factory);
+        }
         #[test]
         fn a_group_decides_each_push_in_order_and_refuses_only_the_one_that_conflicts() {
             run(|local| super::a_group_decides_each_push_in_order_and_refuses_only_the_one_that_conflicts(local), $factory);
@@ -192,7 +213,7 @@ mod postgres {
                 tracking: vec![Tracking { application_name: position(client), notification_id: 2 }],
                 events: vec![push(client, dog, 2, &[2]).events.remove(0).1, taken.clone()],
             };
-            let failed = recorder.record_pushes(&[position(client)], &[], &mut decide).await;
+            let failed = recorder.record_pushes(&[position(client)], &[2], &[], &mut decide).await;
             assert!(matches!(failed, Err(Error::Conflict { .. })), "{failed:?}");
             let (other, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
             tokio::spawn(connection);
@@ -203,7 +224,7 @@ mod postgres {
                 tracking: vec![Tracking { application_name: "__migration__".into(), notification_id: 2 }],
                 events: vec![push(client, dog, 2, &[2]).events.remove(0).1],
             };
-            let failed = recorder.record_pushes(&[position(client)], &[], &mut refused).await;
+            let failed = recorder.record_pushes(&[position(client)], &[2], &[], &mut refused).await;
             assert!(matches!(failed, Err(Error::Validation(_))), "{failed:?}");
             other.batch_execute(&free).await.expect("the log's lock is free");
             let count: i64 = other.query_one(&format!("SELECT count(*) FROM {events}"), &[]).await.unwrap().get(0);

@@ -71,18 +71,19 @@ pub(super) async fn insert_rows(tx: &Transaction<'_>, tables: &Tables, columns: 
     let set = "SELECT setval(pg_get_serial_sequence($1, 'notification_id'), $2)";
     let (rows, sequence): ([&(dyn ToSql + Sync); 5], [&(dyn ToSql + Sync); 2]) =
         ([&columns.ids, &columns.versions, &columns.topics, &columns.states, &before], [&tables.events, &int(last)]);
-    let insert = insert_sql(tables);
+    let insert = insert_sql(tables, "$5::bigint");
     let (inserted, set) = futures::join!(execute(tx, &insert, &rows), execute(tx, set, &sequence));
     inserted.map_err(refused(columns, "inserting events"))?;
     set.map_err(failed("moving the log's sequence on"))?;
     Ok((first..=last).collect())
 }
 
-/// The insert of a batch's rows: `$1` to `$4` its columns, each row's id `$5` plus its place.
-pub(super) fn insert_sql(tables: &Tables) -> String {
+/// The insert of a batch's rows: `$1` to `$4` its columns, each row's id
+/// `before` (an SQL expression: the id before the first) plus its place.
+pub(super) fn insert_sql(tables: &Tables, before: &str) -> String {
     format!(
         "INSERT INTO {} (originator_id, originator_version, topic, state, notification_id) \
-         SELECT id, version, topic, state, $5::bigint + i FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[]) \
+         SELECT id, version, topic, state, {before} + i FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::bytea[]) \
          WITH ORDINALITY AS n(id, version, topic, state, i)",
         tables.events
     )

@@ -1,10 +1,15 @@
-//! A group of pushes in one PostgreSQL transaction, in two round trips:
-//! `BEGIN` with the log's lock, then its newest id and the reads, sent together
-//! (pipelined: PostgreSQL runs them in order); then one statement that writes
-//! the events, the clients' positions, the sequence and the announcement of
-//! the new head, with the `COMMIT` sent behind it. The lock is taken before
-//! anything is read, so what the group decides on is what it writes over, also
-//! with other server processes writing.
+//! A group of pushes in one PostgreSQL transaction. Most groups are new
+//! events of clients past their recorded positions: such a group is written
+//! as if that were so, in one round trip (`BEGIN` with the log's lock, one
+//! statement, `COMMIT`, pipelined: PostgreSQL runs them in order), and the
+//! statement itself fails if it is not (a version taken, a client's position
+//! at or past its push), which rolls it back. Otherwise, or then, the group is
+//! decided on what is found, in two round trips: `BEGIN` with the lock, then
+//! the log's newest id and the reads; then one statement that writes the
+//! events, the clients' positions, the sequence and the announcement of the
+//! new head, with the `COMMIT` behind it. The lock is taken before anything is
+//! read, so what a group decides on is what it writes over, also with other
+//! server processes writing.
 
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Object};
@@ -23,16 +28,19 @@ use crate::recorder::{Decide, Found, ServerRecorder, Write};
 
 #[async_trait(?Send)]
 impl ServerRecorder for PostgresRecorder {
-    async fn record_pushes(&self, names: &[String], positions: &[(Uuid, u64)], decide: Decide<'_>) -> Result<Vec<u64>> {
-        let client = self.client().await?;
+    async fn record_pushes(&self, names: &[String], firsts: &[u64], positions: &[(Uuid, u64)], decide: Decide<'_>) -> Result<Vec<u64>> {
+        let mut client = self.client().await?;
+        if let Some(write) = as_new(names, firsts, positions, decide) {
+            match group_of_new(&client, &self.tables, names, firsts, write).await {
+                Ok(given) => return Ok(given),
+                // Not all new, or the write failed: decided on what is found.
+                Err(error) => client = rolled_back(client).await.ok_or(error)?,
+            }
+        }
         match group(&client, &self.tables, names, positions, decide).await {
             Ok(given) => Ok(given),
             Err(error) => {
-                // The transaction ends here, whatever it came to; a connection
-                // that cannot say so is not used again.
-                if client.batch_execute("ROLLBACK").await.is_err() {
-                    drop(Object::take(client));
-                }
+                rolled_back(client).await;
                 Err(error)
             }
         }
@@ -41,6 +49,86 @@ impl ServerRecorder for PostgresRecorder {
     fn rest(&self) {
         super::pool::let_idle_go(&self.pool);
     }
+}
+
+/// Ends the transaction on `client`, whatever it came to; a connection that
+/// cannot say so is not used again (`None`).
+async fn rolled_back(client: Object) -> Option<Object> {
+    match client.batch_execute("ROLLBACK").await {
+        Ok(()) => Some(client),
+        Err(_) => {
+            drop(Object::take(client));
+            None
+        }
+    }
+}
+
+/// What `decide` writes if nothing is found (every event new, every client
+/// before its push), if that records every push whole and passes the checks.
+fn as_new(names: &[String], firsts: &[u64], positions: &[(Uuid, u64)], decide: Decide<'_>) -> Option<Write> {
+    if firsts.len() != names.len() {
+        return None;
+    }
+    let write = decide(Found { tracked: vec![None; names.len()], ids: vec![None; positions.len()] });
+    let whole = !write.events.is_empty() && write.events.len() == positions.len() && write.tracking.len() == names.len();
+    (whole && check(&write).is_ok()).then_some(write)
+}
+
+/// A group of new events written in one round trip, its ids given after the
+/// newest under the lock; the statement fails (and the `COMMIT` behind it
+/// then rolls back) if a version is taken or a client's recorded position is
+/// at or past the first of its push. The ids given, or the failure.
+async fn group_of_new(client: &Object, tables: &Tables, names: &[String], firsts: &[u64], write: Write) -> Result<Vec<u64>> {
+    let count = write.events.len() as u64;
+    let tracked: Vec<&str> = write.tracking.iter().map(|t| t.application_name.as_str()).collect();
+    let moved: Vec<i64> = write.tracking.iter().map(|t| int(t.notification_id)).collect();
+    let firsts: Vec<i64> = firsts.iter().map(|first| int(*first)).collect();
+    let columns = Columns::of_owned(write.events);
+    let statement = client.prepare_cached(&new_sql(tables)).await.map_err(failed("recording pushes"))?;
+    let params: [&(dyn ToSql + Sync); 11] = [
+        &columns.ids,
+        &columns.versions,
+        &columns.topics,
+        &columns.states,
+        &tracked,
+        &moved,
+        &names,
+        &firsts,
+        &tables.events,
+        &tables.channel,
+        &tables.schema,
+    ];
+    let begin = format!("BEGIN; LOCK TABLE {} IN EXCLUSIVE MODE", tables.events);
+    let (begun, written, committed) =
+        join!(client.batch_execute(&begin), client.query(&statement, &params), client.batch_execute("COMMIT"));
+    begun.map_err(failed("locking the log"))?;
+    let rows = written.map_err(failed("recording pushes"))?;
+    committed.map_err(failed("committing"))?;
+    let before: i64 = rows.first().map(|row| column(row, 0)).transpose()?.unwrap_or_default();
+    let first = whole(before, "notification id")? + 1;
+    last_id(first, count)?;
+    Ok((first..first + count).collect())
+}
+
+/// [`group_of_new`]'s statement: the newest id; a client whose recorded
+/// position is at or past its push (`$7`, `$8`) makes it fail (its name cast
+/// to a number: SQL has no `RAISE`); the events after the newest; the
+/// clients' positions; the sequence; the announcement.
+fn new_sql(tables: &Tables) -> String {
+    format!(
+        "WITH newest AS (SELECT COALESCE(MAX(notification_id), 0) AS id FROM {events}), \
+         repeated AS (SELECT CAST(t.application_name AS bigint) AS refused FROM {tracking} t \
+           JOIN unnest($7::text[], $8::bigint[]) AS c(name, first) ON t.application_name = c.name WHERE t.notification_id >= c.first), \
+         events AS ({insert}), \
+         positions AS (INSERT INTO {tracking} AS t SELECT * FROM unnest($5::text[], $6::bigint[]) ON CONFLICT (application_name) \
+           DO UPDATE SET notification_id = excluded.notification_id WHERE t.notification_id < excluded.notification_id) \
+         SELECT newest.id, (SELECT max(refused) FROM repeated), \
+           setval(pg_get_serial_sequence($9, 'notification_id'), newest.id + cardinality($1::uuid[])), \
+           pg_notify($10, $11 || ' ' || (newest.id + cardinality($1::uuid[]))) FROM newest",
+        events = tables.events,
+        tracking = tables.tracking,
+        insert = insert_sql(tables, "(SELECT id FROM newest)")
+    )
 }
 
 /// The group's transaction, committed; on an error it is left open (or
@@ -105,7 +193,7 @@ fn write_sql(tables: &Tables) -> String {
          DO UPDATE SET notification_id = excluded.notification_id WHERE t.notification_id < excluded.notification_id) \
          SELECT setval(pg_get_serial_sequence($8, 'notification_id'), $5::bigint + cardinality($1::uuid[])), pg_notify($9, $10) \
          WHERE cardinality($1::uuid[]) > 0",
-        insert = insert_sql(tables),
+        insert = insert_sql(tables, "$5::bigint"),
         tracking = tables.tracking
     )
 }

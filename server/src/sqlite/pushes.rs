@@ -14,7 +14,7 @@ use crate::recorder::{Decide, Found, ServerRecorder};
 
 #[async_trait(?Send)]
 impl ServerRecorder for SqliteRecorder {
-    async fn record_pushes(&self, names: &[String], positions: &[(Uuid, u64)], decide: Decide<'_>) -> Result<Vec<u64>> {
+    async fn record_pushes(&self, names: &[String], _firsts: &[u64], positions: &[(Uuid, u64)], decide: Decide<'_>) -> Result<Vec<u64>> {
         self.with(|connection| {
             let tx =
                 connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| storage("starting a transaction", e))?;
