@@ -30,13 +30,28 @@ folder=$(mktemp -d)
 trap 'rm -rf "$folder"; [ "$started_postgres" = no ] || bash scripts/postgres.sh stop' EXIT
 
 # Pushes only (the work the Python figures below measure), then with every
-# device also pulling everyone's events.
-target/release/examples/load "${args[@]}" --pull no --postgres "$TRIBUTARY_TEST_POSTGRES"
+# device also pulling everyone's events; each figure line is kept for the ratios.
+figures="$folder/figures.txt"
+target/release/examples/load "${args[@]}" --pull no --postgres "$TRIBUTARY_TEST_POSTGRES" | tee "$folder/pushes.txt"
 target/release/examples/load "${args[@]}" --pull yes --postgres "$TRIBUTARY_TEST_POSTGRES"
-python_load() { .venv-peers/bin/python tests/peers/python_load.py "$1" "$devices" "$seconds" "$max" "$batch"; }
+python_load() { .venv-peers/bin/python tests/peers/python_load.py "$1" "$devices" "$seconds" "$max" "$batch" | tee -a "$figures"; }
 PERSISTENCE_MODULE=eventsourcing.sqlite SQLITE_DBNAME="$folder/python.sqlite" python_load "Python eventsourcing, SQLite"
 pg=${TRIBUTARY_TEST_POSTGRES#postgres://postgres@}   # 127.0.0.1:PORT/tributary
 psql -q "$TRIBUTARY_TEST_POSTGRES" -c "CREATE SCHEMA python_load_$$"
 PERSISTENCE_MODULE=eventsourcing.postgres POSTGRES_HOST=${pg%%:*} POSTGRES_PORT=$(echo "$pg" | cut -d: -f2 | cut -d/ -f1) \
   POSTGRES_DBNAME=${pg##*/} POSTGRES_USER=postgres POSTGRES_PASSWORD="" POSTGRES_SCHEMA="python_load_$$" \
   python_load "Python eventsourcing, PostgreSQL"
+
+# The goal, in the same run: ten times the Python library's rate on the same database.
+rate() { grep -F "$2" "$1" | head -n 1 | grep -oE '[0-9]+ ev/s' | cut -d' ' -f1; }
+ratio() {
+  local ours python; ours=$(rate "$folder/pushes.txt" "$1"); python=$(rate "$figures" "$2")
+  [ -n "$ours" ] && [ -n "$python" ] && awk -v o="$ours" -v p="$python" -v l="$1" 'BEGIN {
+    r = o / p; verdict = (r >= 10) ? "met" : "not met"
+    printf "%s, pushes only: %.1fx the Python library rate (goal 10x: %s)\n", l, r, verdict
+  }'
+}
+echo
+ratio "SQLite, 1 process" "Python eventsourcing, SQLite" || true
+ratio "PostgreSQL, 1 process" "Python eventsourcing, PostgreSQL" || true
+ratio "PostgreSQL, 2 processes" "Python eventsourcing, PostgreSQL" || true
