@@ -192,7 +192,7 @@ impl CoreApplication {
     pub fn section(&self, id_value: JsValue) -> Promise {
         promise(self.shared.app().and_then(|app| {
             let id = text(&id_value, "the section id")?;
-            Ok(async move { Ok(app.notification_log().section(&id).await?.to_json()) })
+            Ok(async move { Ok(JsValue::from(app.notification_log().section(&id).await?.to_json())) })
         }))
     }
 

@@ -5,6 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use js_sys::Promise;
@@ -77,18 +78,18 @@ impl Shared {
 }
 
 /// Runs an operation as a promise; a setup error rejects it at once.
-pub(crate) fn promise<T, Fut>(operation: Result<Fut>) -> Promise
+pub(crate) fn promise<Fut>(operation: Result<Fut>) -> Promise
 where
-    Fut: Future<Output = Result<T>> + 'static,
-    T: Into<JsValue>,
+    Fut: Future<Output = Result<JsValue>> + 'static,
 {
     match operation {
-        Ok(running) => boxed(Box::pin(async move { running.await.map(Into::into).map_err(js_error) })),
+        Ok(running) => settle(Box::pin(running)),
         Err(error) => Promise::reject(&js_error(error)),
     }
 }
 
-/// One `future_to_promise` for every operation (each future type would make its own copy).
-fn boxed(running: std::pin::Pin<Box<dyn Future<Output = std::result::Result<JsValue, JsValue>>>>) -> Promise {
-    future_to_promise(running)
+/// The one promise path: boxing each operation's future here keeps the error
+/// mapping and `future_to_promise` from being copied for every future type.
+fn settle(running: Pin<Box<dyn Future<Output = Result<JsValue>>>>) -> Promise {
+    future_to_promise(async move { running.await.map_err(js_error) })
 }
