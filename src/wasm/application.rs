@@ -39,8 +39,9 @@ pub struct CoreApplication {
 #[wasm_bindgen]
 impl CoreApplication {
     /// Opens the application `name`; options `{ storage, snapshotEvery, keepSnapshots, sectionSize, topics, compress, cipherKey }`.
-    pub async fn open(name_value: JsValue, options: JsValue) -> JsResult<CoreApplication> {
-        Self::opened(&name_value, &options).await.map_err(js_error)
+    #[wasm_bindgen(unchecked_return_type = "Promise<CoreApplication>")]
+    pub fn open(name_value: JsValue, options: JsValue) -> Promise {
+        promise(Ok(async move { Self::opened(&name_value, &options).await.map(JsValue::from) }))
     }
 
     #[wasm_bindgen(getter)]
