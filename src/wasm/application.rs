@@ -2,7 +2,6 @@
 //! owns the registry (the facade asks it for names), records, replays, reads the
 //! log, and makes the handles of its views and followers.
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use js_sys::{Array, Object, Promise, Reflect};
@@ -63,8 +62,11 @@ impl CoreApplication {
     /// The aggregate types this application knows, each with its event names.
     pub fn aggregates(&self) -> JsResult<JsValue> {
         let app = self.shared.app().map_err(js_error)?;
-        let types: BTreeMap<&str, Vec<&str>> =
-            app.registry().aggregates().map(|t| (t.name.as_str(), t.events.keys().map(String::as_str).collect())).collect();
+        // By name, as a JSON map keeps insertion order.
+        let mut types: Vec<_> = app.registry().aggregates().collect();
+        types.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        let types: serde_json::Map<String, serde_json::Value> =
+            types.into_iter().map(|t| (t.name.clone(), t.events.keys().map(String::as_str).collect())).collect();
         from_json(&types).map_err(js_error)
     }
 
