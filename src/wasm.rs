@@ -8,6 +8,7 @@
 mod aggregate;
 mod application;
 mod args;
+mod by_name;
 mod convert;
 mod events;
 mod failure;

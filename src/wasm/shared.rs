@@ -3,7 +3,6 @@
 //! began with), its JS-defined aggregates, its storage, and whether it is closed.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -13,6 +12,7 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::aggregate::JsAggregate;
+use super::by_name::ByName;
 use super::failure::js_error;
 use crate::application::Application;
 use crate::error::{Error, Result};
@@ -21,11 +21,11 @@ use crate::persistence::{SyncRecorder, ViewDefinition, ViewRecorder};
 
 pub(crate) struct Shared {
     app: RefCell<Rc<Application>>,
-    pub(crate) aggregates: RefCell<Rc<BTreeMap<String, Rc<JsAggregate>>>>,
+    pub(crate) aggregates: RefCell<Rc<ByName<Rc<JsAggregate>>>>,
     pub(crate) views: Rc<dyn ViewRecorder>,
     pub(crate) sync: Rc<dyn SyncRecorder>,
     /// The views defined in this session: sync clears those that saw removed events.
-    pub(crate) defined_views: RefCell<BTreeMap<String, ViewDefinition>>,
+    pub(crate) defined_views: RefCell<ByName<ViewDefinition>>,
     indexeddb: Option<IndexedDbRecorder>,
     closed: Cell<bool>,
 }
