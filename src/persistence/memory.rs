@@ -9,12 +9,10 @@ use std::rc::Rc;
 use async_trait::async_trait;
 use uuid::Uuid;
 
-mod by_position;
 mod sync;
 mod views;
 
-use by_position::ByPosition;
-
+use super::by_position::ByPosition;
 use super::record::{validate_batch, EventQuery, Notification, StoredEvent, Tracking};
 use super::recorder::{AggregateRecorder, ApplicationRecorder, NotificationQuery, Recording, SnapshotRecorder, TrackingRecorder};
 use crate::error::{Error, Result};

@@ -2,13 +2,14 @@
 //! private view beside the log (written in the same transactions as what it
 //! describes): its id, how far its local log is settled, and what is on its way back.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
+use crate::persistence::ByPosition;
 
 /// A client's sync state for one server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,12 +22,12 @@ pub(crate) struct State {
     pub settled: BTreeSet<(Uuid, u64)>,
     /// Server notification ids of events this client pushed that its pull has
     /// not reached yet: when they come, they are ours, already in the log.
-    pub returning: BTreeMap<u64, (Uuid, u64)>,
+    pub returning: ByPosition<(Uuid, u64)>,
 }
 
 impl State {
     pub fn new() -> Self {
-        State { client_id: Uuid::new_v4(), watermark: 0, settled: BTreeSet::new(), returning: BTreeMap::new() }
+        State { client_id: Uuid::new_v4(), watermark: 0, settled: BTreeSet::new(), returning: ByPosition::default() }
     }
 
     pub fn read(row: Value) -> Result<Self> {
