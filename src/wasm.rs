@@ -8,7 +8,6 @@
 mod aggregate;
 mod application;
 mod args;
-mod by_name;
 mod convert;
 mod events;
 mod failure;

@@ -10,11 +10,11 @@ use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::args::Options;
-use super::by_name::ByName;
 use super::convert::{from_json, to_json, to_object};
 use super::events::{domain_to_js, fold};
 use super::failure::handler_threw;
 use crate::application::Folding;
+use crate::by_name::ByName;
 use crate::domain::{AggregateType, DomainEvent, Fold, Payload, Registry};
 use crate::error::{Error, Result};
 

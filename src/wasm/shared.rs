@@ -12,9 +12,9 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::aggregate::JsAggregate;
-use super::by_name::ByName;
 use super::failure::js_error;
 use crate::application::Application;
+use crate::by_name::ByName;
 use crate::error::{Error, Result};
 use crate::indexeddb::IndexedDbRecorder;
 use crate::persistence::{SyncRecorder, ViewDefinition, ViewRecorder};
