@@ -40,6 +40,7 @@
 //! ```
 
 pub mod application;
+mod by_name;
 pub mod domain;
 mod error;
 pub mod persistence;

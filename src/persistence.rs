@@ -2,6 +2,7 @@
 //! tracking records, views' rows), the recorder ports every adapter implements, the mapper between domain events and stored records, and
 //! the in-memory adapter.
 
+mod by_position;
 mod codec;
 mod mapper;
 mod memory;
@@ -10,6 +11,7 @@ mod recorder;
 mod rows;
 mod transcoder;
 
+pub(crate) use by_position::ByPosition;
 pub use codec::{Cipher, Codec, MAX_INFLATED};
 pub use mapper::{Mapper, SNAPSHOT_TOPIC};
 pub use memory::{MemoryApplicationRecorder, MemorySnapshotRecorder};

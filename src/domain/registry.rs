@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::aggregate::Aggregate;
 use super::event::{DomainEvent, Payload};
+use crate::by_name::ByName;
 use crate::error::{Error, Result};
 
 /// Brings a payload (or snapshot state) from one schema version to the next.
@@ -87,17 +88,17 @@ pub struct Resolved<'a> {
 /// All that an application knows about its types.
 #[derive(Clone, Default)]
 pub struct Registry {
-    aggregates: HashMap<String, AggregateType>,
+    aggregates: ByName<AggregateType>,
     /// Topic -> (aggregate type, event schema version).
-    topics: HashMap<String, (String, u32)>,
-    renames: HashMap<String, String>,
+    topics: ByName<(String, u32)>,
+    renames: ByName<String>,
     upcasters: HashMap<(String, u32), Upcaster>,
     /// Aggregate type -> the topic it is stored under (`Dog` -> `dogschool:Dog`).
-    stored_as: HashMap<String, String>,
+    stored_as: ByName<String>,
     /// The reverse: stored aggregate topic -> aggregate type.
-    stored_from: HashMap<String, String>,
+    stored_from: ByName<String>,
     /// Event topic -> the fields Python keeps as `UUID`s (written as `uuid_hex`).
-    uuid_fields: HashMap<String, Vec<String>>,
+    uuid_fields: ByName<Vec<String>>,
 }
 
 impl Registry {
@@ -113,7 +114,7 @@ impl Registry {
         if aggregate_type.initial_version > 1 {
             return Err(Error::invalid(format!("aggregate type {name:?}: the initial version is 0 or 1")));
         }
-        self.topics.retain(|_, (owner, _)| owner != name);
+        self.topics.retain(|(owner, _)| owner != name);
         for (event, version) in &aggregate_type.events {
             self.topics.insert(aggregate_type.topic(event), (name.clone(), *version));
         }

@@ -12,6 +12,7 @@ use uuid::Uuid;
 mod sync;
 mod views;
 
+use super::by_position::ByPosition;
 use super::record::{validate_batch, EventQuery, Notification, StoredEvent, Tracking};
 use super::recorder::{AggregateRecorder, ApplicationRecorder, NotificationQuery, Recording, SnapshotRecorder, TrackingRecorder};
 use crate::error::{Error, Result};
@@ -25,11 +26,11 @@ pub struct MemoryApplicationRecorder {
 
 #[derive(Default)]
 struct Log {
-    notifications: BTreeMap<u64, Notification>,
+    notifications: ByPosition<Notification>,
     /// The last notification id given: ids are never given twice, even after a removal.
     last: u64,
     /// originator id -> version -> notification id.
-    streams: HashMap<Uuid, BTreeMap<u64, u64>>,
+    streams: HashMap<Uuid, ByPosition<u64>>,
     /// The newest position of each name.
     tracking: HashMap<String, u64>,
     /// view -> key -> row.
@@ -39,7 +40,7 @@ struct Log {
 /// Snapshots: stored events without a log, which may be pruned.
 #[derive(Clone, Default)]
 pub struct MemorySnapshotRecorder {
-    inner: Rc<RefCell<HashMap<Uuid, BTreeMap<u64, StoredEvent>>>>,
+    inner: Rc<RefCell<HashMap<Uuid, ByPosition<StoredEvent>>>>,
 }
 
 impl MemoryApplicationRecorder {
@@ -94,9 +95,9 @@ fn check_tracking(tracking: &Tracking, newest: Option<&u64>) -> Result<()> {
 }
 
 /// Applies an [`EventQuery`] to one aggregate's versions.
-fn select<'a, T: 'a>(stream: Option<&'a BTreeMap<u64, T>>, query: EventQuery) -> Vec<&'a T> {
+fn select<'a, T: 'a>(stream: Option<&'a ByPosition<T>>, query: EventQuery) -> Vec<&'a T> {
     let Some(stream) = stream else { return vec![] };
-    let matching = stream.iter().filter(|(v, _)| query.contains(**v)).map(|(_, t)| t);
+    let matching = stream.iter().filter(|(v, _)| query.contains(*v)).map(|(_, t)| t);
     let limit = query.limit.unwrap_or(usize::MAX);
     if query.desc {
         matching.rev().take(limit).collect()
@@ -115,7 +116,7 @@ impl AggregateRecorder for MemoryApplicationRecorder {
         let log = self.inner.borrow();
         Ok(select(log.streams.get(&originator_id), query)
             .into_iter()
-            .filter_map(|id| log.notifications.get(id))
+            .filter_map(|id| log.notifications.get(*id))
             .map(Notification::stored_event)
             .collect())
     }
@@ -127,8 +128,8 @@ impl ApplicationRecorder for MemoryApplicationRecorder {
         let mut log = self.inner.borrow_mut();
         let mut snapshots = self.snapshots.inner.borrow_mut();
         // Check everything first: then the writes below cannot fail half way.
-        check_batch(recording.events, |id, v| log.streams.get(id).is_some_and(|s| s.contains_key(&v)))?;
-        check_batch(recording.snapshots, |id, v| snapshots.get(id).is_some_and(|s| s.contains_key(&v)))?;
+        check_batch(recording.events, |id, v| log.streams.get(id).is_some_and(|s| s.contains(v)))?;
+        check_batch(recording.snapshots, |id, v| snapshots.get(id).is_some_and(|s| s.contains(v)))?;
         if let Some(tracking) = recording.tracking {
             check_tracking(tracking, log.tracking.get(&tracking.application_name))?;
             log.tracking.insert(tracking.application_name.clone(), tracking.notification_id);
@@ -147,8 +148,7 @@ impl ApplicationRecorder for MemoryApplicationRecorder {
         let log = self.inner.borrow();
         Ok(log
             .notifications
-            .range(query.start.max(1)..)
-            .map(|(_, n)| n)
+            .from(query.start.max(1))
             .take_while(|n| query.stop.is_none_or(|stop| n.id <= stop))
             .filter(|n| query.matches(n))
             .take(query.limit)
@@ -157,7 +157,7 @@ impl ApplicationRecorder for MemoryApplicationRecorder {
     }
 
     async fn max_notification_id(&self) -> Result<Option<u64>> {
-        Ok(self.inner.borrow().notifications.last_key_value().map(|(id, _)| *id))
+        Ok(self.inner.borrow().notifications.last_position())
     }
 }
 
@@ -179,7 +179,7 @@ impl TrackingRecorder for MemoryApplicationRecorder {
 impl AggregateRecorder for MemorySnapshotRecorder {
     async fn insert_events(&self, events: &[StoredEvent]) -> Result<Vec<u64>> {
         let mut streams = self.inner.borrow_mut();
-        check_batch(events, |id, v| streams.get(id).is_some_and(|s| s.contains_key(&v)))?;
+        check_batch(events, |id, v| streams.get(id).is_some_and(|s| s.contains(v)))?;
         for event in events {
             streams.entry(event.originator_id).or_default().insert(event.originator_version, event.clone());
         }
@@ -197,10 +197,7 @@ impl SnapshotRecorder for MemorySnapshotRecorder {
         let mut streams = self.inner.borrow_mut();
         let Some(stream) = streams.get_mut(&originator_id) else { return Ok(0) };
         let excess = stream.len().saturating_sub(keep);
-        let doomed: Vec<u64> = stream.keys().take(excess).copied().collect();
-        doomed.iter().for_each(|v| {
-            stream.remove(v);
-        });
+        stream.drop_first(excess);
         Ok(excess)
     }
 }

@@ -190,7 +190,7 @@ impl SyncClient {
         let mut kept = Vec::new();
         for notification in &notifications {
             let (id, version) = (notification.originator_id, notification.originator_version);
-            if state.returning.remove(&notification.id).is_some() {
+            if state.returning.remove(notification.id).is_some() {
                 continue; // this client's own event, already in the log
             }
             match pending.get(&(id, version)) {
@@ -216,7 +216,7 @@ impl SyncClient {
             state.settled.insert((id, version));
             pulled.push(notification.stored_event());
         }
-        state.returning.retain(|server_id, _| *server_id > last);
+        state.returning.retain(|server_id| server_id > last);
         let cleared = self.views_seeing(&removed, &kept);
         let mut rows = RowChanges::new();
         rows.insert("state".into(), Some(state.row()?));
@@ -285,7 +285,7 @@ impl SyncClient {
         let contiguous = first == position + 1 && last - first + 1 == reply.notification_ids.len() as u64;
         let reached = contiguous.then(|| Tracking { application_name: self.upstream(), notification_id: last });
         if reached.is_some() {
-            state.returning.retain(|server_id, _| *server_id > last);
+            state.returning.retain(|server_id| server_id > last);
         }
         let mut rows = RowChanges::new();
         rows.insert("state".into(), Some(state.row()?));

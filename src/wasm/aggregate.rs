@@ -14,6 +14,7 @@ use super::convert::{from_json, to_json, to_object};
 use super::events::{domain_to_js, fold};
 use super::failure::handler_threw;
 use crate::application::Folding;
+use crate::by_name::ByName;
 use crate::domain::{AggregateType, DomainEvent, Fold, Payload, Registry};
 use crate::error::{Error, Result};
 
@@ -53,7 +54,7 @@ fn state(aggregate: &str, value: &JsValue) -> Result<Value> {
 /// Folds for `get`: a JS aggregate with its state kept in JavaScript (only
 /// events cross), any other by the registry's fold, as JSON.
 pub(crate) struct JsFolding {
-    aggregates: Rc<BTreeMap<String, Rc<JsAggregate>>>,
+    aggregates: Rc<ByName<Rc<JsAggregate>>>,
     state: Folded,
 }
 
@@ -64,7 +65,7 @@ enum Folded {
 }
 
 impl JsFolding {
-    pub(crate) fn new(aggregates: Rc<BTreeMap<String, Rc<JsAggregate>>>) -> Self {
+    pub(crate) fn new(aggregates: Rc<ByName<Rc<JsAggregate>>>) -> Self {
         JsFolding { aggregates, state: Folded::None }
     }
 
@@ -126,13 +127,13 @@ pub(crate) fn define(registry: &mut Registry, name: String, definition: &JsValue
     if events.is_empty() {
         return Err(Error::invalid(format!("{name}.apply must name at least one event with its function")));
     }
-    let mut versions = BTreeMap::new();
+    let mut versions = ByName::default();
     for event in &events {
         if event.is_empty() || event.contains('.') {
             return Err(Error::invalid(format!("{name}: event name {event:?} must be non-empty, without '.'")));
         }
         apply.function(event, &format!("{name}.apply.{event}"))?;
-        versions.insert(event.clone(), 1);
+        versions.insert(event.clone(), 1u64);
     }
     let apply_object: Object = apply_value.unchecked_into();
     let schema_version = options.whole("schemaVersion", 1)?.unwrap_or(1);
@@ -163,7 +164,7 @@ pub(crate) fn define(registry: &mut Registry, name: String, definition: &JsValue
 }
 
 /// `upcasters: { Event | "snapshot": { [from]: (data) => data } }`, checked.
-fn upcasters(name: &str, options: &mut Options, versions: &BTreeMap<String, u64>, schema: u64) -> Result<Vec<(String, u32, Function)>> {
+fn upcasters(name: &str, options: &mut Options, versions: &ByName<u64>, schema: u64) -> Result<Vec<(String, u32, Function)>> {
     let mut upcasters = options.options("upcasters")?;
     let mut found = Vec::new();
     for event in upcasters.keys()? {

@@ -2,7 +2,6 @@
 //! owns the registry (the facade asks it for names), records, replays, reads the
 //! log, and makes the handles of its views and followers.
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use js_sys::{Array, Object, Promise, Reflect};
@@ -39,8 +38,9 @@ pub struct CoreApplication {
 #[wasm_bindgen]
 impl CoreApplication {
     /// Opens the application `name`; options `{ storage, snapshotEvery, keepSnapshots, sectionSize, topics, compress, cipherKey }`.
-    pub async fn open(name_value: JsValue, options: JsValue) -> JsResult<CoreApplication> {
-        Self::opened(&name_value, &options).await.map_err(js_error)
+    #[wasm_bindgen(unchecked_return_type = "Promise<CoreApplication>")]
+    pub fn open(name_value: JsValue, options: JsValue) -> Promise {
+        promise(Ok(async move { Self::opened(&name_value, &options).await.map(JsValue::from) }))
     }
 
     #[wasm_bindgen(getter)]
@@ -62,8 +62,11 @@ impl CoreApplication {
     /// The aggregate types this application knows, each with its event names.
     pub fn aggregates(&self) -> JsResult<JsValue> {
         let app = self.shared.app().map_err(js_error)?;
-        let types: BTreeMap<&str, Vec<&str>> =
-            app.registry().aggregates().map(|t| (t.name.as_str(), t.events.keys().map(String::as_str).collect())).collect();
+        // By name, as a JSON map keeps insertion order.
+        let mut types: Vec<_> = app.registry().aggregates().collect();
+        types.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        let types: serde_json::Map<String, serde_json::Value> =
+            types.into_iter().map(|t| (t.name.clone(), t.events.keys().map(String::as_str).collect())).collect();
         from_json(&types).map_err(js_error)
     }
 
@@ -192,7 +195,7 @@ impl CoreApplication {
     pub fn section(&self, id_value: JsValue) -> Promise {
         promise(self.shared.app().and_then(|app| {
             let id = text(&id_value, "the section id")?;
-            Ok(async move { Ok(app.notification_log().section(&id).await?.to_json()) })
+            Ok(async move { Ok(JsValue::from(app.notification_log().section(&id).await?.to_json())) })
         }))
     }
 

@@ -3,8 +3,8 @@
 //! began with), its JS-defined aggregates, its storage, and whether it is closed.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use js_sys::Promise;
@@ -14,17 +14,18 @@ use wasm_bindgen_futures::future_to_promise;
 use super::aggregate::JsAggregate;
 use super::failure::js_error;
 use crate::application::Application;
+use crate::by_name::ByName;
 use crate::error::{Error, Result};
 use crate::indexeddb::IndexedDbRecorder;
 use crate::persistence::{SyncRecorder, ViewDefinition, ViewRecorder};
 
 pub(crate) struct Shared {
     app: RefCell<Rc<Application>>,
-    pub(crate) aggregates: RefCell<Rc<BTreeMap<String, Rc<JsAggregate>>>>,
+    pub(crate) aggregates: RefCell<Rc<ByName<Rc<JsAggregate>>>>,
     pub(crate) views: Rc<dyn ViewRecorder>,
     pub(crate) sync: Rc<dyn SyncRecorder>,
     /// The views defined in this session: sync clears those that saw removed events.
-    pub(crate) defined_views: RefCell<BTreeMap<String, ViewDefinition>>,
+    pub(crate) defined_views: RefCell<ByName<ViewDefinition>>,
     indexeddb: Option<IndexedDbRecorder>,
     closed: Cell<bool>,
 }
@@ -77,18 +78,18 @@ impl Shared {
 }
 
 /// Runs an operation as a promise; a setup error rejects it at once.
-pub(crate) fn promise<T, Fut>(operation: Result<Fut>) -> Promise
+pub(crate) fn promise<Fut>(operation: Result<Fut>) -> Promise
 where
-    Fut: Future<Output = Result<T>> + 'static,
-    T: Into<JsValue>,
+    Fut: Future<Output = Result<JsValue>> + 'static,
 {
     match operation {
-        Ok(running) => boxed(Box::pin(async move { running.await.map(Into::into).map_err(js_error) })),
+        Ok(running) => settle(Box::pin(running)),
         Err(error) => Promise::reject(&js_error(error)),
     }
 }
 
-/// One `future_to_promise` for every operation (each future type would make its own copy).
-fn boxed(running: std::pin::Pin<Box<dyn Future<Output = std::result::Result<JsValue, JsValue>>>>) -> Promise {
-    future_to_promise(running)
+/// The one promise path: boxing each operation's future here keeps the error
+/// mapping and `future_to_promise` from being copied for every future type.
+fn settle(running: Pin<Box<dyn Future<Output = Result<JsValue>>>>) -> Promise {
+    future_to_promise(async move { running.await.map_err(js_error) })
 }

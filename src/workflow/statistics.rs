@@ -1,8 +1,6 @@
 //! Questions about tasks across runs, answered from the task analytics rows as
 //! BIOMERO's `WorkflowAnalytics` answers them (counts, failures, mean duration).
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
 use crate::domain::parse_iso;
@@ -34,10 +32,15 @@ pub fn task_statistics(rows: &[Row]) -> Vec<TaskStatistics> {
         failed: u64,
         durations: Vec<f64>,
     }
-    let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
+    // Sorted by name: a Vec, as a map of its own would cost the wasm a BTreeMap copy.
+    let mut tallies: Vec<(String, Tally)> = Vec::new();
     for row in rows {
         let Some(name) = row.value["taskName"].as_str() else { continue };
-        let tally = tallies.entry(name.to_owned()).or_default();
+        let at = tallies.binary_search_by(|(n, _)| n.as_str().cmp(name)).unwrap_or_else(|at| {
+            tallies.insert(at, (name.to_owned(), Tally::default()));
+            at
+        });
+        let tally = &mut tallies[at].1;
         tally.count += 1;
         let time = |key: &str| row.value[key].as_str().and_then(|t| parse_iso(t).ok());
         if let Some(end) = time("endTime") {

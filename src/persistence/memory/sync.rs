@@ -12,7 +12,7 @@ impl SyncRecorder for MemoryApplicationRecorder {
         let mut log = self.inner.borrow_mut();
         let mut snapshots = self.snapshots.inner.borrow_mut();
         for removal in write.removed {
-            let found = log.notifications.get(&removal.notification_id);
+            let found = log.notifications.get(removal.notification_id);
             if found.is_none_or(|n| n.originator_id != removal.originator_id || n.originator_version != removal.originator_version) {
                 return Err(Error::invalid(format!(
                     "notification {} is not {} v{}: nothing to remove",
@@ -22,17 +22,17 @@ impl SyncRecorder for MemoryApplicationRecorder {
         }
         let removed =
             |id: &uuid::Uuid, version: u64| write.removed.iter().any(|r| r.originator_id == *id && r.originator_version == version);
-        check_batch(write.events, |id, v| !removed(id, v) && log.streams.get(id).is_some_and(|s| s.contains_key(&v)))?;
+        check_batch(write.events, |id, v| !removed(id, v) && log.streams.get(id).is_some_and(|s| s.contains(v)))?;
         if let Some(tracking) = write.tracking {
             check_tracking(tracking, log.tracking.get(&tracking.application_name))?;
         }
         for removal in write.removed {
-            log.notifications.remove(&removal.notification_id);
+            log.notifications.remove(removal.notification_id);
             if let Some(stream) = log.streams.get_mut(&removal.originator_id) {
-                stream.remove(&removal.originator_version);
+                stream.remove(removal.originator_version);
             }
             if let Some(stream) = snapshots.get_mut(&removal.originator_id) {
-                stream.retain(|version, _| *version < removal.originator_version);
+                stream.retain(|version| version < removal.originator_version);
             }
         }
         if let Some(tracking) = write.tracking {
