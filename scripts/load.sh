@@ -37,10 +37,13 @@ target/release/examples/load "${args[@]}" --pull yes --postgres "$TRIBUTARY_TEST
 python_load() { .venv-peers/bin/python tests/peers/python_load.py "$1" "$devices" "$seconds" "$max" "$batch" | tee -a "$figures"; }
 PERSISTENCE_MODULE=eventsourcing.sqlite SQLITE_DBNAME="$folder/python.sqlite" python_load "Python eventsourcing, SQLite"
 pg=${TRIBUTARY_TEST_POSTGRES#postgres://postgres@}   # 127.0.0.1:PORT/tributary
-psql -q "$TRIBUTARY_TEST_POSTGRES" -c "CREATE SCHEMA python_load_$$"
-PERSISTENCE_MODULE=eventsourcing.postgres POSTGRES_HOST=${pg%%:*} POSTGRES_PORT=$(echo "$pg" | cut -d: -f2 | cut -d/ -f1) \
-  POSTGRES_DBNAME=${pg##*/} POSTGRES_USER=postgres POSTGRES_PASSWORD="" POSTGRES_SCHEMA="python_load_$$" \
-  python_load "Python eventsourcing, PostgreSQL"
+python_postgres() {   # a fresh schema each time, as each tributary run has fresh tables
+  local schema="python_load_$$_$2"
+  psql -q "$TRIBUTARY_TEST_POSTGRES" -c "CREATE SCHEMA $schema"
+  PERSISTENCE_MODULE=eventsourcing.postgres POSTGRES_HOST=${pg%%:*} POSTGRES_PORT=$(echo "$pg" | cut -d: -f2 | cut -d/ -f1) \
+    POSTGRES_DBNAME=${pg##*/} POSTGRES_USER=postgres POSTGRES_PASSWORD="" POSTGRES_SCHEMA="$schema" python_load "$1"
+}
+python_postgres "Python eventsourcing, PostgreSQL" 0
 
 # The goal, in the same run: ten times the Python library's rate on the same database.
 rate() { grep -F "$2" "$1" | head -n 1 | grep -oE '[0-9]+ ev/s' | cut -d' ' -f1; }
@@ -55,3 +58,18 @@ echo
 ratio "SQLite, 1 process" "Python eventsourcing, SQLite" || true
 ratio "PostgreSQL, 1 process" "Python eventsourcing, PostgreSQL" || true
 ratio "PostgreSQL, 2 processes" "Python eventsourcing, PostgreSQL" || true
+
+# The same on PostgreSQL in rounds, each tributary run right before a Python
+# one, so that what else the machine does (a host taking CPU) weighs on both alike.
+echo
+for round in 1 2 3; do
+  ours=$(target/release/examples/load "${args[@]}" --pull no --targets pg1 --postgres "$TRIBUTARY_TEST_POSTGRES" | grep -F "PostgreSQL, 1 process")
+  python=$(python_postgres "Python eventsourcing, PostgreSQL" "$round")
+  echo "$ours" | grep -oE '[0-9]+ ev/s' | head -n 1 | cut -d' ' -f1 > "$folder/ours"
+  echo "$python" | grep -oE '[0-9]+ ev/s' | head -n 1 | cut -d' ' -f1 > "$folder/python"
+  paste "$folder/ours" "$folder/python" >> "$folder/rounds"
+done
+awk '{ printf "round %d: %s ev/s against %s ev/s, %.1fx\n", NR, $1, $2, $1 / $2 }' "$folder/rounds"
+awk '{ printf "%.3f\n", $1 / $2 }' "$folder/rounds" | sort -n | awk '{ r[NR] = $1 } END {
+  m = r[int((NR + 1) / 2)]; verdict = (m >= 10) ? "met" : "not met"
+  printf "PostgreSQL, 1 process, pushes only, in rounds: median %.1fx the Python library rate (goal 10x: %s)\n", m, verdict }'
