@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 pub use loading::{At, Folding, Head, Replayed};
 pub use notification_log::{
-    notification_to_json, notifications_to_json, NotificationLog, Section, SectionId, DEFAULT_SECTION_SIZE, NOTIFICATION_SEPARATOR,
+    encoded_notifications_to_json, notification_to_json, notifications_to_json, NotificationLog, Section, SectionId, DEFAULT_SECTION_SIZE,
 };
 pub use recording::{NewEvent, Recorded};
 

@@ -14,7 +14,7 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use tributary::application::NOTIFICATION_SEPARATOR;
+use tributary::application::encoded_notifications_to_json;
 
 /// How many bytes of encoded notifications an application keeps per process.
 const BUDGET: usize = 16 << 20;
@@ -94,16 +94,7 @@ impl Run {
 
 /// A page of items as `notifications_to_json` writes it.
 pub fn page(items: &[Item]) -> String {
-    let mut out = String::with_capacity(2 + items.iter().map(|(_, item)| item.len() + NOTIFICATION_SEPARATOR.len()).sum::<usize>());
-    out.push('[');
-    for (i, (_, item)) in items.iter().enumerate() {
-        if i > 0 {
-            out.push_str(NOTIFICATION_SEPARATOR);
-        }
-        out.push_str(item);
-    }
-    out.push(']');
-    out
+    encoded_notifications_to_json(items.iter().map(|(_, item)| &**item))
 }
 
 #[cfg(test)]

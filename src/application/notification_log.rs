@@ -61,16 +61,20 @@ pub fn notifications_to_json(notifications: &[Notification]) -> String {
 }
 
 /// One notification as an item of [`notifications_to_json`]'s list, for a
-/// server that keeps items encoded: the list is `[`, the items joined by
-/// [`NOTIFICATION_SEPARATOR`], then `]`.
+/// server that keeps items encoded (see [`encoded_notifications_to_json`]).
 pub fn notification_to_json(notification: &Notification) -> String {
     let mut out = String::with_capacity(128 + notification.state.len() * 4 / 3);
     section_json::notification(&mut out, notification);
     out
 }
 
-/// What goes between two items of [`notifications_to_json`]'s list.
-pub const NOTIFICATION_SEPARATOR: &str = section_json::ITEM_SEPARATOR;
+/// Notifications encoded one by one with [`notification_to_json`], as
+/// [`notifications_to_json`] writes them.
+pub fn encoded_notifications_to_json<'a>(items: impl ExactSizeIterator<Item = &'a str> + Clone) -> String {
+    let mut out = String::with_capacity(2 + items.clone().map(|item| item.len() + 2).sum::<usize>());
+    section_json::list(&mut out, items, |out, item| out.push_str(item));
+    out
+}
 
 /// Reads an application's log a section at a time.
 pub struct NotificationLog<'a> {

@@ -29,18 +29,20 @@ pub(super) fn write_notifications(notifications: &[Notification]) -> String {
 }
 
 fn items(out: &mut String, notifications: &[Notification]) {
+    list(out, notifications, notification);
+}
+
+/// A list as `json.dumps` writes it: `[`, the items joined by `", "`, `]`.
+pub(super) fn list<T>(out: &mut String, items: impl IntoIterator<Item = T>, mut item: impl FnMut(&mut String, T)) {
     out.push('[');
-    for (i, item) in notifications.iter().enumerate() {
+    for (i, each) in items.into_iter().enumerate() {
         if i > 0 {
-            out.push_str(ITEM_SEPARATOR);
+            out.push_str(", ");
         }
-        notification(out, item);
+        item(out, each);
     }
     out.push(']');
 }
-
-/// What goes between two items of a list, as `json.dumps` writes it.
-pub(super) const ITEM_SEPARATOR: &str = ", ";
 
 /// One notification, as an item of a list.
 pub(super) fn notification(out: &mut String, item: &Notification) {

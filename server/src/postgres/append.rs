@@ -22,7 +22,12 @@ use crate::integers::whole;
 /// no lock that conflicts with it: reads are never blocked, but writers of one
 /// application are serialised (its throughput is one insert transaction at a time).
 pub(super) async fn lock(tx: &Transaction<'_>, tables: &Tables) -> Result<()> {
-    tx.batch_execute(&format!("LOCK TABLE {} IN EXCLUSIVE MODE", tables.events)).await.map_err(failed("locking the log"))
+    tx.batch_execute(&lock_sql(tables)).await.map_err(failed("locking the log"))
+}
+
+/// The statement of [`lock`].
+pub(super) fn lock_sql(tables: &Tables) -> String {
+    format!("LOCK TABLE {} IN EXCLUSIVE MODE", tables.events)
 }
 
 /// Where the notification ids of new events start.

@@ -19,7 +19,7 @@ use tributary::persistence::{validate_batch, Tracking};
 use tributary::Result;
 use uuid::Uuid;
 
-use super::append::{ids_at, insert_sql, last_id, next_id, refused, Ids};
+use super::append::{ids_at, insert_sql, last_id, lock_sql, next_id, refused, Ids};
 use super::events::{check_name, fits, int, Columns};
 use super::schema::Tables;
 use super::{column, failed, query, PostgresRecorder};
@@ -80,8 +80,7 @@ fn as_new(names: &[String], firsts: &[u64], positions: &[(Uuid, u64)], decide: D
 /// at or past the first of its push. The ids given, or the failure.
 async fn group_of_new(client: &Object, tables: &Tables, names: &[String], firsts: &[u64], write: Write) -> Result<Vec<u64>> {
     let count = write.events.len() as u64;
-    let tracked: Vec<&str> = write.tracking.iter().map(|t| t.application_name.as_str()).collect();
-    let moved: Vec<i64> = write.tracking.iter().map(|t| int(t.notification_id)).collect();
+    let (tracked, moved) = moves(&write.tracking);
     let firsts: Vec<i64> = firsts.iter().map(|first| int(*first)).collect();
     let columns = Columns::of_owned(write.events);
     let statement = client.prepare_cached(&new_sql(tables)).await.map_err(failed("recording pushes"))?;
@@ -98,7 +97,7 @@ async fn group_of_new(client: &Object, tables: &Tables, names: &[String], firsts
         &tables.channel,
         &tables.schema,
     ];
-    let begin = format!("BEGIN; LOCK TABLE {} IN EXCLUSIVE MODE", tables.events);
+    let begin = format!("BEGIN; {}", lock_sql(tables));
     let (begun, written, committed) =
         join!(client.batch_execute(&begin), client.query(&statement, &params), client.batch_execute("COMMIT"));
     begun.map_err(failed("locking the log"))?;
@@ -120,21 +119,21 @@ fn new_sql(tables: &Tables) -> String {
          repeated AS (SELECT CAST(t.application_name AS bigint) AS refused FROM {tracking} t \
            JOIN unnest($7::text[], $8::bigint[]) AS c(name, first) ON t.application_name = c.name WHERE t.notification_id >= c.first), \
          events AS ({insert}), \
-         positions AS (INSERT INTO {tracking} AS t SELECT * FROM unnest($5::text[], $6::bigint[]) ON CONFLICT (application_name) \
-           DO UPDATE SET notification_id = excluded.notification_id WHERE t.notification_id < excluded.notification_id) \
+         positions AS ({positions}) \
          SELECT newest.id, (SELECT max(refused) FROM repeated), \
            setval(pg_get_serial_sequence($9, 'notification_id'), newest.id + cardinality($1::uuid[])), \
            pg_notify($10, $11 || ' ' || (newest.id + cardinality($1::uuid[]))) FROM newest",
         events = tables.events,
         tracking = tables.tracking,
-        insert = insert_sql(tables, "(SELECT id FROM newest)")
+        insert = insert_sql(tables, "(SELECT id FROM newest)"),
+        positions = upsert_sql(tables, "$5", "$6")
     )
 }
 
 /// The group's transaction, committed; on an error it is left open (or
 /// aborted) for the caller to roll back.
 async fn group(client: &Object, tables: &Tables, names: &[String], positions: &[(Uuid, u64)], decide: Decide<'_>) -> Result<Vec<u64>> {
-    let begin = format!("BEGIN; LOCK TABLE {} IN EXCLUSIVE MODE", tables.events);
+    let begin = format!("BEGIN; {}", lock_sql(tables));
     let (begun, first, tracked, ids) = join!(
         client.batch_execute(&begin),
         next_id(client, tables, Ids::AfterNewest),
@@ -147,8 +146,7 @@ async fn group(client: &Object, tables: &Tables, names: &[String], positions: &[
     check(&write)?;
     let count = write.events.len() as u64;
     let last = last_id(first, count)?;
-    let names: Vec<&str> = write.tracking.iter().map(|t| t.application_name.as_str()).collect();
-    let moved: Vec<i64> = write.tracking.iter().map(|t| int(t.notification_id)).collect();
+    let (names, moved) = moves(&write.tracking);
     let columns = Columns::of_owned(write.events);
     // Prepared before anything is sent: the COMMIT must follow the write's own
     // messages, not a round trip to prepare it.
@@ -189,13 +187,26 @@ fn check(write: &Write) -> Result<()> {
 fn write_sql(tables: &Tables) -> String {
     format!(
         "WITH events AS ({insert}), \
-         positions AS (INSERT INTO {tracking} AS t SELECT * FROM unnest($6::text[], $7::bigint[]) ON CONFLICT (application_name) \
-         DO UPDATE SET notification_id = excluded.notification_id WHERE t.notification_id < excluded.notification_id) \
+         positions AS ({positions}) \
          SELECT setval(pg_get_serial_sequence($8, 'notification_id'), $5::bigint + cardinality($1::uuid[])), pg_notify($9, $10) \
          WHERE cardinality($1::uuid[]) > 0",
         insert = insert_sql(tables, "$5::bigint"),
-        tracking = tables.tracking
+        positions = upsert_sql(tables, "$6", "$7")
     )
+}
+
+/// The clients' new positions (`names` and `moved` parameters), each moved only forward.
+fn upsert_sql(tables: &Tables, names: &str, moved: &str) -> String {
+    format!(
+        "INSERT INTO {} AS t SELECT * FROM unnest({names}::text[], {moved}::bigint[]) ON CONFLICT (application_name) \
+         DO UPDATE SET notification_id = excluded.notification_id WHERE t.notification_id < excluded.notification_id",
+        tables.tracking
+    )
+}
+
+/// A group's positions as the statements' columns: names, and where each moves to.
+fn moves(tracking: &[Tracking]) -> (Vec<&str>, Vec<i64>) {
+    tracking.iter().map(|t| (t.application_name.as_str(), int(t.notification_id))).unzip()
 }
 
 /// The newest position of each name, in the order asked.
