@@ -118,6 +118,20 @@ fn postgres_cpu_since(before: &HashMap<u32, f64>) -> f64 {
     postgres_cpu().iter().map(|(pid, now)| now - before.get(pid).copied().unwrap_or(0.0)).sum()
 }
 
+/// The machine's CPU time so far, by kind, from the first line of
+/// `/proc/stat` (user, nice, system, idle, iowait, irq, softirq, steal, ...).
+fn machine_cpu() -> Vec<u64> {
+    let text = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    text.lines().next().unwrap_or_default().split_whitespace().skip(1).filter_map(|n| n.parse().ok()).collect()
+}
+
+/// The share of the machine's CPU time its host took (steal) since `before`:
+/// a virtual machine's figures fall with it, ours and Python's alike.
+fn host_took(before: &[u64]) -> f64 {
+    let spent: Vec<u64> = machine_cpu().iter().zip(before).map(|(now, then)| now.saturating_sub(*then)).collect();
+    100.0 * spent.get(7).copied().unwrap_or(0) as f64 / spent.iter().sum::<u64>().max(1) as f64
+}
+
 /// What the devices of one run share.
 struct Run {
     deadline: Instant,
@@ -255,7 +269,8 @@ fn measure(options: &Options, label: &str, urls: &[String], servers: &[&ServerPr
         lags: Mutex::new(Vec::new()),
     };
     let server_cpu = || servers.iter().map(|s| s.cpu()).sum::<f64>();
-    let (cpu_before, own_before, postgres_before) = (server_cpu(), cpu_seconds("/proc/self/stat"), postgres_cpu());
+    let (cpu_before, own_before, postgres_before, machine_before) =
+        (server_cpu(), cpu_seconds("/proc/self/stat"), postgres_cpu(), machine_cpu());
     let started = Instant::now();
     std::thread::scope(|scope| {
         for device in 0..options.devices {
@@ -275,7 +290,7 @@ fn measure(options: &Options, label: &str, urls: &[String], servers: &[&ServerPr
     lags.sort_by(f64::total_cmp);
     println!(
         "{label:<28} {accepted:>8} events {:>8.0} ev/s  push p50 {:.1} ms p99 {:.1} ms  pull lag p50 {:.1} ms p99 {:.1} ms  \
-         CPU s: server {:.1}, PostgreSQL {:.1}, generator {:.1}",
+         CPU s: server {:.1}, PostgreSQL {:.1}, generator {:.1}; host took {:.0}%",
         accepted as f64 / seconds,
         percentile(&latencies, 50.0),
         percentile(&latencies, 99.0),
@@ -284,6 +299,7 @@ fn measure(options: &Options, label: &str, urls: &[String], servers: &[&ServerPr
         server_cpu() - cpu_before,
         postgres_cpu_since(&postgres_before),
         cpu_seconds("/proc/self/stat") - own_before,
+        host_took(&machine_before),
     );
 }
 

@@ -5,7 +5,8 @@ usual environment (PERSISTENCE_MODULE, SQLITE_DBNAME or POSTGRES_*).
 
     python python_load.py LABEL DEVICES SECONDS MAX_EVENTS BATCH
 
-Prints one line in the same shape as scripts/load.mjs.
+Prints one line in the same shape as server/examples/load.rs, with the share
+of the machine's CPU time its host took meanwhile (steal, from /proc/stat).
 """
 
 import sys
@@ -24,6 +25,20 @@ class Dog(Aggregate):
     @event("TrickAdded")
     def add_trick(self, trick):
         pass
+
+
+def machine_cpu():
+    """The machine's CPU time so far by kind (the first line of /proc/stat; steal is the 8th)."""
+    try:
+        with open("/proc/stat") as stat:
+            return [int(n) for n in stat.readline().split()[1:]]
+    except OSError:
+        return []
+
+
+def host_took(before):
+    spent = [now - then for now, then in zip(machine_cpu(), before)]
+    return 100 * spent[7] / max(1, sum(spent)) if len(spent) > 7 else float("nan")
 
 
 def main():
@@ -45,7 +60,7 @@ def main():
                 latencies.append((time.perf_counter() - sent) * 1000)
                 accepted[0] += batch
 
-    started = time.perf_counter()
+    started, machine_before = time.perf_counter(), machine_cpu()
     threads = [threading.Thread(target=device) for _ in range(devices)]
     for thread in threads:
         thread.start()
@@ -55,7 +70,7 @@ def main():
     latencies.sort()
     pick = lambda p: latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] if latencies else float("nan")
     print(f"{label:<28} {accepted[0]:>8} events  {accepted[0] / elapsed:>7.0f} ev/s  "
-          f"save p50 {pick(50):.1f} ms p99 {pick(99):.1f} ms  (in process, no HTTP)")
+          f"save p50 {pick(50):.1f} ms p99 {pick(99):.1f} ms  (in process, no HTTP); host took {host_took(machine_before):.0f}%")
 
 
 main()
