@@ -2,11 +2,13 @@
 //! (or `--database postgres://USER@HOST:PORT/DB` instead of `--data`, and
 //! `--tenant-database acme=postgres://...` for a tenant in a database of its own)
 
+use std::env::VarError;
 use std::io::IsTerminal;
 use std::sync::Arc;
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
+use tracing_subscriber::EnvFilter;
 use tributary_server::config::Config;
 use tributary_server::http::{router, Server};
 use tributary_server::placement::Placement;
@@ -18,7 +20,19 @@ async fn main() -> std::process::ExitCode {
     if let Err(message) = config.check() {
         Config::command().error(ErrorKind::ArgumentConflict, message).exit();
     }
-    tracing_subscriber::fmt().with_target(false).with_ansi(std::io::stderr().is_terminal()).with_writer(std::io::stderr).init();
+    let logged = match log_filter() {
+        Ok(filter) => filter,
+        Err(message) => {
+            eprintln!("tributary-server: {message}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(logged)
+        .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .init();
     let placement = match Placement::open(&config).await {
         Ok(placement) => placement,
         Err(error) => {
@@ -44,6 +58,16 @@ async fn main() -> std::process::ExitCode {
             eprintln!("tributary-server: {error}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// What is logged: `RUST_LOG`'s directives (`warn` drops the line per
+/// request, say), `info` without it; a value it cannot read is refused.
+fn log_filter() -> Result<EnvFilter, String> {
+    match std::env::var("RUST_LOG") {
+        Ok(directives) => EnvFilter::try_new(&directives).map_err(|e| format!("RUST_LOG={directives:?}: {e}")),
+        Err(VarError::NotPresent) => Ok(EnvFilter::new("info")),
+        Err(VarError::NotUnicode(value)) => Err(format!("RUST_LOG={value:?} is not UTF-8")),
     }
 }
 

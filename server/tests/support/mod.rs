@@ -111,9 +111,15 @@ impl Down {
 /// Runs the binary with these options, expecting it to refuse them and stop
 /// rather than serve: its exit status and what it wrote on stderr.
 pub fn refused(args: &[&str]) -> (std::process::ExitStatus, String) {
+    refused_with(args, &[])
+}
+
+/// [`refused`], with these environment variables set.
+pub fn refused_with(args: &[&str], env: &[(&str, &str)]) -> (std::process::ExitStatus, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tributary-server"))
         .args(["--listen", "127.0.0.1:0"])
         .args(args)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
