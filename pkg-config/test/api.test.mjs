@@ -183,6 +183,9 @@ test("each error kind is typed, says what to do, and writes nothing", async () =
     const { id } = await app.create("Dog", "Registered", { name: "Fido" });
     const cyclic = { a: 1 };
     cyclic.self = cyclic;
+    /** An array that says it holds `length` items, and gives `item` for every index asked. */
+    const claiming = (length, item) =>
+      new Proxy([], { get: (target, key) => (key === "length" ? length : /^[0-9]+$/.test(key) ? item : target[key]), has: () => true });
     const errors = {
       badId: await caught(() => app.record("Dog", "not-a-uuid", "TrickAdded", { trick: "x" })),
       negativeVersion: await caught(() => app.record("Dog", id, "TrickAdded", { trick: "x" }, { expectedVersion: -2 })),
@@ -200,6 +203,10 @@ test("each error kind is typed, says what to do, and writes nothing", async () =
       conflict: await caught(() => app.record("Dog", id, "TrickAdded", { trick: "x" }, { expectedVersion: 0 })),
       takenId: await caught(() => app.create("Dog", "Registered", { name: "Again" }, { id })),
       halfBadBatch: await caught(() => app.recordMany([{ aggregate: "Dog", event: "Registered", data: { name: "Ok" } }, { aggregate: "Dog", id, event: "TrickAdded", data: { trick: "x" }, expectedVersion: 5 }])),
+      // arrays that claim more than they are: read as claimed, they would exhaust the page's memory
+      aLyingArray: await caught(() => app.record("Dog", id, "TrickAdded", { trick: claiming(2 ** 32 - 1, 0) })),
+      aLyingBatch: await caught(() => app.recordMany(claiming(2 ** 32 - 1, { aggregate: "Dog", id, event: "TrickAdded", data: { trick: "x" } }))),
+      tooMuchText: await caught(() => app.record("Dog", id, "TrickAdded", { trick: claiming(1000, "x".repeat(1 << 20)) })),
     };
     const written = (await app.notifications()).length;
     const bad = await (await import("tributary")).openApplication("bad").then((a) => a.defineAggregate("Bad", {
@@ -220,6 +227,10 @@ test("each error kind is typed, says what to do, and writes nothing", async () =
     return { errors, written, badWritten };
   });
   const { errors } = out;
+  for (const [key, message] of [["aLyingArray", /more than 4194304 items/], ["aLyingBatch", /holds 4294967295 items; one call takes at most 4194304/], ["tooMuchText", /more than 256 MiB of text/]]) {
+    assert.equal(errors[key]?.name, "ValidationError", `${key}: ${JSON.stringify(errors[key])}`);
+    assert.match(errors[key].message, message);
+  }
   assert.equal(errors.versionZero?.name, "NotFoundError", "version 0 is a position (of types counting from 0), which a Dog does not have");
   for (const key of ["badId", "negativeVersion", "notAnObject", "aFunction", "aBigInt", "aDate", "undefinedValue", "aCycle", "reservedKey", "badStorage"]) {
     assert.equal(errors[key]?.name, "ValidationError", `${key}: ${JSON.stringify(errors[key])}`);

@@ -73,6 +73,9 @@ pub(crate) fn each<T>(
         return Err(Error::invalid(format!("{wanted}, not {}", describe(value))));
     }
     let length = convert::length(value).map_err(invalid)?;
+    if length > convert::MAX_ITEMS {
+        return Err(invalid(format!("holds {length} items; one call takes at most {}", convert::MAX_ITEMS)));
+    }
     let mut items = Vec::new();
     for i in 0..length {
         let item = convert::item(value, i).map_err(|why| Error::invalid(format!("{what}[{i}] {why}")))?;

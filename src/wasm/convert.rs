@@ -1,7 +1,8 @@
 //! Values between JavaScript and the core. What JavaScript gives is checked on
 //! the way in (plain JSON only: no `undefined`, holes, functions, `BigInt`,
-//! `NaN`, cycles, class instances or ill-formed strings, and at most
-//! [`MAX_DEPTH`] levels deep), so nothing is silently changed or dropped.
+//! `NaN`, cycles, class instances or ill-formed strings, at most
+//! [`MAX_DEPTH`] levels deep, [`MAX_ITEMS`] items and [`MAX_TEXT`] bytes of
+//! text), so nothing is silently changed or dropped.
 //! Numbers keep every bit: integers within 2^64 as integers, others as doubles.
 //! Every read of a JavaScript value goes through the catching readers below: a
 //! getter or a proxy's trap may throw, and a throw must become an error here,
@@ -16,6 +17,13 @@ use crate::error::{Error, Result};
 
 /// How deep a value may nest (objects and arrays).
 pub(crate) const MAX_DEPTH: usize = 100;
+/// How many items (array items and object entries, at every level) a value
+/// may hold: a length is only a claim, and a proxy claiming billions of items
+/// would otherwise have the core allocate until the page's memory runs out.
+pub(crate) const MAX_ITEMS: u32 = 1 << 22;
+/// How many bytes of text (strings and keys, as UTF-8) a value may hold: a
+/// proxy may give the same long string for every item.
+pub(crate) const MAX_TEXT: usize = 256 << 20;
 
 #[wasm_bindgen(module = "/src/wasm/glue.js")]
 extern "C" {
@@ -64,7 +72,7 @@ pub(crate) fn to_json(value: &JsValue, what: &str) -> Result<Value> {
 
 /// [`to_json`], naming the value only if it is refused (on hot paths).
 pub(crate) fn to_json_named(value: &JsValue, what: impl FnOnce() -> String) -> Result<Value> {
-    from_js(value, 0).map_err(|invalid| invalid.named(&what()))
+    from_js(value, 0, &mut Budget::default()).map_err(|invalid| invalid.named(&what()))
 }
 
 /// A plain JavaScript object as a JSON object.
@@ -98,9 +106,41 @@ impl Invalid {
     }
 }
 
-fn from_js(value: &JsValue, depth: usize) -> std::result::Result<Value, Invalid> {
+/// What is left of a value's [`MAX_ITEMS`] and [`MAX_TEXT`] as it is read.
+struct Budget {
+    items: u32,
+    text: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget { items: MAX_ITEMS, text: MAX_TEXT }
+    }
+}
+
+impl Budget {
+    /// Takes `count` items (as claimed, before any is read).
+    fn items(&mut self, count: u32) -> std::result::Result<(), Invalid> {
+        self.items = self.items.checked_sub(count).ok_or_else(|| {
+            Invalid::new(format!(
+                "holds more than {MAX_ITEMS} items (arrays' items and objects' entries together), which is more than one value may hold"
+            ))
+        })?;
+        Ok(())
+    }
+
+    /// Takes a string's bytes.
+    fn text(&mut self, text: String) -> std::result::Result<String, Invalid> {
+        self.text = self.text.checked_sub(text.len()).ok_or_else(|| {
+            Invalid::new(format!("holds more than {} MiB of text, which is more than one value may hold", MAX_TEXT >> 20))
+        })?;
+        Ok(text)
+    }
+}
+
+fn from_js(value: &JsValue, depth: usize, budget: &mut Budget) -> std::result::Result<Value, Invalid> {
     match kind_js(value, depth >= MAX_DEPTH).map_err(|e| Invalid::new(threw(&e)))? {
-        kind::TEXT => value.as_string().map(Value::String).ok_or_else(|| Invalid::new(LONE_SURROGATE)),
+        kind::TEXT => value.as_string().ok_or_else(|| Invalid::new(LONE_SURROGATE)).and_then(|text| budget.text(text)).map(Value::String),
         kind::ILL_FORMED_TEXT => Err(Invalid::new(LONE_SURROGATE)),
         kind::NUMBER => {
             let n = value.as_f64().unwrap_or(f64::NAN);
@@ -112,24 +152,28 @@ fn from_js(value: &JsValue, depth: usize) -> std::result::Result<Value, Invalid>
         kind::TOO_DEEP => Err(Invalid::new(format!("nests deeper than {MAX_DEPTH} levels, or holds a cycle"))),
         kind::ARRAY => {
             let length = length(value).map_err(Invalid::new)?;
+            budget.items(length)?;
             let mut items = Vec::with_capacity(length.min(LIKELY_ITEMS) as usize);
             for i in 0..length {
                 let item = item(value, i).map_err(|why| Invalid::new(why).at(format!("[{i}]")))?;
                 let item = item.ok_or_else(|| Invalid::new("is a hole in the array, which JSON cannot hold").at(format!("[{i}]")))?;
-                items.push(from_js(&item, depth + 1).map_err(|e| e.at(format!("[{i}]")))?);
+                items.push(from_js(&item, depth + 1, budget).map_err(|e| e.at(format!("[{i}]")))?);
             }
             Ok(Value::Array(items))
         }
         kind::PLAIN => {
             let mut map = Map::new();
-            for key in keys(value).map_err(Invalid::new)?.iter() {
+            let keys = keys(value).map_err(Invalid::new)?;
+            budget.items(keys.length())?;
+            for key in keys.iter() {
                 let Some(text) = well_formed_js(&key) else {
                     let why =
                         if key.is_string() { format!("has a key that {LONE_SURROGATE}") } else { "has a key that is not a string".into() };
                     return Err(Invalid::new(why));
                 };
+                let text = budget.text(text)?;
                 let item = Reflect::get(value, &key).map_err(|e| Invalid::new(threw(&e)).at(format!(".{text}")))?;
-                let item = from_js(&item, depth + 1).map_err(|e| e.at(format!(".{text}")))?;
+                let item = from_js(&item, depth + 1, budget).map_err(|e| e.at(format!(".{text}")))?;
                 map.insert(text, item);
             }
             Ok(Value::Object(map))

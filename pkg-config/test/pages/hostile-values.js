@@ -5,6 +5,8 @@ import * as tributary from "tributary";
 
 const { Application, View } = tributary;
 const MAX_SAFE = 2 ** 53 - 1;
+/** Items (arrays' items and objects' entries together) one value may hold, as the core counts them. */
+const MAX_ITEMS = 2 ** 22;
 
 // ---------------------------------------------------------------- the values
 
@@ -55,6 +57,9 @@ export function hostileValues() {
   const symbolKeyed = { [Symbol("k")]: 1, trick: Symbol("v") };
   const sparseHuge = [];
   sparseHuge.length = 2 ** 32 - 1;
+  // An array that says it holds 2**32-1 zeros, and gives one for every index asked.
+  const lying = new Proxy([], { get: (target, key) => (key === "length" ? 2 ** 32 - 1 : /^[0-9]+$/.test(key) ? 0 : target[key]), has: () => true });
+  const claimingJustTooMany = new Proxy([], { get: (target, key) => (key === "length" ? MAX_ITEMS : /^[0-9]+$/.test(key) ? 0 : target[key]), has: () => true });
   pool = [
     ["undefined", undefined], ["null", null], ["true", true], ["false", false],
     ["0", 0], ["-0", -0], ["1", 1], ["-1", -1], ["1.5", 1.5], ["-2.5", -2.5], ["NaN", NaN], ["Infinity", Infinity], ["-Infinity", -Infinity],
@@ -71,7 +76,8 @@ export function hostileValues() {
     ["uuid, one digit short", uuid.slice(0, 35)], ["uuid, one digit long", `${uuid}0`], ["uuid with dashes doubled", uuid.replaceAll("-", "--")],
     ["uuid with a \\u0000", `${uuid}\u0000`], ["uuid in fullwidth digits", uuid.replace(/[0-9]/g, (d) => String.fromCharCode(0xff10 + Number(d)))],
     ['"URN:UUID:" + uuid', `URN:UUID:${uuid}`], ["uuid with underscores", uuid.replaceAll("-", "_")], ["uuid in parentheses", `(${uuid})`],
-    ["[]", []], ["[1,,3]", [1, , 3]], ["new Array(5)", new Array(5)], ["array of length 2**32-1", sparseHuge], ["[undefined]", [undefined]], ["[Symbol()]", [Symbol("s")]],
+    ["[]", []], ["[1,,3]", [1, , 3]], ["new Array(5)", new Array(5)], ["array of length 2**32-1", sparseHuge],
+    ["Proxy of an array claiming 2**32-1 zeros", lying], ["{ trick: a Proxy claiming 2**32-1 zeros }", { trick: lying }], ["{ trick: a Proxy claiming 2**22 zeros } (one item too many, with its key)", { trick: claimingJustTooMany }], ["[undefined]", [undefined]], ["[Symbol()]", [Symbol("s")]],
     ['["Dog.TrickAdded", 1]', ["Dog.TrickAdded", 1]], ['[""]', [""]], ['["\\ud800"]', ["\ud800"]], ["[[\"a\"]]", [["a"]]],
     ["{}", {}], ["Object.create(null)", Object.create(null)], ["{ a: 1 }", { a: 1 }],
     ["{ get x() { throw } }", { get x() { throw new Error("getter"); } }], ["{ get trick() { throw TypeError } }", { get trick() { throw new TypeError("getter"); } }],
@@ -122,7 +128,7 @@ export const accepts = {
   id: (v) => accepts.anyUuid(v) && !/^0{32}$/.test(v.replace(/^urn:uuid:/i, "").replace(/[-{}]/g, "")),
   names: (v) => everyItem(v, accepts.name),
   plain: (v) => safely(() => isPlain(v)),
-  json: (v) => safely(() => isJson(v, 0)),
+  json: (v) => safely(() => isJson(v, 0, { items: MAX_ITEMS })),
   /** Event data: a plain JSON object without the keys the event's own fields use. */
   data: (v) => accepts.plain(v) && accepts.json(v) && !["timestamp", "class_version", "originator_id", "originator_version"].some((key) => Object.hasOwn(v, key)),
   date: (v) => safely(() => v instanceof Date && !Number.isNaN(v.getTime())),
@@ -142,7 +148,7 @@ export const accepts = {
 /** An array whose every item (no holes) is `ok`; stops at the first that is not. */
 export function everyItem(v, ok) {
   return safely(() => {
-    if (!Array.isArray(v)) return false;
+    if (!Array.isArray(v) || v.length > MAX_ITEMS) return false;
     for (let i = 0; i < v.length; i++) if (!(i in v) || !ok(v[i])) return false;
     return true;
   });
@@ -154,8 +160,8 @@ export function isPlain(v) {
   return prototype === null || prototype === Object.prototype;
 }
 
-/** Plain JSON as the core takes it: no holes, non-finite numbers, ill-formed strings, class instances; at most 100 levels. */
-function isJson(v, depth) {
+/** Plain JSON as the core takes it: no holes, non-finite numbers, ill-formed strings, class instances; at most 100 levels and `left.items` items. */
+function isJson(v, depth, left) {
   switch (typeof v) {
     case "string": return v.isWellFormed();
     case "number": return Number.isFinite(v);
@@ -166,8 +172,12 @@ function isJson(v, depth) {
   if (v === null) return true;
   if (depth >= 100) return false;
   if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) if (!(i in v) || !isJson(v[i], depth + 1)) return false;
+    if ((left.items -= v.length) < 0) return false;
+    for (let i = 0; i < v.length; i++) if (!(i in v) || !isJson(v[i], depth + 1, left)) return false;
     return true;
   }
-  return isPlain(v) && Object.keys(v).every((key) => key.isWellFormed() && isJson(v[key], depth + 1));
+  if (!isPlain(v)) return false;
+  const keys = Object.keys(v);
+  if ((left.items -= keys.length) < 0) return false;
+  return keys.every((key) => key.isWellFormed() && isJson(v[key], depth + 1, left));
 }
