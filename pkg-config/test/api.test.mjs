@@ -207,6 +207,7 @@ test("each error kind is typed, says what to do, and writes nothing", async () =
       aLyingArray: await caught(() => app.record("Dog", id, "TrickAdded", { trick: claiming(2 ** 32 - 1, 0) })),
       aLyingBatch: await caught(() => app.recordMany(claiming(2 ** 32 - 1, { aggregate: "Dog", id, event: "TrickAdded", data: { trick: "x" } }))),
       tooMuchText: await caught(() => app.record("Dog", id, "TrickAdded", { trick: claiming(1000, "x".repeat(1 << 20)) })),
+      tooMuchTextInABatch: await caught(() => app.recordMany(claiming(1000, { aggregate: "Dog", id, event: "TrickAdded", data: { trick: "x".repeat(1 << 20) } }))),
     };
     const written = (await app.notifications()).length;
     const bad = await (await import("tributary")).openApplication("bad").then((a) => a.defineAggregate("Bad", {
@@ -227,7 +228,7 @@ test("each error kind is typed, says what to do, and writes nothing", async () =
     return { errors, written, badWritten };
   });
   const { errors } = out;
-  for (const [key, message] of [["aLyingArray", /more than 4194304 items/], ["aLyingBatch", /holds 4294967295 items; one call takes at most 4194304/], ["tooMuchText", /more than 256 MiB of text/]]) {
+  for (const [key, message] of [["aLyingArray", /more than 4194304 items/], ["aLyingBatch", /holds 4294967295 items; one call takes at most 4194304/], ["tooMuchText", /more than 256 MiB of text/], ["tooMuchTextInABatch", /event 25[0-9]: the data of Dog.TrickAdded\.trick holds more than 256 MiB of text/]]) {
     assert.equal(errors[key]?.name, "ValidationError", `${key}: ${JSON.stringify(errors[key])}`);
     assert.match(errors[key].message, message);
   }

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 
 use super::aggregate::{define, JsFolding};
 use super::args::{each, id, name, text, Options};
-use super::convert::{from_json, to_json};
+use super::convert::{from_json, to_json_within, Budget};
 use super::events::{to_js, Batch, EventJs};
 use super::failure::{js_error, JsResult};
 use super::follower::CoreFollower;
@@ -77,7 +77,7 @@ impl CoreApplication {
             let mut options = Options::new(&options, "create options")?;
             let id = options.get("id")?.map(|v| id(&v, "create options.id")).transpose()?;
             options.done()?;
-            let new = new_event(&aggregate, id, &event, &data, Some(-1), "the event")?;
+            let new = new_event(&aggregate, id, &event, &data, Some(-1), "the event", &mut Budget::default())?;
             Ok(async move { recorded_js(&app.record(&[new]).await?[0], true) })
         }))
     }
@@ -90,7 +90,7 @@ impl CoreApplication {
             let mut options = Options::new(&options, "record options")?;
             let expected = options.version_before("expectedVersion")?;
             options.done()?;
-            let new = new_event(&aggregate, Some(id), &event, &data, expected, "the event")?;
+            let new = new_event(&aggregate, Some(id), &event, &data, expected, "the event", &mut Budget::default())?;
             Ok(async move { recorded_js(&app.record(&[new]).await?[0], false) })
         }))
     }
@@ -339,6 +339,8 @@ fn at(options: &JsValue) -> Result<At> {
 
 /// Record requests `[{ aggregate, id?, event, data, expectedVersion? }]` as new events.
 pub(crate) fn new_events(requests: &JsValue, what: &str) -> Result<Vec<NewEvent>> {
+    // One budget for the whole call: each event within bounds is not enough when there are millions.
+    let mut budget = Budget::default();
     each(requests, what, &format!("{what} takes an array of events"), |i, count, request| {
         let label = if count == 1 { "the event".to_owned() } else { format!("event {i}") };
         if request.is_undefined() {
@@ -357,6 +359,7 @@ pub(crate) fn new_events(requests: &JsValue, what: &str) -> Result<Vec<NewEvent>
             data.as_ref().unwrap_or(&undefined),
             expected,
             &label,
+            &mut budget,
         )
     })
 }
@@ -369,10 +372,11 @@ fn new_event(
     data: &JsValue,
     expected: Option<i64>,
     label: &str,
+    budget: &mut Budget,
 ) -> Result<NewEvent> {
     let aggregate = name(aggregate, &format!("{label}: the aggregate type"))?;
     let event = name(event, &format!("{label}: the event name"))?;
-    let payload = to_json(data, &format!("{label}: the data of {aggregate}.{event}"))?;
+    let payload = to_json_within(data, budget, || format!("{label}: the data of {aggregate}.{event}"))?;
     if !payload.is_object() {
         return Err(Error::invalid(format!("{label}: the data of {aggregate}.{event} must be a plain object")));
     }

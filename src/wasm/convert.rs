@@ -72,7 +72,12 @@ pub(crate) fn to_json(value: &JsValue, what: &str) -> Result<Value> {
 
 /// [`to_json`], naming the value only if it is refused (on hot paths).
 pub(crate) fn to_json_named(value: &JsValue, what: impl FnOnce() -> String) -> Result<Value> {
-    from_js(value, 0, &mut Budget::default()).map_err(|invalid| invalid.named(&what()))
+    to_json_within(value, &mut Budget::default(), what)
+}
+
+/// [`to_json_named`], drawing on a budget that several values of one call share.
+pub(crate) fn to_json_within(value: &JsValue, budget: &mut Budget, what: impl FnOnce() -> String) -> Result<Value> {
+    from_js(value, 0, budget).map_err(|invalid| invalid.named(&what()))
 }
 
 /// A plain JavaScript object as a JSON object.
@@ -106,8 +111,8 @@ impl Invalid {
     }
 }
 
-/// What is left of a value's [`MAX_ITEMS`] and [`MAX_TEXT`] as it is read.
-struct Budget {
+/// What is left of a value's (or a call's) [`MAX_ITEMS`] and [`MAX_TEXT`] as it is read.
+pub(crate) struct Budget {
     items: u32,
     text: usize,
 }
