@@ -128,7 +128,7 @@ impl Budget {
     fn items(&mut self, count: u32) -> std::result::Result<(), Invalid> {
         self.items = self.items.checked_sub(count).ok_or_else(|| {
             Invalid::new(format!(
-                "holds more than {MAX_ITEMS} items (arrays' items and objects' entries together), which is more than one value may hold"
+                "holds more than {MAX_ITEMS} items (arrays' items and objects' entries together), more than the core takes at once"
             ))
         })?;
         Ok(())
@@ -136,9 +136,10 @@ impl Budget {
 
     /// Takes a string's bytes.
     fn text(&mut self, text: String) -> std::result::Result<String, Invalid> {
-        self.text = self.text.checked_sub(text.len()).ok_or_else(|| {
-            Invalid::new(format!("holds more than {} MiB of text, which is more than one value may hold", MAX_TEXT >> 20))
-        })?;
+        self.text = self
+            .text
+            .checked_sub(text.len())
+            .ok_or_else(|| Invalid::new(format!("holds more than {} MiB of text, more than the core takes at once", MAX_TEXT >> 20)))?;
         Ok(text)
     }
 }
