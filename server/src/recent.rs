@@ -16,7 +16,8 @@ use std::sync::{Arc, Mutex};
 
 use tributary::application::encoded_notifications_to_json;
 
-/// How many bytes of encoded notifications an application keeps per process.
+/// How many bytes of encoded notifications an application keeps per process
+/// (all let go when its readers rest: see `store::read`).
 const BUDGET: usize = 16 << 20;
 
 /// An encoded notification: its id and its JSON item.
@@ -82,6 +83,18 @@ impl Recent {
             run.bytes -= item.len();
             run.first = id + 1;
         }
+    }
+}
+
+impl Recent {
+    /// Lets go of everything held.
+    pub fn forget(&self) {
+        *self.run.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Run::default();
+    }
+
+    /// How many bytes of encoded notifications it holds.
+    pub fn held(&self) -> usize {
+        self.run.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).bytes
     }
 }
 

@@ -89,12 +89,13 @@ impl Store {
         let (pushes, queued) = mpsc::unbounded_channel::<Pending>();
         let head = start(format!("db {name} writer"), name.clone(), open.clone(), None, move |local| write(local, queued)).await?;
         let (reads, jobs) = mpsc::unbounded_channel::<Job>();
-        let jobs = Arc::new(Mutex::new(jobs));
+        let (jobs, recent) = (Arc::new(Mutex::new(jobs)), Arc::<Recent>::default());
         for i in 0..READERS {
-            let jobs = jobs.clone();
-            start(format!("db {name} reader {i}"), name.clone(), open.clone(), Some(head.clone()), move |local| read(local, jobs)).await?;
+            let (jobs, recent) = (jobs.clone(), recent.clone());
+            let serve = move |local| read(local, jobs, recent);
+            start(format!("db {name} reader {i}"), name.clone(), open.clone(), Some(head.clone()), serve).await?;
         }
-        Ok(Store { pushes, reads, head, recent: Arc::default() })
+        Ok(Store { pushes, reads, head, recent })
     }
 
     /// Records a push, in the next group.
@@ -202,7 +203,7 @@ where
 /// The writer: each group takes the pushes waiting (within bounds) and is
 /// recorded in one transaction; the rest wait for the next.
 async fn write(local: Rc<Local>, mut queued: mpsc::UnboundedReceiver<Pending>) {
-    while let Some(first) = next(&local, queued.recv()).await {
+    while let Some(first) = next(queued.recv(), || local.recorder.rest()).await {
         let mut events = first.0.events.len();
         let mut group = vec![first];
         while group.len() < GROUP_PUSHES && events < GROUP_EVENTS {
@@ -222,24 +223,56 @@ async fn write(local: Rc<Local>, mut queued: mpsc::UnboundedReceiver<Pending>) {
 }
 
 /// The next piece of work; a thread that waits for it longer than [`REST`]
-/// lets its recorder rest (see [`ServerRecorder::rest`]) meanwhile.
-async fn next<T>(local: &Local, work: impl Future<Output = Option<T>>) -> Option<T> {
+/// calls `rest` meanwhile (to let go of what it need not hold).
+async fn next<T>(work: impl Future<Output = Option<T>>, rest: impl Fn()) -> Option<T> {
     tokio::pin!(work);
     loop {
         match tokio::time::timeout(REST, &mut work).await {
             Ok(work) => return work,
-            Err(_) => local.recorder.rest(),
+            Err(_) => rest(),
         }
     }
 }
 
-/// A reader: takes the next read from the queue the readers share.
-async fn read(local: Rc<Local>, jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>) {
+/// A reader: takes the next read from the queue the readers share. Resting,
+/// it also lets go of the recent notifications: nobody has pulled the newest
+/// for a while (such a pull always reads the log past them), so they may
+/// well be stale, and their memory is better given back.
+async fn read(local: Rc<Local>, jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>, recent: Arc<Recent>) {
+    let rest = || {
+        local.recorder.rest();
+        recent.forget();
+    };
     loop {
-        let job = next(&local, async { jobs.lock().await.recv().await }).await;
+        let job = next(async { jobs.lock().await.recv().await }, rest).await;
         match job {
             Some(job) => job(local.clone()).await,
             None => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tributary::persistence::StoredEvent;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::backend::Backend;
+
+    #[tokio::test]
+    async fn the_recent_notifications_are_let_go_once_nobody_has_read_for_a_while() {
+        let folder = tempfile::tempdir().unwrap();
+        let store = Backend::sqlite(folder.path().to_owned()).open("acme", "dogs").await.unwrap();
+        let event =
+            StoredEvent { originator_id: Uuid::new_v4(), originator_version: 1, topic: "Dog.Registered".into(), state: b"{}".to_vec() };
+        store.push(Push { client_id: Uuid::new_v4(), events: vec![(1, event)] }).await.unwrap();
+        let page = store.notifications(1, 10).await.unwrap();
+        assert!(page.contains("Dog.Registered"), "{page}");
+        assert!(store.recent.held() > 0, "a read is kept");
+        assert_eq!(store.notifications(1, 10).await.unwrap(), page, "and answered from what is kept");
+        tokio::time::sleep(REST + std::time::Duration::from_secs(1)).await;
+        assert_eq!(store.recent.held(), 0, "let go once the readers rested");
+        assert_eq!(store.notifications(1, 10).await.unwrap(), page, "then read from the log again");
     }
 }
