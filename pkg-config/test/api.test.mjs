@@ -183,9 +183,7 @@ test("each error kind is typed, says what to do, and writes nothing", async () =
     const { id } = await app.create("Dog", "Registered", { name: "Fido" });
     const cyclic = { a: 1 };
     cyclic.self = cyclic;
-    /** An array that says it holds `length` items, and gives `item` for every index asked. */
-    const claiming = (length, item) =>
-      new Proxy([], { get: (target, key) => (key === "length" ? length : /^[0-9]+$/.test(key) ? item : target[key]), has: () => true });
+    const { claiming } = await import("/test/hostile-values.js");
     const errors = {
       badId: await caught(() => app.record("Dog", "not-a-uuid", "TrickAdded", { trick: "x" })),
       negativeVersion: await caught(() => app.record("Dog", id, "TrickAdded", { trick: "x" }, { expectedVersion: -2 })),

@@ -35,6 +35,10 @@ export const nested = (depth, leaf, wrap) => {
   return value;
 };
 
+/** An array that says it holds `length` items, and gives `item` for every index asked. */
+export const claiming = (length, item) =>
+  new Proxy([], { get: (target, key) => (key === "length" ? length : /^[0-9]+$/.test(key) ? item : target[key]), has: () => true });
+
 export class Point {
   constructor() {
     this.x = 1;
@@ -57,9 +61,8 @@ export function hostileValues() {
   const symbolKeyed = { [Symbol("k")]: 1, trick: Symbol("v") };
   const sparseHuge = [];
   sparseHuge.length = 2 ** 32 - 1;
-  // An array that says it holds 2**32-1 zeros, and gives one for every index asked.
-  const lying = new Proxy([], { get: (target, key) => (key === "length" ? 2 ** 32 - 1 : /^[0-9]+$/.test(key) ? 0 : target[key]), has: () => true });
-  const claimingJustTooMany = new Proxy([], { get: (target, key) => (key === "length" ? MAX_ITEMS : /^[0-9]+$/.test(key) ? 0 : target[key]), has: () => true });
+  const lying = claiming(2 ** 32 - 1, 0);
+  const claimingJustTooMany = claiming(MAX_ITEMS, 0);
   pool = [
     ["undefined", undefined], ["null", null], ["true", true], ["false", false],
     ["0", 0], ["-0", -0], ["1", 1], ["-1", -1], ["1.5", 1.5], ["-2.5", -2.5], ["NaN", NaN], ["Infinity", Infinity], ["-Infinity", -Infinity],
