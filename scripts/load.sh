@@ -46,7 +46,9 @@ python_postgres() {   # a fresh schema each time, as each tributary run has fres
 python_postgres "Python eventsourcing, PostgreSQL" 0
 
 # The goal, in the same run: ten times the Python library's rate on the same database.
-rate() { grep -F "$2" "$1" | head -n 1 | grep -oE '[0-9]+ ev/s' | cut -d' ' -f1; }
+# The first figure line's events/s (stdin).
+events_per_second() { grep -oE '[0-9]+ ev/s' | head -n 1 | cut -d' ' -f1; }
+rate() { grep -F "$2" "$1" | head -n 1 | events_per_second; }
 ratio() {
   local ours python; ours=$(rate "$folder/pushes.txt" "$1"); python=$(rate "$figures" "$2")
   [ -n "$ours" ] && [ -n "$python" ] && awk -v o="$ours" -v p="$python" -v l="$1" 'BEGIN {
@@ -63,7 +65,6 @@ ratio "PostgreSQL, 2 processes" "Python eventsourcing, PostgreSQL" || true
 # one, so that what else the machine does (a host taking CPU) weighs on both alike.
 # Each round's line also says how much of the machine's CPU the host took meanwhile.
 echo
-events_per_second() { grep -oE '[0-9]+ ev/s' | head -n 1 | cut -d' ' -f1; }
 host_took() { grep -oE 'host took [0-9]+%' | grep -oE '[0-9]+%' || echo "?"; }
 for round in 1 2 3; do
   ours=$(target/release/examples/load "${args[@]}" --pull no --targets pg1 --postgres "$TRIBUTARY_TEST_POSTGRES" | grep -F "PostgreSQL, 1 process")
