@@ -247,3 +247,41 @@ async fn appends_through_two_connections_see_each_others_events_and_never_gap() 
     second.close();
     destroy(first).await;
 }
+
+#[wasm_bindgen_test]
+async fn an_append_after_events_were_removed_takes_the_next_version_left() {
+    use serde_json::json;
+    use tributary::persistence::{Removal, SyncRecorder, SyncWrite};
+    use tributary::{Application, NewEvent};
+    let first = fresh("removed").await;
+    let second = IndexedDbRecorder::open(first.name()).await.unwrap();
+    let mut app = Application::new("dogschool", std::rc::Rc::new(first.clone()));
+    app.register::<contract::dog::Dog>();
+    let id = Uuid::new_v4();
+    let trick = |n: u64| NewEvent {
+        aggregate_type: "Dog".into(),
+        id: Some(id),
+        event: if n == 1 { "Registered".into() } else { "TrickAdded".into() },
+        payload: if n == 1 { json!({"name": "Fido"}) } else { json!({"trick": format!("t{n}")}) },
+        expected_version: None,
+    };
+    let removal = |notification_id, originator_version| Removal { notification_id, originator_id: id, originator_version };
+    for n in 1..=4 {
+        app.record(&[trick(n)]).await.unwrap();
+    }
+    // Sync removes version 4 through another connection, then version 3 through
+    // this one: each time, `first` had seen the removed version as the newest.
+    second.write_sync(SyncWrite { removed: &[removal(4, 4)], ..SyncWrite::default() }).await.unwrap();
+    assert_eq!(app.record(&[trick(5)]).await.unwrap()[0].version, 4, "after a removal by another connection");
+    app.record(&[trick(6)]).await.unwrap();
+    let newest = first.select_events(id, EventQuery::all()).await.unwrap().len() as u64;
+    let newest_id = first.max_notification_id().await.unwrap().unwrap();
+    first.write_sync(SyncWrite { removed: &[removal(newest_id, newest)], ..SyncWrite::default() }).await.unwrap();
+    assert_eq!(app.record(&[trick(7)]).await.unwrap()[0].version, newest, "after a removal by this connection");
+    let versions: Vec<u64> = first.select_events(id, EventQuery::all()).await.unwrap().iter().map(|e| e.originator_version).collect();
+    assert_eq!(versions, (1..=newest).collect::<Vec<_>>(), "no version is missing");
+    let dog = app.get::<contract::dog::Dog>(id).await.unwrap();
+    assert_eq!(dog.version(), newest);
+    second.close();
+    destroy(first).await;
+}

@@ -1,10 +1,11 @@
 //! The newest notification id and each aggregate's newest event: what every
 //! append needs. rexie's cursor scan always steps once more than asked, a round
-//! trip to the browser's storage process per read. Ids and versions only grow,
-//! so what this connection saw last is a lower bound, and a `getAll` from there
-//! returns the newest in one request (usually one row). Better still, when the
-//! connection saw the newest of everything an append touches, the append is
-//! written at once with reads alongside that confirm nothing moved.
+//! trip to the browser's storage process per read. Ids and versions only grow
+//! (but for sync's removals, counted below), so what this connection saw last
+//! is a lower bound, and a `getAll` from there returns the newest in one request
+//! (usually one row). Better still, when the connection saw the newest of
+//! everything an append touches, the append is written at once, without a read:
+//! see [`REMOVALS`].
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -23,16 +24,41 @@ const REMEMBERED: usize = 1_000;
 /// ...and only those this small.
 const SMALL: usize = 16 << 10;
 
-/// What a connection saw last: the newest id and events, lower bounds of what is stored.
+/// The tracking name under which sync's removals from the log are counted:
+/// the n-th removal adds the row `[REMOVALS, n]`. Without removals, an append
+/// made from what a connection saw needs no read: if another connection wrote
+/// since, an id or a version it takes is taken, and the browser refuses the
+/// row. A removal is the one change that could make such an append wrong (a
+/// gap after a removed version), so the append also adds and deletes the
+/// row of the next removal: if that removal happened, the add is refused too,
+/// and the append is made again from what is read.
+pub(crate) const REMOVALS: &str = "\u{0}removals";
+
+/// What a connection saw last: the newest id and events, lower bounds of what is
+/// stored while no removal happens, and how many removals there had been.
 #[derive(Default)]
 pub(crate) struct Hints {
     last_id: Cell<u64>,
     heads: RefCell<HashMap<Uuid, StoredEvent>>,
     /// Tracked positions, by the name they are tracked for.
     positions: RefCell<HashMap<String, u64>>,
+    /// The removals counted when heads were last read (`None`: not yet read).
+    removals: Cell<Option<u64>>,
 }
 
 impl Hints {
+    /// Takes what a write transaction read (the newest id, the newest events
+    /// of some aggregates, the removals so far) as it is. After a removal
+    /// since the last such read, anything else seen may be stale: forgotten.
+    pub(crate) fn read<'a>(&self, last_id: u64, heads: impl IntoIterator<Item = &'a StoredEvent>, removals: u64) {
+        if self.removals.get() != Some(removals) {
+            self.heads.borrow_mut().clear();
+            self.last_id.set(last_id);
+            self.removals.set(Some(removals));
+        }
+        self.saw(last_id, heads);
+    }
+
     /// Remembers the newest id and events known to exist (read, or written and committed).
     pub(crate) fn saw<'a>(&self, last_id: u64, events: impl IntoIterator<Item = &'a StoredEvent>) {
         self.last_id.set(self.last_id.get().max(last_id));
@@ -62,12 +88,13 @@ impl Hints {
         *entry = (*entry).max(position);
     }
 
-    /// The newest id and the newest event of each aggregate, if all were seen.
-    pub(crate) fn all(&self, aggregates: &[Uuid]) -> Option<(u64, Vec<Option<StoredEvent>>)> {
+    /// The newest id, the newest event of each aggregate and the removals
+    /// counted, if all were seen.
+    pub(crate) fn all(&self, aggregates: &[Uuid]) -> Option<(u64, Vec<Option<StoredEvent>>, u64)> {
         let heads = self.heads.borrow();
-        let last = self.last_id.get();
+        let (last, removals) = (self.last_id.get(), self.removals.get()?);
         let seen = aggregates.iter().map(|id| heads.get(id).cloned().map(Some)).collect::<Option<Vec<_>>>()?;
-        (last > 0).then_some((last, seen))
+        (last > 0).then_some((last, seen, removals))
     }
 }
 
@@ -112,23 +139,6 @@ pub(crate) async fn newest_position(tracking: &Store, name: &str, hints: &Hints)
     }
     let rows = tracking.scan(Some(positions(0)?), Some(1), None, Some(Direction::Prev)).await.map_err(failed)?;
     Ok(rows.into_iter().next().map(|(key, _)| key))
-}
-
-/// Whether nothing moved since `heads` were seen: no id after `last_new`, and
-/// each head still stored (an append of the next versions then cannot gap).
-pub(crate) async fn unmoved(events: &Store, index: &StoreIndex, last_new: u64, heads: &[Option<StoredEvent>]) -> Result<bool> {
-    let failed = |e| storage("confirming an append", e);
-    let later = events.get_all_keys(Some(from(last_new + 1)?), Some(1));
-    let stored = heads.iter().flatten().map(|head| async move {
-        let only = KeyRange::only(&pair(id(&head.originator_id), number(head.originator_version)?)).map_err(|e| failed(e.into()))?;
-        Ok::<_, crate::Error>(index.count(Some(only)).await.map_err(failed)? == 1)
-    });
-    let (later, stored) = futures::future::join(later, futures::future::join_all(stored)).await;
-    let mut all_stored = true;
-    for one in stored {
-        all_stored &= one?;
-    }
-    Ok(later.map_err(failed)?.is_empty() && all_stored)
 }
 
 /// Keys from `id` on.

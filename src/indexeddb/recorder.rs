@@ -12,11 +12,11 @@ use uuid::Uuid;
 use super::codec::{event_row, key_number, number, pair, snapshot_row, tracking_row, MAX_SAFE};
 use super::columns::{read_notifications, read_rows};
 use super::failure::storage;
-use super::newest::{newest_event, newest_id, newest_position, unmoved, Hints};
+use super::newest::{newest_event, newest_id, newest_position, Hints, REMOVALS};
 use super::query::{count, Positions};
 use super::schema::{self, ALL_STORES, EVENTS, POSITION, SNAPSHOTS, TOPIC, TRACKING};
 use super::snapshots::IndexedDbSnapshots;
-use super::write::{write_all, write_confirmed, Mode, Row, Write};
+use super::write::{write_all, write_at_once, write_confirmed, Mode, Row, Write};
 use crate::error::{Error, Result};
 use crate::persistence::{
     validate_batch, AggregateRecorder, ApplicationRecorder, EventQuery, Notification, NotificationQuery, Prepare, Recording,
@@ -68,13 +68,14 @@ impl IndexedDbRecorder {
             Source::Append(aggregates, prepare) => {
                 let index = events.index(POSITION).map_err(|e| storage("reading events", e))?;
                 let heads = join_all(aggregates.iter().map(|id| newest_event(&index, id, hints)));
-                let (last, heads) = join(newest_id(&events, hints), heads).await;
+                let (last, heads, removals) = futures::join!(newest_id(&events, hints), heads, newest_position(&tracking, REMOVALS, hints));
                 let heads = heads
                     .into_iter()
                     .map(|row| Ok(read_rows(&row?.into_iter().collect::<Vec<_>>())?.pop().map(|(_, e)| e)))
                     .collect::<Result<Vec<_>>>()?;
                 let last = last?;
-                hints.saw(last.as_ref().map(notification_id).transpose()?.unwrap_or(0), heads.iter().flatten());
+                let removals = removals?.map(|key| key_number(&key)).transpose()?.unwrap_or(0);
+                hints.read(last.as_ref().map(notification_id).transpose()?.unwrap_or(0), heads.iter().flatten(), removals);
                 prepared = prepare(&heads)?;
                 validate_batch(&prepared)?;
                 (last, Recording { events: &prepared, ..Recording::default() })
@@ -124,25 +125,30 @@ impl IndexedDbRecorder {
         Ok(written.then_some(ids))
     }
 
-    /// Appends after the newest events this connection saw, confirming in the
-    /// same transaction that nothing moved since: one round trip. `None` when
-    /// it cannot be done so (not all seen, moved, refused): nothing was written.
+    /// Appends after the newest events this connection saw, in one request-free
+    /// round trip (see [`REMOVALS`]). `None` when it cannot be done so (not all
+    /// seen, or refused: another connection wrote or removed since): nothing
+    /// was written.
     async fn append_seen(&self, aggregates: &[Uuid], prepare: Prepare<'_>) -> Result<Option<Vec<u64>>> {
         let hints = &self.connection.hints;
-        let Some((last, heads)) = hints.all(aggregates) else { return Ok(None) };
+        let Some((last, heads, removals)) = hints.all(aggregates) else { return Ok(None) };
         // Made from what may be stale: any refusal is for the full path to judge.
         let Some(stored) = prepare(&heads).ok().filter(|stored| validate_batch(stored).is_ok()) else { return Ok(None) };
         let Some(last_new) = last.checked_add(stored.len() as u64).filter(|_| !stored.is_empty()) else { return Ok(None) };
-        let transaction = self.connection.transaction(&[EVENTS], TransactionMode::ReadWrite)?;
-        let events = transaction.store(EVENTS).map_err(|e| storage("writing", e))?;
-        let index = events.index(POSITION).map_err(|e| storage("writing", e))?;
+        let transaction = self.connection.transaction(&[EVENTS, TRACKING], TransactionMode::ReadWrite)?;
+        let opened = |store| transaction.store(store).map_err(|e| storage("writing", e));
+        let (events, tracking) = (opened(EVENTS)?, opened(TRACKING)?);
         let ids: Vec<u64> = (last + 1..=last_new).collect();
-        let rows = ids
+        let mut rows = ids
             .iter()
             .zip(&stored)
             .map(|(id, event)| Ok((&events, Write::Add(event_row(*id, event)?), Row::Event(event))))
             .collect::<Result<Vec<_>>>()?;
-        if !write_confirmed(transaction, rows, unmoved(&events, &index, last_new, &heads)).await? {
+        let next_removal = Tracking { application_name: REMOVALS.into(), notification_id: removals + 1 };
+        let key = pair(wasm_bindgen::JsValue::from_str(REMOVALS), number(removals + 1)?);
+        rows.push((&tracking, Write::Add(tracking_row(&next_removal)?), Row::Tracking(&next_removal)));
+        rows.push((&tracking, Write::Delete(key), Row::Tracking(&next_removal)));
+        if !write_at_once(transaction, rows).await? {
             return Ok(None);
         }
         hints.saw(last_new, &stored);

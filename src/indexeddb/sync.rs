@@ -8,16 +8,16 @@ use futures::future::join_all;
 use rexie::TransactionMode;
 use wasm_bindgen::JsValue;
 
-use super::codec::{event_row, number, pair, tracking_row, MAX_SAFE};
+use super::codec::{event_row, key_number, number, pair, tracking_row, MAX_SAFE};
 use super::columns::read_rows;
 use super::failure::storage;
-use super::newest::newest_id;
+use super::newest::{newest_id, newest_position, REMOVALS};
 use super::recorder::{notification_id, range, IndexedDbRecorder};
 use super::schema::{ALL_STORES, EVENTS, ROWS, SNAPSHOTS, TRACKING};
 use super::views::{row, whole};
 use super::write::{write_all, Mode, Row, Write};
 use crate::error::{Error, Result};
-use crate::persistence::{validate_batch, SyncRecorder, SyncWrite, ViewDefinition};
+use crate::persistence::{validate_batch, SyncRecorder, SyncWrite, Tracking, ViewDefinition};
 
 #[async_trait(?Send)]
 impl SyncRecorder for IndexedDbRecorder {
@@ -37,7 +37,13 @@ impl SyncRecorder for IndexedDbRecorder {
                 !tracking.get_all_keys(Some(newer), Some(1)).await.map_err(|e| storage("reading a tracked position", e))?.is_empty(),
             )
         };
-        let (last, removed, ahead) = futures::join!(newest_id(&events, self.hints()), removed, ahead);
+        let removals = async {
+            match write.removed.is_empty() {
+                true => Ok(None),
+                false => newest_position(&tracking, REMOVALS, self.hints()).await.map(Some),
+            }
+        };
+        let (last, removed, ahead, removals) = futures::join!(newest_id(&events, self.hints()), removed, ahead, removals);
         if let (true, Some(record)) = (ahead?, write.tracking) {
             return Err(Error::DuplicateTracking {
                 application_name: record.application_name.clone(),
@@ -56,8 +62,19 @@ impl SyncRecorder for IndexedDbRecorder {
         }
         let last = last?.map(|key| notification_id(&key)).transpose()?.unwrap_or(0);
         let ids: Vec<u64> = (last + 1..).take(write.events.len()).collect();
-        // Removals first: a pulled event may take a removed one's version.
+        // Removals first: a pulled event may take a removed one's version. They
+        // are counted, so that appends made from what was seen before fail.
         let mut writes = Vec::new();
+        let counted = match removals? {
+            Some(key) => Some(Tracking {
+                application_name: REMOVALS.into(),
+                notification_id: key.map(|key| key_number(&key)).transpose()?.unwrap_or(0) + 1,
+            }),
+            None => None,
+        };
+        if let Some(count) = &counted {
+            writes.push((&tracking, Write::Add(tracking_row(count)?), Row::Tracking(count)));
+        }
         for removal in write.removed {
             writes.push((&events, Write::Delete(JsValue::from_f64(removal.notification_id as f64)), Row::View("a removed event")));
             let id = JsValue::from_str(&removal.originator_id.hyphenated().to_string());

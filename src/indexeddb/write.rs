@@ -97,6 +97,19 @@ pub(crate) async fn write_confirmed(
     committed(transaction, &rows).await.map(|()| true)
 }
 
+/// Makes every write and commits at once, not waiting for the requests'
+/// answers: for writes whose every precondition is a key the browser checks
+/// (see [`REMOVALS`](super::newest::REMOVALS)). `Ok(false)`: a write was
+/// refused (or the transaction aborted otherwise), and nothing was written.
+pub(crate) async fn write_at_once(transaction: Transaction, rows: Vec<(&Store, Write, Row<'_>)>) -> Result<bool> {
+    // A refused request aborts the transaction (nobody prevents its default).
+    match futures::future::join(issue_all(&rows), transaction.commit()).await {
+        (true, Ok(())) => Ok(true),
+        (false, _) | (_, Err(rexie::Error::TransactioncommitFailed)) => Ok(false),
+        (true, Err(error)) => Err(storage("committing a transaction", error)),
+    }
+}
+
 /// Issues every write at once; awaits only the last request of each store and
 /// kind (a refused request aborts the transaction, failing those too).
 async fn issue_all(rows: &[(&Store, Write, Row<'_>)]) -> bool {
