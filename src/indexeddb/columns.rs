@@ -12,7 +12,7 @@ use super::codec::MAX_SAFE;
 use crate::error::{Error, Result};
 use crate::persistence::{Notification, StoredEvent};
 
-#[wasm_bindgen(module = "/src/indexeddb/columns.js")]
+#[wasm_bindgen(module = "/src/indexeddb/glue.js")]
 extern "C" {
     #[wasm_bindgen(catch)]
     fn columns(rows: &Array) -> std::result::Result<Array, JsValue>;

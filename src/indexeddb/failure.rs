@@ -35,17 +35,30 @@ fn exception_in(error: &idb::Error) -> Option<(String, String)> {
 /// Any other failure: a storage error that says what was being done and why.
 pub(crate) fn storage(doing: &str, error: rexie::Error) -> Error {
     let why = match dom_error(&error) {
-        Some((name, message)) if name == "QuotaExceededError" => {
-            format!("the browser's storage quota is exceeded; free space or ask for persistent storage ({name}: {message})")
-        }
-        Some((name, message)) if name == "InvalidStateError" => {
-            format!("the database connection is closed: closed here, or the database was deleted or upgraded by another tab; open it again ({name}: {message})")
-        }
-        Some((name, message)) => format!("{name}: {message}"),
+        Some((name, message)) => explained(&name, &message),
         None => match &error {
             rexie::Error::IdbError(inner) => inner.to_string(),
             other => other.to_string(),
         },
     };
     Error::Storage(format!("{doing}: {why}"))
+}
+
+/// A failure thrown by (or rejecting from) the adapter's own JavaScript.
+pub(crate) fn thrown(doing: &str, error: JsValue) -> Error {
+    let why = match error.dyn_ref::<web_sys::DomException>() {
+        Some(exception) => explained(&exception.name(), &exception.message()),
+        None => format!("{error:?}"),
+    };
+    Error::Storage(format!("{doing}: {why}"))
+}
+
+fn explained(name: &str, message: &str) -> String {
+    match name {
+        "QuotaExceededError" => format!("the browser's storage quota is exceeded; free space or ask for persistent storage ({name}: {message})"),
+        "InvalidStateError" => format!(
+            "the database connection is closed: closed here, or the database was deleted or upgraded by another tab; open it again ({name}: {message})"
+        ),
+        _ => format!("{name}: {message}"),
+    }
 }

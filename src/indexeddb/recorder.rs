@@ -8,25 +8,37 @@ use async_trait::async_trait;
 use futures::future::{join, join_all};
 use rexie::{KeyRange, Rexie, Transaction, TransactionMode};
 use uuid::Uuid;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::IdbDatabase;
 
 use super::codec::{event_row, key_number, number, pair, snapshot_row, tracking_row, MAX_SAFE};
 use super::columns::{read_notifications, read_rows};
-use super::failure::storage;
+use super::failure::{storage, thrown};
 use super::newest::{newest_event, newest_id, newest_position, Hints, REMOVALS};
 use super::query::{count, Positions};
 use super::schema::{self, ALL_STORES, EVENTS, POSITION, SNAPSHOTS, TOPIC, TRACKING};
 use super::snapshots::IndexedDbSnapshots;
-use super::write::{write_all, write_at_once, write_confirmed, Mode, Row, Write};
+use super::write::{append_at_once, write_all, write_confirmed, Mode, Row, Write};
 use crate::error::{Error, Result};
 use crate::persistence::{
     validate_batch, AggregateRecorder, ApplicationRecorder, EventQuery, Notification, NotificationQuery, Prepare, Recording,
     SnapshotRecorder, StoredEvent, Tracking, TrackingRecorder,
 };
 
+#[wasm_bindgen(module = "/src/indexeddb/glue.js")]
+extern "C" {
+    fn connect(name: &str) -> js_sys::Promise;
+}
+
 /// An open database, shared by the recorders over it.
 pub(crate) struct Connection {
     name: String,
     database: RefCell<Option<Rexie>>,
+    /// The same database as the browser gives it, for an append made at once
+    /// in one crossing (rexie keeps its own to itself).
+    raw: RefCell<Option<IdbDatabase>>,
     hints: Hints,
 }
 
@@ -135,20 +147,13 @@ impl IndexedDbRecorder {
         // Made from what may be stale: any refusal is for the full path to judge.
         let Some(stored) = prepare(&heads).ok().filter(|stored| validate_batch(stored).is_ok()) else { return Ok(None) };
         let Some(last_new) = last.checked_add(stored.len() as u64).filter(|_| !stored.is_empty()) else { return Ok(None) };
-        let transaction = self.connection.transaction(&[EVENTS, TRACKING], TransactionMode::ReadWrite)?;
-        let opened = |store| transaction.store(store).map_err(|e| storage("writing", e));
-        let (events, tracking) = (opened(EVENTS)?, opened(TRACKING)?);
         let ids: Vec<u64> = (last + 1..=last_new).collect();
-        let mut rows = ids
-            .iter()
-            .zip(&stored)
-            .map(|(id, event)| Ok((&events, Write::Add(event_row(*id, event)?), Row::Event(event))))
-            .collect::<Result<Vec<_>>>()?;
-        let next_removal = Tracking { application_name: REMOVALS.into(), notification_id: removals + 1 };
+        let rows = ids.iter().zip(&stored).map(|(id, event)| event_row(*id, event)).collect::<Result<js_sys::Array>>()?;
+        let next_removal = tracking_row(&Tracking { application_name: REMOVALS.into(), notification_id: removals + 1 })?;
         let key = pair(wasm_bindgen::JsValue::from_str(REMOVALS), number(removals + 1)?);
-        rows.push((&tracking, Write::Add(tracking_row(&next_removal)?), Row::Tracking(&next_removal)));
-        rows.push((&tracking, Write::Delete(key), Row::Tracking(&next_removal)));
-        if !write_at_once(transaction, rows).await? {
+        let raw = self.connection.raw.borrow().clone();
+        let raw = raw.ok_or_else(|| Error::Storage(format!("database {:?} is closed; open it again", self.connection.name)))?;
+        if !append_at_once(&raw, &rows, &next_removal, &key).await? {
             return Ok(None);
         }
         hints.saw(last_new, &stored);
@@ -166,7 +171,19 @@ impl IndexedDbRecorder {
     /// Opens (creating or upgrading) the database `name`.
     pub async fn open(name: &str) -> Result<Self> {
         let database = schema::open(name).await?;
-        let connection = Connection { name: name.to_owned(), database: RefCell::new(Some(database)), hints: Hints::default() };
+        let raw = match JsFuture::from(connect(name)).await {
+            Ok(raw) => raw.unchecked_into::<IdbDatabase>(),
+            Err(error) => {
+                database.close();
+                return Err(thrown(&format!("opening database {name:?}"), error));
+            }
+        };
+        let connection = Connection {
+            name: name.to_owned(),
+            database: RefCell::new(Some(database)),
+            raw: RefCell::new(Some(raw)),
+            hints: Hints::default(),
+        };
         Ok(IndexedDbRecorder { connection: Rc::new(connection) })
     }
 
@@ -186,6 +203,9 @@ impl IndexedDbRecorder {
     pub fn close(&self) {
         if let Some(database) = self.connection.database.borrow_mut().take() {
             database.close();
+        }
+        if let Some(raw) = self.connection.raw.borrow_mut().take() {
+            raw.close();
         }
     }
 }

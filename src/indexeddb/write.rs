@@ -4,12 +4,33 @@
 //! transaction, so nothing of it is written.
 
 use futures::future::join_all;
+use js_sys::{Array, Promise};
 use rexie::{Store, Transaction};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::IdbDatabase;
 
-use super::failure::{dom_error, storage};
+use super::failure::{dom_error, storage, thrown};
 use crate::error::{Error, Result};
 use crate::persistence::{StoredEvent, Tracking};
+
+#[wasm_bindgen(module = "/src/indexeddb/glue.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = appendAtOnce)]
+    fn append_at_once_js(db: &IdbDatabase, events: &Array, counted: &JsValue, count: &JsValue) -> Promise;
+}
+
+/// Adds `events` and the row that counts the next removal (`counted`, keyed
+/// `count`), deletes that row again, and commits at once, not waiting for the
+/// requests' answers: for an append whose every precondition is a key the
+/// browser checks (see [`REMOVALS`](super::newest::REMOVALS)). One crossing
+/// into JavaScript and back. `Ok(false)`: the browser refused a row, and
+/// nothing was written.
+pub(crate) async fn append_at_once(db: &IdbDatabase, events: &Array, counted: &JsValue, count: &JsValue) -> Result<bool> {
+    let committed = JsFuture::from(append_at_once_js(db, events, counted, count)).await;
+    committed.map(|outcome| outcome.is_truthy()).map_err(|e| thrown("appending", e))
+}
 
 /// What a row is, to say which one the browser refused.
 pub(crate) enum Row<'a> {
@@ -95,19 +116,6 @@ pub(crate) async fn write_confirmed(
         return confirmed.map(|_| false);
     }
     committed(transaction, &rows).await.map(|()| true)
-}
-
-/// Makes every write and commits at once, not waiting for the requests'
-/// answers: for writes whose every precondition is a key the browser checks
-/// (see [`REMOVALS`](super::newest::REMOVALS)). `Ok(false)`: a write was
-/// refused (or the transaction aborted otherwise), and nothing was written.
-pub(crate) async fn write_at_once(transaction: Transaction, rows: Vec<(&Store, Write, Row<'_>)>) -> Result<bool> {
-    // A refused request aborts the transaction (nobody prevents its default).
-    match futures::future::join(issue_all(&rows), transaction.commit()).await {
-        (true, Ok(())) => Ok(true),
-        (false, _) | (_, Err(rexie::Error::TransactioncommitFailed)) => Ok(false),
-        (true, Err(error)) => Err(storage("committing a transaction", error)),
-    }
 }
 
 /// Issues every write at once; awaits only the last request of each store and

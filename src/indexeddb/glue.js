@@ -1,0 +1,58 @@
+// The IndexedDB adapter's JavaScript side, in one module (one request when a
+// page loads the package). Each part serves the Rust file named above it.
+
+// src/indexeddb/columns.rs: rows read from IndexedDB as columns, in one crossing.
+
+export function columns(rows) {
+  const n = rows.length, table = [], known = new Map();
+  const intern = (text) => {
+    let at = known.get(text);
+    if (at === undefined) { at = table.length; known.set(text, at); table.push(text); }
+    return at;
+  };
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    if (!(rows[i]?.state instanceof Uint8Array)) throw String(rows[i]?.originator_id);
+    total += rows[i].state.byteLength;
+  }
+  const states = new Uint8Array(total), numbers = new Float64Array(3 * n), refs = new Uint32Array(2 * n);
+  for (let i = 0, at = 0; i < n; i++) {
+    const row = rows[i];
+    states.set(row.state, at);
+    at += row.state.byteLength;
+    numbers[3 * i] = at;
+    numbers[3 * i + 1] = row.originator_version;
+    numbers[3 * i + 2] = row.id ?? 0;
+    refs[2 * i] = intern(row.originator_id);
+    refs[2 * i + 1] = intern(row.topic);
+  }
+  return [states, numbers, refs, table];
+}
+
+// src/indexeddb/recorder.rs: the connection an append made at once goes through
+// (rexie does not give its own), on a database rexie has opened and upgraded.
+export function connect(name) {
+  return new Promise((done, fail) => {
+    const open = globalThis.indexedDB.open(name);
+    open.onupgradeneeded = () => open.transaction.abort(); // deleted meanwhile: not made again here
+    open.onsuccess = () => done(open.result);
+    open.onerror = () => fail(open.error);
+  });
+}
+
+// src/indexeddb/write.rs: the writes of an append, committed at once, in one
+// crossing; true once committed, false when the browser refused a row (and so
+// aborted the transaction: nothing was written).
+export function appendAtOnce(db, events, counted, count) {
+  return new Promise((done) => {
+    const transaction = db.transaction(["events", "tracking"], "readwrite");
+    transaction.oncomplete = () => done(true);
+    transaction.onabort = () => done(false);
+    const store = transaction.objectStore("events");
+    for (const row of events) store.add(row);
+    const tracking = transaction.objectStore("tracking");
+    tracking.add(counted);
+    tracking.delete(count);
+    transaction.commit();
+  });
+}
