@@ -35,7 +35,11 @@ export function connect(name) {
   return new Promise((done, fail) => {
     const open = globalThis.indexedDB.open(name);
     open.onupgradeneeded = () => open.transaction.abort(); // deleted meanwhile: not made again here
-    open.onsuccess = () => done(open.result);
+    open.onsuccess = () => {
+      // As rexie's does: another tab deleting or upgrading the database is not kept waiting.
+      open.result.onversionchange = () => open.result.close();
+      done(open.result);
+    };
     open.onerror = () => fail(open.error);
   });
 }
