@@ -211,8 +211,7 @@ async fn a_version_1_database_is_upgraded_in_place_keeping_its_events() {
 
 #[wasm_bindgen_test]
 async fn appends_through_two_connections_see_each_others_events_and_never_gap() {
-    use serde_json::json;
-    use tributary::{Application, NewEvent};
+    use tributary::Application;
     let first = fresh("appends").await;
     let second = IndexedDbRecorder::open(first.name()).await.unwrap();
     let app = |recorder: &IndexedDbRecorder| {
@@ -222,13 +221,7 @@ async fn appends_through_two_connections_see_each_others_events_and_never_gap() 
     };
     let (one, two) = (app(&first), app(&second));
     let id = Uuid::new_v4();
-    let trick = |n: usize| NewEvent {
-        aggregate_type: "Dog".into(),
-        id: Some(id),
-        event: if n == 0 { "Registered".into() } else { "TrickAdded".into() },
-        payload: if n == 0 { json!({"name": "Fido"}) } else { json!({"trick": format!("t{n}")}) },
-        expected_version: None,
-    };
+    let trick = |n: u64| dog_event(id, n + 1);
     // each connection remembers what it wrote last; the other moves on meanwhile
     let mut versions = Vec::new();
     for n in 0..12 {
@@ -250,21 +243,14 @@ async fn appends_through_two_connections_see_each_others_events_and_never_gap() 
 
 #[wasm_bindgen_test]
 async fn an_append_after_events_were_removed_takes_the_next_version_left() {
-    use serde_json::json;
     use tributary::persistence::{Removal, SyncRecorder, SyncWrite};
-    use tributary::{Application, NewEvent};
+    use tributary::Application;
     let first = fresh("removed").await;
     let second = IndexedDbRecorder::open(first.name()).await.unwrap();
     let mut app = Application::new("dogschool", std::rc::Rc::new(first.clone()));
     app.register::<contract::dog::Dog>();
     let id = Uuid::new_v4();
-    let trick = |n: u64| NewEvent {
-        aggregate_type: "Dog".into(),
-        id: Some(id),
-        event: if n == 1 { "Registered".into() } else { "TrickAdded".into() },
-        payload: if n == 1 { json!({"name": "Fido"}) } else { json!({"trick": format!("t{n}")}) },
-        expected_version: None,
-    };
+    let trick = |n: u64| dog_event(id, n);
     let removal = |notification_id, originator_version| Removal { notification_id, originator_id: id, originator_version };
     for n in 1..=4 {
         app.record(&[trick(n)]).await.unwrap();
@@ -284,4 +270,16 @@ async fn an_append_after_events_were_removed_takes_the_next_version_left() {
     assert_eq!(dog.version(), newest);
     second.close();
     destroy(first).await;
+}
+
+/// The `n`-th event of a dog recorded through an application: registered, then tricks.
+fn dog_event(id: Uuid, n: u64) -> tributary::NewEvent {
+    use serde_json::json;
+    tributary::NewEvent {
+        aggregate_type: "Dog".into(),
+        id: Some(id),
+        event: if n == 1 { "Registered".into() } else { "TrickAdded".into() },
+        payload: if n == 1 { json!({"name": "Fido"}) } else { json!({"trick": format!("t{n}")}) },
+        expected_version: None,
+    }
 }

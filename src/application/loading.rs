@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::Application;
 use crate::domain::{AggregateType, DomainEvent, Fold, Snapshot, Timestamp};
 use crate::error::{Error, Result};
-use crate::persistence::EventQuery;
+use crate::persistence::{EventQuery, StoredEvent};
 
 /// Which state of an aggregate to get.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,9 +52,12 @@ pub trait Folding {
 }
 
 /// Events read from storage in one go: the first page, and at most. Pages in
-/// between hold about [`CHUNK_BYTES`], judged by the events read so far.
+/// between hold about [`PAGE_BYTES`], judged by the events read so far. Each
+/// next page is asked for before one is folded, so that storage reads it
+/// meanwhile: pages small enough to overlap, large enough to be few.
 const FIRST_PAGE: usize = 250;
-const MAX_PAGE: usize = 50_000;
+const MAX_PAGE: usize = 2_000;
+const PAGE_BYTES: usize = 1 << 20;
 /// At most this many bytes of stored state per call of [`Folding::apply`].
 const CHUNK_BYTES: usize = 4 << 20;
 
@@ -131,54 +134,72 @@ impl Application {
             last = Some(snapshot.originator_version);
         }
         let mut page_size = FIRST_PAGE;
-        loop {
-            let page = match first_page.take() {
-                Some(page) => page,
-                None => self.recorder.select_events(id, EventQuery { gt: last, lte, limit: Some(page_size), ..EventQuery::all() }).await?,
-            };
-            let full = page.len() == page_size;
-            let mean = page.iter().map(|e| e.state.len()).sum::<usize>() / page.len().max(1);
-            page_size = (CHUNK_BYTES / mean.max(1)).clamp(1, MAX_PAGE);
-            let mut events = Vec::with_capacity(page.len());
-            let mut passed_time = false;
-            for record in &page {
-                let event = self.mapper().to_domain_event(record)?;
-                if matches!(at, At::Time(time) if event.timestamp > time) {
-                    passed_time = true;
+        let mut ahead = None;
+        let folded = async {
+            loop {
+                let page = match (first_page.take(), ahead.take()) {
+                    (Some(page), _) => page,
+                    (None, Some(read)) => read_ahead(read).await?,
+                    (None, None) => {
+                        self.recorder.select_events(id, EventQuery { gt: last, lte, limit: Some(page_size), ..EventQuery::all() }).await?
+                    }
+                };
+                let full = page.len() == page_size;
+                let mean = page.iter().map(|e| e.state.len()).sum::<usize>() / page.len().max(1);
+                page_size = (PAGE_BYTES / mean.max(1)).clamp(1, MAX_PAGE);
+                if let (true, Some(newest)) = (full, page.last()) {
+                    let next = EventQuery { gt: Some(newest.originator_version), lte, limit: Some(page_size), ..EventQuery::all() };
+                    ahead = Some(started(self.recorder.select_events(id, next)).await);
+                }
+                let mut events = Vec::with_capacity(page.len());
+                let mut passed_time = false;
+                for record in &page {
+                    let event = self.mapper().to_domain_event(record)?;
+                    if matches!(at, At::Time(time) if event.timestamp > time) {
+                        passed_time = true;
+                        break;
+                    }
+                    events.push(event);
+                }
+                let Some(first) = events.first() else { break };
+                let head = match &mut head {
+                    Some(head) => head,
+                    None => {
+                        let aggregate_type = self.checked_type(self.registry().resolve(&first.topic)?.aggregate_type, expected)?;
+                        folding.start(aggregate_type, None)?;
+                        let name = aggregate_type.name.clone();
+                        head.insert(Head { aggregate_type: name, version: 0, created_on: first.timestamp, modified_on: first.timestamp })
+                    }
+                };
+                let mut start = 0;
+                let mut bytes = 0;
+                for (i, (event, record)) in events.iter().zip(&page).enumerate() {
+                    if let Some(last) = last.filter(|last| event.originator_version != last + 1) {
+                        return Err(Error::corrupt(format!("aggregate {id}: version {} follows {last}", event.originator_version)));
+                    }
+                    last = Some(event.originator_version);
+                    head.version = event.originator_version;
+                    head.modified_on = event.timestamp;
+                    bytes += record.state.len();
+                    if bytes >= CHUNK_BYTES || i + 1 == events.len() {
+                        folding.apply(&events[start..=i])?;
+                        start = i + 1;
+                        bytes = 0;
+                    }
+                }
+                if passed_time || !full {
                     break;
                 }
-                events.push(event);
             }
-            let Some(first) = events.first() else { break };
-            let head = match &mut head {
-                Some(head) => head,
-                None => {
-                    let aggregate_type = self.checked_type(self.registry().resolve(&first.topic)?.aggregate_type, expected)?;
-                    folding.start(aggregate_type, None)?;
-                    let name = aggregate_type.name.clone();
-                    head.insert(Head { aggregate_type: name, version: 0, created_on: first.timestamp, modified_on: first.timestamp })
-                }
-            };
-            let mut start = 0;
-            let mut bytes = 0;
-            for (i, (event, record)) in events.iter().zip(&page).enumerate() {
-                if let Some(last) = last.filter(|last| event.originator_version != last + 1) {
-                    return Err(Error::corrupt(format!("aggregate {id}: version {} follows {last}", event.originator_version)));
-                }
-                last = Some(event.originator_version);
-                head.version = event.originator_version;
-                head.modified_on = event.timestamp;
-                bytes += record.state.len();
-                if bytes >= CHUNK_BYTES || i + 1 == events.len() {
-                    folding.apply(&events[start..=i])?;
-                    start = i + 1;
-                    bytes = 0;
-                }
-            }
-            if passed_time || !full {
-                break;
-            }
+            Ok::<_, Error>(())
         }
+        .await;
+        // A page still being read is let finish: dropped mid-read, its request
+        // would call back into closures already freed.
+        if let Some(read) = ahead.take() {
+            let _ = read_ahead(read).await;
+        }
+        folded?;
         let Some(head) = head else {
             return Err(Error::NotFound(match at {
                 At::Time(time) => format!("aggregate {id} at {time} (none, or not yet created)"),
@@ -221,4 +242,18 @@ impl Application {
             },
         }
     }
+}
+
+/// A read started at once (its first poll asks storage), to be awaited later.
+type Ahead<'a> = futures::future::MaybeDone<futures::future::LocalBoxFuture<'a, Result<Vec<StoredEvent>>>>;
+
+async fn started<'a>(read: impl std::future::Future<Output = Result<Vec<StoredEvent>>> + 'a) -> Ahead<'a> {
+    let mut read = futures::future::maybe_done(futures::FutureExt::boxed_local(read));
+    let _ = futures::poll!(&mut read);
+    read
+}
+
+async fn read_ahead(mut read: Ahead<'_>) -> Result<Vec<StoredEvent>> {
+    (&mut read).await;
+    std::pin::Pin::new(&mut read).take_output().unwrap_or_else(|| Err(Error::Storage("a page read ahead was lost".into())))
 }

@@ -190,6 +190,27 @@ pub async fn state_at_a_version_and_at_a_time(stores: Stores) {
     assert_eq!(tricks(at(later + Duration::hours(5)).await.unwrap()), vec!["sit", "beg"]);
 }
 
+pub async fn state_at_a_time_far_into_a_long_history(stores: Stores) {
+    // given a dog of 5,000 events a minute apart (read in several pages, each
+    // next one asked for while one is folded)
+    let app = stores.app();
+    let mut dog = registered("Fido");
+    let start = dog.created_on() + Duration::days(1);
+    for i in 2..=5000 {
+        dog.trigger_at("TrickAdded", json!({ "trick": format!("trick {i}") }), start + Duration::minutes(i)).unwrap();
+        if i % 1000 == 0 {
+            app.save(&mut [&mut dog]).await.unwrap();
+        }
+    }
+    // then a time in any page gives the events up to it, and the latest is whole
+    for version in [2, 250, 251, 2251, 4999, 5000] {
+        let at = app.get_at::<Dog>(dog.id(), At::Time(start + Duration::minutes(version as i64) + Duration::seconds(30))).await.unwrap();
+        assert_eq!((at.version(), at.state().tricks.len() as u64), (version, version - 1), "at the time of version {version}");
+        assert_eq!(at.state().tricks.last().map(String::as_str), Some(format!("trick {version}").as_str()));
+    }
+    assert_eq!(app.get::<Dog>(dog.id()).await.unwrap().version(), 5000);
+}
+
 pub async fn get_starts_from_the_latest_snapshot_at_or_below_the_version(stores: Stores) {
     // given a dog at version 3 and a doctored snapshot at version 2
     let app = stores.app();

@@ -128,6 +128,7 @@ macro_rules! contract_suite {
             replay_from_snapshots_equals_full_replay_at_every_version_of_1000,
             due_snapshots_commit_with_their_events_or_not_at_all,
             state_at_a_version_and_at_a_time,
+            state_at_a_time_far_into_a_long_history,
             get_starts_from_the_latest_snapshot_at_or_below_the_version,
             snapshots_are_pruned_to_the_newest_k,
             a_v1_event_and_a_v1_snapshot_are_upcast_on_read,
