@@ -49,6 +49,12 @@ pub trait Folding {
     /// Starts from a snapshot's state, or from the type's initial state.
     fn start(&mut self, aggregate_type: &AggregateType, snapshot: Option<Value>) -> Result<()>;
     fn apply(&mut self, events: &[DomainEvent]) -> Result<()>;
+    /// Whether each call of `apply` passes over the whole state (a state kept
+    /// as JSON): such a fold gets events gathered across pages, up to
+    /// [`CHUNK_BYTES`] a call; others get each page as it is read.
+    fn whole_state_per_call(&self) -> bool {
+        false
+    }
 }
 
 /// Events read from storage in one go: the first page, and at most. Pages in
@@ -82,6 +88,10 @@ impl Folding for JsonFolding {
         let fold = self.fold.as_ref().ok_or_else(|| Error::corrupt("a replay applied events before it started"))?;
         self.state = fold.apply(std::mem::take(&mut self.state), events)?;
         Ok(())
+    }
+
+    fn whole_state_per_call(&self) -> bool {
+        true
     }
 }
 
@@ -135,6 +145,7 @@ impl Application {
         }
         let mut page_size = FIRST_PAGE;
         let mut ahead = None;
+        let (mut pending, mut pending_bytes) = (Vec::new(), 0);
         let folded = async {
             loop {
                 let page = match (first_page.take(), ahead.take()) {
@@ -147,7 +158,8 @@ impl Application {
                 let full = page.len() == page_size;
                 let mean = page.iter().map(|e| e.state.len()).sum::<usize>() / page.len().max(1);
                 page_size = (PAGE_BYTES / mean.max(1)).clamp(1, MAX_PAGE);
-                if let (true, Some(newest)) = (full, page.last()) {
+                // Unless the page ends where the replay must.
+                if let (true, Some(newest)) = (full, page.last().filter(|newest| lte != Some(newest.originator_version))) {
                     let next = EventQuery { gt: Some(newest.originator_version), lte, limit: Some(page_size), ..EventQuery::all() };
                     ahead = Some(started(self.recorder.select_events(id, next)).await);
                 }
@@ -171,27 +183,32 @@ impl Application {
                         head.insert(Head { aggregate_type: name, version: 0, created_on: first.timestamp, modified_on: first.timestamp })
                     }
                 };
-                let mut start = 0;
-                let mut bytes = 0;
-                for (i, (event, record)) in events.iter().zip(&page).enumerate() {
+                for (event, record) in events.into_iter().zip(&page) {
                     if let Some(last) = last.filter(|last| event.originator_version != last + 1) {
                         return Err(Error::corrupt(format!("aggregate {id}: version {} follows {last}", event.originator_version)));
                     }
                     last = Some(event.originator_version);
                     head.version = event.originator_version;
                     head.modified_on = event.timestamp;
-                    bytes += record.state.len();
-                    if bytes >= CHUNK_BYTES || i + 1 == events.len() {
-                        folding.apply(&events[start..=i])?;
-                        start = i + 1;
-                        bytes = 0;
+                    pending_bytes += record.state.len();
+                    pending.push(event);
+                    if pending_bytes >= CHUNK_BYTES {
+                        folding.apply(&std::mem::take(&mut pending))?;
+                        pending_bytes = 0;
                     }
+                }
+                if !folding.whole_state_per_call() {
+                    folding.apply(&std::mem::take(&mut pending))?;
+                    pending_bytes = 0;
                 }
                 if passed_time || !full {
                     break;
                 }
             }
-            Ok::<_, Error>(())
+            match pending.is_empty() {
+                true => Ok(()),
+                false => folding.apply(&pending),
+            }
         }
         .await;
         // A page still being read is let finish: dropped mid-read, its request

@@ -58,10 +58,13 @@ pub(crate) fn snapshot_row(snapshot: &StoredEvent) -> Result<JsValue> {
 
 /// A row of the `tracking` store.
 pub(crate) fn tracking_row(tracking: &Tracking) -> Result<JsValue> {
-    Ok(object(&[
-        ("application_name", JsValue::from_str(&tracking.application_name)),
-        ("notification_id", number(tracking.notification_id)?),
-    ]))
+    tracked_row(JsValue::from_str(&tracking.application_name), tracking.notification_id)
+}
+
+/// A row of the `tracking` store under any key's first part (a name, or the
+/// number that counts sync's removals).
+pub(crate) fn tracked_row(name: JsValue, position: u64) -> Result<JsValue> {
+    Ok(object(&[("application_name", name), ("notification_id", number(position)?)]))
 }
 
 /// The second part of a `[name, number]` or `[id, version]` key.

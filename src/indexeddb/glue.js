@@ -30,17 +30,25 @@ export function columns(rows) {
 }
 
 // src/indexeddb/recorder.rs: the connection an append made at once goes through
-// (rexie does not give its own), on a database rexie has opened and upgraded.
-export function connect(name) {
+// (rexie does not give its own), on a database rexie has opened and upgraded to
+// `version`; refused after `ms` if another tab's upgrade keeps it waiting.
+export function connect(name, version, ms) {
   return new Promise((done, fail) => {
-    const open = globalThis.indexedDB.open(name);
+    const open = globalThis.indexedDB.open(name, version);
+    let late = false;
+    const waited = setTimeout(() => {
+      late = true;
+      fail(new DOMException(`opening ${name} waited ${ms} ms for another tab`, "TimeoutError"));
+    }, ms);
     open.onupgradeneeded = () => open.transaction.abort(); // deleted meanwhile: not made again here
     open.onsuccess = () => {
-      // As rexie's does: another tab deleting or upgrading the database is not kept waiting.
+      clearTimeout(waited);
+      if (late) return open.result.close();
+      // As the other connection: another tab deleting or upgrading the database is not kept waiting.
       open.result.onversionchange = () => open.result.close();
       done(open.result);
     };
-    open.onerror = () => fail(open.error);
+    open.onerror = () => { clearTimeout(waited); fail(open.error); };
   });
 }
 
@@ -48,15 +56,21 @@ export function connect(name) {
 // crossing; true once committed, false when the browser refused a row (and so
 // aborted the transaction: nothing was written).
 export function appendAtOnce(db, events, counted, count) {
-  return new Promise((done) => {
+  return new Promise((done, fail) => {
     const transaction = db.transaction(["events", "tracking"], "readwrite");
     transaction.oncomplete = () => done(true);
     transaction.onabort = () => done(false);
-    const store = transaction.objectStore("events");
-    for (const row of events) store.add(row);
-    const tracking = transaction.objectStore("tracking");
-    tracking.add(counted);
-    tracking.delete(count);
-    transaction.commit();
+    try {
+      const store = transaction.objectStore("events");
+      for (const row of events) store.add(row);
+      const tracking = transaction.objectStore("tracking");
+      tracking.add(counted);
+      tracking.delete(count);
+      transaction.commit();
+    } catch (error) {
+      // A row refused as it is made (not after): none of the others may stay.
+      transaction.onabort = () => fail(error);
+      transaction.abort();
+    }
   });
 }

@@ -5,7 +5,7 @@
 //! is a lower bound, and a `getAll` from there returns the newest in one request
 //! (usually one row). Better still, when the connection saw the newest of
 //! everything an append touches, the append is written at once, without a read:
-//! see [`REMOVALS`].
+//! see [`removal_row`].
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -14,7 +14,7 @@ use rexie::{Direction, KeyRange, Store, StoreIndex};
 use uuid::Uuid;
 use wasm_bindgen::JsValue;
 
-use super::codec::{id, number, pair, MAX_SAFE};
+use super::codec::{id, key_number, number, pair, tracked_row, MAX_SAFE};
 use super::failure::storage;
 use crate::error::Result;
 use crate::persistence::StoredEvent;
@@ -24,15 +24,39 @@ const REMEMBERED: usize = 1_000;
 /// ...and only those this small.
 const SMALL: usize = 16 << 10;
 
-/// The tracking name under which sync's removals from the log are counted:
-/// the n-th removal adds the row `[REMOVALS, n]`. Without removals, an append
-/// made from what a connection saw needs no read: if another connection wrote
-/// since, an id or a version it takes is taken, and the browser refuses the
-/// row. A removal is the one change that could make such an append wrong (a
-/// gap after a removed version), so the append also adds and deletes the
-/// row of the next removal: if that removal happened, the add is refused too,
-/// and the append is made again from what is read.
-pub(crate) const REMOVALS: &str = "\u{0}removals";
+/// The first part of the keys that count sync's removals in `tracking`: a
+/// number where every tracked name is a string, so that no name meets it.
+const REMOVALS: f64 = 0.0;
+
+/// The key and the row of the `n`-th removal from the log, in `tracking`.
+///
+/// Without removals, an append made from what a connection saw needs no read:
+/// if another connection wrote since, an id or a version it takes is taken,
+/// and the browser refuses the row. A removal is the one change that could
+/// make such an append wrong (a gap after a removed version), so each removal
+/// adds its row, and the append adds and deletes the row of the next one: if
+/// that removal happened, the add is refused too, and the append is made again
+/// from what is read.
+pub(crate) fn removal_row(n: u64) -> Result<(JsValue, JsValue)> {
+    Ok((pair(JsValue::from_f64(REMOVALS), number(n)?), tracked_row(JsValue::from_f64(REMOVALS), n)?))
+}
+
+/// How many removals there have been (read in the transaction of `tracking`).
+pub(crate) async fn count_of_removals(tracking: &Store, hints: &Hints) -> Result<u64> {
+    let failed = |e| storage("reading the count of removals", e);
+    let from = |n: u64| -> Result<KeyRange> {
+        let (lower, upper) = (pair(JsValue::from_f64(REMOVALS), number(n)?), pair(JsValue::from_f64(REMOVALS), number(MAX_SAFE)?));
+        KeyRange::bound(&lower, &upper, None, None).map_err(|e| failed(e.into()))
+    };
+    // The count seen is a lower bound: usually the newest, in one request.
+    if let Some(seen) = hints.removals.get().filter(|n| *n > 0) {
+        if let Some(key) = tracking.get_all_keys(Some(from(seen)?), None).await.map_err(failed)?.pop() {
+            return key_number(&key);
+        }
+    }
+    let rows = tracking.scan(Some(from(1)?), Some(1), None, Some(Direction::Prev)).await.map_err(failed)?;
+    rows.first().map_or(Ok(0), |(key, _)| key_number(key))
+}
 
 /// What a connection saw last: the newest id and events, lower bounds of what is
 /// stored while no removal happens, and how many removals there had been.
@@ -57,6 +81,20 @@ impl Hints {
             self.removals.set(Some(removals));
         }
         self.saw(last_id, heads);
+    }
+
+    /// The removals counted now: a write's [`saw_under`](Self::saw_under) afterwards.
+    pub(crate) fn counted(&self) -> Option<u64> {
+        self.removals.get()
+    }
+
+    /// [`saw`](Self::saw), unless the count of removals changed since `counted`
+    /// (another task read a newer one meanwhile): what a write made may since
+    /// have been removed.
+    pub(crate) fn saw_under<'a>(&self, counted: Option<u64>, last_id: u64, events: impl IntoIterator<Item = &'a StoredEvent>) {
+        if self.removals.get() == counted {
+            self.saw(last_id, events);
+        }
     }
 
     /// Remembers the newest id and events known to exist (read, or written and committed).

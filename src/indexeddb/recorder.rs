@@ -16,7 +16,7 @@ use web_sys::IdbDatabase;
 use super::codec::{event_row, key_number, number, pair, snapshot_row, tracking_row, MAX_SAFE};
 use super::columns::{read_notifications, read_rows};
 use super::failure::{storage, thrown};
-use super::newest::{newest_event, newest_id, newest_position, Hints, REMOVALS};
+use super::newest::{count_of_removals, newest_event, newest_id, newest_position, removal_row, Hints};
 use super::query::{count, Positions};
 use super::schema::{self, ALL_STORES, EVENTS, POSITION, SNAPSHOTS, TOPIC, TRACKING};
 use super::snapshots::IndexedDbSnapshots;
@@ -29,7 +29,7 @@ use crate::persistence::{
 
 #[wasm_bindgen(module = "/src/indexeddb/glue.js")]
 extern "C" {
-    fn connect(name: &str) -> js_sys::Promise;
+    fn connect(name: &str, version: u32, ms: u32) -> js_sys::Promise;
 }
 
 /// An open database, shared by the recorders over it.
@@ -80,19 +80,20 @@ impl IndexedDbRecorder {
             Source::Append(aggregates, prepare) => {
                 let index = events.index(POSITION).map_err(|e| storage("reading events", e))?;
                 let heads = join_all(aggregates.iter().map(|id| newest_event(&index, id, hints)));
-                let (last, heads, removals) = futures::join!(newest_id(&events, hints), heads, newest_position(&tracking, REMOVALS, hints));
+                let (last, heads, removals) = futures::join!(newest_id(&events, hints), heads, count_of_removals(&tracking, hints));
                 let heads = heads
                     .into_iter()
                     .map(|row| Ok(read_rows(&row?.into_iter().collect::<Vec<_>>())?.pop().map(|(_, e)| e)))
                     .collect::<Result<Vec<_>>>()?;
                 let last = last?;
-                let removals = removals?.map(|key| key_number(&key)).transpose()?.unwrap_or(0);
+                let removals = removals?;
                 hints.read(last.as_ref().map(notification_id).transpose()?.unwrap_or(0), heads.iter().flatten(), removals);
                 prepared = prepare(&heads)?;
                 validate_batch(&prepared)?;
                 (last, Recording { events: &prepared, ..Recording::default() })
             }
         };
+        let counted = hints.counted();
         let last = last.map(|key| notification_id(&key)).transpose()?.unwrap_or(0);
         let ids: Vec<u64> = (last + 1..).take(recording.events.len()).collect();
         let mut rows = Vec::with_capacity(recording.events.len() + recording.snapshots.len() + 1);
@@ -129,7 +130,7 @@ impl IndexedDbRecorder {
             });
         }
         if written {
-            hints.saw(ids.last().copied().unwrap_or(last), recording.events);
+            hints.saw_under(counted, ids.last().copied().unwrap_or(last), recording.events);
             if let Some(tracking) = recording.tracking {
                 hints.saw_position(&tracking.application_name, tracking.notification_id);
             }
@@ -138,7 +139,7 @@ impl IndexedDbRecorder {
     }
 
     /// Appends after the newest events this connection saw, in one request-free
-    /// round trip (see [`REMOVALS`]). `None` when it cannot be done so (not all
+    /// round trip (see [`removal_row`]). `None` when it cannot be done so (not all
     /// seen, or refused: another connection wrote or removed since): nothing
     /// was written.
     async fn append_seen(&self, aggregates: &[Uuid], prepare: Prepare<'_>) -> Result<Option<Vec<u64>>> {
@@ -149,14 +150,13 @@ impl IndexedDbRecorder {
         let Some(last_new) = last.checked_add(stored.len() as u64).filter(|_| !stored.is_empty()) else { return Ok(None) };
         let ids: Vec<u64> = (last + 1..=last_new).collect();
         let rows = ids.iter().zip(&stored).map(|(id, event)| event_row(*id, event)).collect::<Result<js_sys::Array>>()?;
-        let next_removal = tracking_row(&Tracking { application_name: REMOVALS.into(), notification_id: removals + 1 })?;
-        let key = pair(wasm_bindgen::JsValue::from_str(REMOVALS), number(removals + 1)?);
+        let (key, next_removal) = removal_row(removals + 1)?;
         let raw = self.connection.raw.borrow().clone();
         let raw = raw.ok_or_else(|| Error::Storage(format!("database {:?} is closed; open it again", self.connection.name)))?;
         if !append_at_once(&raw, &rows, &next_removal, &key).await? {
             return Ok(None);
         }
-        hints.saw(last_new, &stored);
+        hints.saw_under(Some(removals), last_new, &stored);
         Ok(Some(ids))
     }
 
@@ -171,7 +171,7 @@ impl IndexedDbRecorder {
     /// Opens (creating or upgrading) the database `name`.
     pub async fn open(name: &str) -> Result<Self> {
         let database = schema::open(name).await?;
-        let raw = match JsFuture::from(connect(name)).await {
+        let raw = match JsFuture::from(connect(name, schema::SCHEMA_VERSION, schema::BLOCKED_AFTER_MS as u32)).await {
             Ok(raw) => raw.unchecked_into::<IdbDatabase>(),
             Err(error) => {
                 database.close();

@@ -9,8 +9,11 @@ use super::failure::{dom_error, storage};
 use crate::error::{Error, Result};
 
 /// The schema version this release writes (the IndexedDB database version).
-/// 1: events, snapshots, tracking. 2: adds `rows`, for views.
-pub const SCHEMA_VERSION: u32 = 2;
+/// 1: events, snapshots, tracking. 2: adds `rows`, for views. 3: the same
+/// stores, with sync's removals counted in `tracking` (see
+/// [`removal_row`](super::newest::removal_row)): a release before it would
+/// remove events without counting them, so it must not open such a database.
+pub const SCHEMA_VERSION: u32 = 3;
 
 pub(crate) const EVENTS: &str = "events";
 pub(crate) const SNAPSHOTS: &str = "snapshots";
@@ -22,7 +25,7 @@ pub(crate) const TOPIC: &str = "topic";
 pub(crate) const ALL_STORES: [&str; 4] = [EVENTS, SNAPSHOTS, TRACKING, ROWS];
 
 /// How long an open may wait for other tabs to let an upgrade through.
-const BLOCKED_AFTER_MS: u64 = 10_000;
+pub(crate) const BLOCKED_AFTER_MS: u64 = 10_000;
 
 /// Opens (creating or upgrading) the database of this name.
 pub(crate) async fn open(name: &str) -> Result<Rexie> {

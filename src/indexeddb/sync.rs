@@ -8,22 +8,23 @@ use futures::future::join_all;
 use rexie::TransactionMode;
 use wasm_bindgen::JsValue;
 
-use super::codec::{event_row, key_number, number, pair, tracking_row, MAX_SAFE};
+use super::codec::{event_row, number, pair, tracking_row, MAX_SAFE};
 use super::columns::read_rows;
 use super::failure::storage;
-use super::newest::{newest_id, newest_position, REMOVALS};
+use super::newest::{count_of_removals, newest_id, removal_row};
 use super::recorder::{notification_id, range, IndexedDbRecorder};
 use super::schema::{ALL_STORES, EVENTS, ROWS, SNAPSHOTS, TRACKING};
 use super::views::{row, whole};
 use super::write::{write_all, Mode, Row, Write};
 use crate::error::{Error, Result};
-use crate::persistence::{validate_batch, SyncRecorder, SyncWrite, Tracking, ViewDefinition};
+use crate::persistence::{validate_batch, SyncRecorder, SyncWrite, ViewDefinition};
 
 #[async_trait(?Send)]
 impl SyncRecorder for IndexedDbRecorder {
     async fn write_sync(&self, write: SyncWrite<'_>) -> Result<Vec<u64>> {
         validate_batch(write.events)?;
         write.tracking.map(|t| t.validate()).transpose()?;
+        let counted = self.hints().counted();
         let transaction = self.connection().transaction(&ALL_STORES, TransactionMode::ReadWrite)?;
         let opened = |store| transaction.store(store).map_err(|e| storage("writing what sync brought", e));
         let (events, snapshots, tracking, rows) = (opened(EVENTS)?, opened(SNAPSHOTS)?, opened(TRACKING)?, opened(ROWS)?);
@@ -40,7 +41,7 @@ impl SyncRecorder for IndexedDbRecorder {
         let removals = async {
             match write.removed.is_empty() {
                 true => Ok(None),
-                false => newest_position(&tracking, REMOVALS, self.hints()).await.map(Some),
+                false => count_of_removals(&tracking, self.hints()).await.map(Some),
             }
         };
         let (last, removed, ahead, removals) = futures::join!(newest_id(&events, self.hints()), removed, ahead, removals);
@@ -65,15 +66,9 @@ impl SyncRecorder for IndexedDbRecorder {
         // Removals first: a pulled event may take a removed one's version. They
         // are counted, so that appends made from what was seen before fail.
         let mut writes = Vec::new();
-        let counted = match removals? {
-            Some(key) => Some(Tracking {
-                application_name: REMOVALS.into(),
-                notification_id: key.map(|key| key_number(&key)).transpose()?.unwrap_or(0) + 1,
-            }),
-            None => None,
-        };
-        if let Some(count) = &counted {
-            writes.push((&tracking, Write::Add(tracking_row(count)?), Row::Tracking(count)));
+        if let Some(count) = removals? {
+            let (_, counted) = removal_row(count + 1)?;
+            writes.push((&tracking, Write::Add(counted), Row::View("the count of removals")));
         }
         for removal in write.removed {
             writes.push((&events, Write::Delete(JsValue::from_f64(removal.notification_id as f64)), Row::View("a removed event")));
@@ -111,7 +106,7 @@ impl SyncRecorder for IndexedDbRecorder {
             }
         }
         write_all(transaction, writes, Mode::Diagnose).await?;
-        self.hints().saw(ids.last().copied().unwrap_or(last), write.events);
+        self.hints().saw_under(counted, ids.last().copied().unwrap_or(last), write.events);
         if let Some(record) = write.tracking {
             self.hints().saw_position(&record.application_name, record.notification_id);
         }

@@ -24,7 +24,7 @@ extern "C" {
 /// Adds `events` and the row that counts the next removal (`counted`, keyed
 /// `count`), deletes that row again, and commits at once, not waiting for the
 /// requests' answers: for an append whose every precondition is a key the
-/// browser checks (see [`REMOVALS`](super::newest::REMOVALS)). One crossing
+/// browser checks (see [`removal_row`](super::newest::removal_row)). One crossing
 /// into JavaScript and back. `Ok(false)`: the browser refused a row, and
 /// nothing was written.
 pub(crate) async fn append_at_once(db: &IdbDatabase, events: &Array, counted: &JsValue, count: &JsValue) -> Result<bool> {

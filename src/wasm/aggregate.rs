@@ -107,6 +107,10 @@ impl Folding for JsFolding {
         };
         Ok(())
     }
+
+    fn whole_state_per_call(&self) -> bool {
+        matches!(self.state, Folded::Json(..))
+    }
 }
 
 /// Reads `defineAggregate(name, definition)` and registers the type and its
