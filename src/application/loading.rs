@@ -274,3 +274,73 @@ async fn read_ahead(mut read: Ahead<'_>) -> Result<Vec<StoredEvent>> {
     (&mut read).await;
     std::pin::Pin::new(&mut read).take_output().unwrap_or_else(|| Err(Error::Storage("a page read ahead was lost".into())))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    use serde::{Deserialize, Serialize};
+    use serde_json::json;
+
+    use super::*;
+    use crate::domain::{Aggregate, EventType};
+    use crate::persistence::MemoryApplicationRecorder;
+    use crate::NewEvent;
+
+    thread_local! {
+        /// How many times a `Counter` state was read from JSON.
+        static READS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    #[derive(Clone, Default, Serialize)]
+    struct Counter {
+        count: u64,
+    }
+
+    impl<'de> Deserialize<'de> for Counter {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+            #[derive(Deserialize)]
+            struct Plain {
+                count: u64,
+            }
+            READS.with(|reads| reads.set(reads.get() + 1));
+            Plain::deserialize(deserializer).map(|plain| Counter { count: plain.count })
+        }
+    }
+
+    impl Aggregate for Counter {
+        const TYPE: &'static str = "Counter";
+        const EVENTS: &'static [EventType] = &[EventType::new("Counted")];
+
+        fn apply(&mut self, _: &DomainEvent) -> Result<()> {
+            self.count += 1;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_fold_keeping_its_state_as_json_gets_events_gathered_across_pages() {
+        futures::executor::block_on(async {
+            let mut app = Application::new("counters", Rc::new(MemoryApplicationRecorder::new()));
+            app.register::<Counter>();
+            let id = uuid::Uuid::new_v4();
+            let counted = || NewEvent {
+                aggregate_type: "Counter".into(),
+                id: Some(id),
+                event: "Counted".into(),
+                payload: json!({}),
+                expected_version: None,
+            };
+            for _ in 0..10 {
+                app.record(&(0..1000).map(|_| counted()).collect::<Vec<_>>()).await.unwrap();
+            }
+            READS.with(|reads| reads.set(0));
+            // read in six pages (250, then 2,000 at a time), folded by name through JSON
+            let replayed = app.replay(id, At::Latest).await.unwrap();
+            assert_eq!(replayed.state, json!({ "count": 10_000 }));
+            let reads = READS.with(Cell::get);
+            assert!(reads <= 2, "the state went through JSON {reads} times");
+        });
+    }
+}
