@@ -34,20 +34,33 @@ trap 'rm -rf "$folder"; [ "$started_postgres" = no ] || bash scripts/postgres.sh
 figures="$folder/figures.txt"
 target/release/examples/load "${args[@]}" --pull no --postgres "$TRIBUTARY_TEST_POSTGRES" | tee "$folder/pushes.txt"
 target/release/examples/load "${args[@]}" --pull yes --postgres "$TRIBUTARY_TEST_POSTGRES"
-python_load() { .venv-peers/bin/python tests/peers/python_load.py "$1" "$devices" "$seconds" "$max" "$batch" | tee -a "$figures"; }
-PERSISTENCE_MODULE=eventsourcing.sqlite SQLITE_DBNAME="$folder/python.sqlite" python_load "Python eventsourcing, SQLite"
-pg=${TRIBUTARY_TEST_POSTGRES#postgres://postgres@}   # 127.0.0.1:PORT/tributary
-python_postgres() {   # a fresh schema each time, as each tributary run has fresh tables
-  local schema="python_load_$$_$2"
-  psql -q "$TRIBUTARY_TEST_POSTGRES" -c "CREATE SCHEMA $schema"
-  PERSISTENCE_MODULE=eventsourcing.postgres POSTGRES_HOST=${pg%%:*} POSTGRES_PORT=$(echo "$pg" | cut -d: -f2 | cut -d/ -f1) \
-    POSTGRES_DBNAME=${pg##*/} POSTGRES_USER=postgres POSTGRES_PASSWORD="" POSTGRES_SCHEMA="$schema" python_load "$1"
-}
-python_postgres "Python eventsourcing, PostgreSQL" 0
-
-# The goal, in the same run: ten times the Python library's rate on the same database.
 # The first figure line's events/s (stdin).
 events_per_second() { grep -oE '[0-9]+ ev/s' | head -n 1 | cut -d' ' -f1; }
+python_load() { .venv-peers/bin/python tests/peers/python_load.py "$1" "$2" "$seconds" "$max" "$batch"; }   # label, threads
+PERSISTENCE_MODULE=eventsourcing.sqlite SQLITE_DBNAME="$folder/python.sqlite" python_load "Python eventsourcing, SQLite" "$devices" | tee -a "$figures"
+pg=${TRIBUTARY_TEST_POSTGRES#postgres://postgres@}   # 127.0.0.1:PORT/tributary
+python_postgres() {   # label, threads, run: a fresh schema each time, as each tributary run has fresh tables
+  local schema="python_load_$$_$3"
+  psql -q "$TRIBUTARY_TEST_POSTGRES" -c "CREATE SCHEMA $schema"
+  PERSISTENCE_MODULE=eventsourcing.postgres POSTGRES_HOST=${pg%%:*} POSTGRES_PORT=$(echo "$pg" | cut -d: -f2 | cut -d/ -f1) \
+    POSTGRES_DBNAME=${pg##*/} POSTGRES_USER=postgres POSTGRES_PASSWORD="" POSTGRES_SCHEMA="$schema" python_load "$1" "$2"
+}
+# The Python library at its best: its saves share one interpreter, so more
+# threads are not faster (here it peaked at 2). Each run's line goes to stderr,
+# the fastest to stdout.
+python_best() {   # label, run
+  local threads line best=""
+  for threads in $(printf '%s\n' 1 2 "$devices" | sort -un); do
+    line=$(python_postgres "$1, $threads threads" "$threads" "$2_$threads")
+    echo "$line" >&2
+    if [ -z "$best" ] || [ "$(events_per_second <<<"$line")" -gt "$(events_per_second <<<"$best")" ]; then best=$line; fi
+  done
+  echo "$best"
+}
+echo "Python eventsourcing, PostgreSQL, with 1, 2 and $devices threads (the best is compared):"
+python_best "Python eventsourcing, PostgreSQL" 0 >> "$figures"
+
+# The goal, in the same run: ten times the Python library's rate (at its best) on the same database.
 rate() { grep -F "$2" "$1" | head -n 1 | events_per_second; }
 ratio() {
   local ours python; ours=$(rate "$folder/pushes.txt" "$1"); python=$(rate "$figures" "$2")
@@ -68,7 +81,7 @@ echo
 host_took() { grep -oE 'host took [0-9]+%' | grep -oE '[0-9]+%' || echo "?"; }
 for round in 1 2 3; do
   ours=$(target/release/examples/load "${args[@]}" --pull no --targets pg1 --postgres "$TRIBUTARY_TEST_POSTGRES" | grep -F "PostgreSQL, 1 process")
-  python=$(python_postgres "Python eventsourcing, PostgreSQL" "$round")
+  python=$(python_best "Python eventsourcing, PostgreSQL" "$round" 2>/dev/null)
   echo "$(events_per_second <<<"$ours") $(events_per_second <<<"$python") $(host_took <<<"$ours") $(host_took <<<"$python")" >> "$folder/rounds"
 done
 awk '{ printf "round %d: %s ev/s against %s ev/s, %.1fx (the host took %s and %s of the CPU)\n", NR, $1, $2, $1 / $2, $3, $4 }' "$folder/rounds"
