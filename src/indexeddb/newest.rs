@@ -98,7 +98,7 @@ impl Hints {
     }
 
     /// Remembers the newest id and events known to exist (read, or written and committed).
-    pub(crate) fn saw<'a>(&self, last_id: u64, events: impl IntoIterator<Item = &'a StoredEvent>) {
+    fn saw<'a>(&self, last_id: u64, events: impl IntoIterator<Item = &'a StoredEvent>) {
         self.last_id.set(self.last_id.get().max(last_id));
         let mut heads = self.heads.borrow_mut();
         if heads.len() > REMEMBERED {

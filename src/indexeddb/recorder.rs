@@ -46,8 +46,17 @@ impl Connection {
     /// A transaction over these stores; fails once the connection is closed.
     pub(crate) fn transaction(&self, stores: &[&str], mode: TransactionMode) -> Result<Transaction> {
         let database = self.database.borrow();
-        let database = database.as_ref().ok_or_else(|| Error::Storage(format!("database {:?} is closed; open it again", self.name)))?;
+        let database = database.as_ref().ok_or_else(|| self.closed())?;
         database.transaction(stores, mode).map_err(|e| storage("starting a transaction", e))
+    }
+
+    /// The browser's own connection, for an append made at once; fails once closed.
+    fn raw(&self) -> Result<IdbDatabase> {
+        self.raw.borrow().clone().ok_or_else(|| self.closed())
+    }
+
+    fn closed(&self) -> Error {
+        Error::Storage(format!("database {:?} is closed; open it again", self.name))
     }
 }
 
@@ -151,9 +160,7 @@ impl IndexedDbRecorder {
         let ids: Vec<u64> = (last + 1..=last_new).collect();
         let rows = ids.iter().zip(&stored).map(|(id, event)| event_row(*id, event)).collect::<Result<js_sys::Array>>()?;
         let (key, next_removal) = removal_row(removals + 1)?;
-        let raw = self.connection.raw.borrow().clone();
-        let raw = raw.ok_or_else(|| Error::Storage(format!("database {:?} is closed; open it again", self.connection.name)))?;
-        if !append_at_once(&raw, &rows, &next_removal, &key).await? {
+        if !append_at_once(&self.connection.raw()?, &rows, &next_removal, &key).await? {
             return Ok(None);
         }
         hints.saw_under(Some(removals), last_new, &stored);
