@@ -46,6 +46,8 @@ export class Application<T extends Types = {}> {
   #telling = false;
   /** When the last "recorded" message went (performance.now()). */
   #told = -Infinity;
+  /** Closed: nothing more goes to other tabs (the channel is closed). */
+  #closed = false;
 
   /** @internal use `openApplication`. */
   constructor(core: CoreApplication, instance: number) {
@@ -203,12 +205,15 @@ export class Application<T extends Types = {}> {
   /** Closes the application; later calls throw a StorageError. */
   close(): void {
     for (const sync of this.#syncs) sync.stop();
+    // Saves of the last few milliseconds not yet told: told now, or other tabs' views would miss them.
+    if (this.#telling) this.#tell({ type: "recorded" });
+    this.#closed = true;
     this.#channel?.close();
     if (this.#alive()) this.#core.close();
   }
 
   #view(core: CoreView): View<any> {
-    const view = new View(core, this.#core.shared ? `tributary:${this.name}:view:${core.name}` : null, (message) => this.#channel?.postMessage(message));
+    const view = new View(core, this.#core.shared ? `tributary:${this.name}:view:${core.name}` : null, (message) => this.#tell(message));
     this.#views.set(view.name, view);
     view.start();
     return view;
@@ -229,12 +234,19 @@ export class Application<T extends Types = {}> {
       this.#telling = true;
       const wait = Math.max(0, this.#told + TELL_EVERY_MS - performance.now());
       setTimeout(() => {
-        this.#telling = false;
-        this.#told = performance.now();
-        this.#channel?.postMessage({ type: "recorded" } satisfies Message);
+        if (this.#telling) this.#tell({ type: "recorded" });
       }, wait);
     }
     return recorded;
+  }
+
+  /** Posts to other tabs (a "recorded" message: the one due); nothing once closed. */
+  #tell(message: Message): void {
+    if (message.type === "recorded") {
+      this.#telling = false;
+      this.#told = performance.now();
+    }
+    if (!this.#closed) this.#channel?.postMessage(message);
   }
 
   /** Sync brought events (and, after a conflict, removed some: views start again). */
