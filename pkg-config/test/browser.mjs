@@ -1,6 +1,7 @@
 // Page-test plumbing: the demo server (with the test pages mounted at /test/)
 // and Debian's Chromium driven by playwright-core. Each test gets a fresh
 // browser context, so its own empty IndexedDB.
+import assert from "node:assert/strict";
 import { before, after } from "node:test";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -24,17 +25,26 @@ after(async () => {
   server?.close();
 });
 
-/** A fresh origin's storage, and `tabs` pages open on the blank test page (`open` opens another). */
+/**
+ * A fresh origin's storage, and `tabs` pages open on the blank test page (`open` opens
+ * another). `close` fails the test if any page threw an error nobody caught (a timer
+ * or a promise of the package failing behind the caller's back).
+ */
 export async function tabs(count = 1, path = "/test/") {
   const context = await browser.newContext();
+  const uncaught = [];
   const open = async () => {
     const page = await context.newPage();
-    page.on("pageerror", (error) => console.error("page error:", error));
+    page.on("pageerror", (error) => uncaught.push(String(error)));
     await page.goto(base + path);
     return page;
   };
   const pages = [];
   for (let i = 0; i < count; i++) pages.push(await open());
-  return { pages, open, close: () => context.close() };
+  const close = async () => {
+    await context.close();
+    assert.deepEqual(uncaught, [], "no error the pages left uncaught");
+  };
+  return { pages, open, close };
 }
 
