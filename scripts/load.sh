@@ -76,15 +76,16 @@ ratio "PostgreSQL, 2 processes" "Python eventsourcing, PostgreSQL" || true
 
 # The same on PostgreSQL in rounds, each tributary run right before a Python
 # one, so that what else the machine does (a host taking CPU) weighs on both alike.
-# Each round's line also says how much of the machine's CPU the host took meanwhile.
+# Each round's line also says how much of the machine's CPU the host and other processes took meanwhile.
 echo
-host_took() { grep -oE 'host took [0-9]+%' | grep -oE '[0-9]+%' || echo "?"; }
+# What else the machine did meanwhile: "host%/others%" (steal, other processes).
+host_took() { grep -oE 'host took [0-9]+%, other processes [0-9]+%' | sed -E 's/host took ([0-9]+%), other processes ([0-9]+%)/\1\/\2/' || echo "?"; }
 for round in 1 2 3; do
   ours=$(target/release/examples/load "${args[@]}" --pull no --targets pg1 --postgres "$TRIBUTARY_TEST_POSTGRES" | grep -F "PostgreSQL, 1 process")
   python=$(python_best "Python eventsourcing, PostgreSQL" "$round" 2>/dev/null)
   echo "$(events_per_second <<<"$ours") $(events_per_second <<<"$python") $(host_took <<<"$ours") $(host_took <<<"$python")" >> "$folder/rounds"
 done
-awk '{ printf "round %d: %s ev/s against %s ev/s, %.1fx (the host took %s and %s of the CPU)\n", NR, $1, $2, $1 / $2, $3, $4 }' "$folder/rounds"
+awk '{ printf "round %d: %s ev/s against %s ev/s, %.1fx (the host / other processes took %s and %s of the CPU)\n", NR, $1, $2, $1 / $2, $3, $4 }' "$folder/rounds"
 awk '{ printf "%.3f\n", $1 / $2 }' "$folder/rounds" | sort -n | awk '{ r[NR] = $1 } END {
   m = r[int((NR + 1) / 2)]; verdict = (m >= 10) ? "met" : "not met"
   printf "PostgreSQL, 1 process, pushes only, in rounds: median %.1fx the Python library rate (goal 10x: %s)\n", m, verdict }'

@@ -125,11 +125,17 @@ fn machine_cpu() -> Vec<u64> {
     text.lines().next().unwrap_or_default().split_whitespace().skip(1).filter_map(|n| n.parse().ok()).collect()
 }
 
-/// The share of the machine's CPU time its host took (steal) since `before`:
-/// a virtual machine's figures fall with it, ours and Python's alike.
-fn host_took(before: &[u64]) -> f64 {
-    let spent: Vec<u64> = machine_cpu().iter().zip(before).map(|(now, then)| now.saturating_sub(*then)).collect();
-    100.0 * spent.get(7).copied().unwrap_or(0) as f64 / spent.iter().sum::<u64>().max(1) as f64
+/// What else the machine did since `before`, as shares of its CPU time: what
+/// its host took (steal), and what processes other than the `measured` ones
+/// used (their CPU seconds). A run's figures fall with either, ours and
+/// Python's alike, so each line says both.
+fn machine_shares(before: &[u64], measured: f64) -> (f64, f64) {
+    let spent: Vec<f64> = machine_cpu().iter().zip(before).map(|(now, then)| now.saturating_sub(*then) as f64).collect();
+    let kind = |i: usize| spent.get(i).copied().unwrap_or(0.0);
+    let total = spent.iter().sum::<f64>().max(1.0);
+    // user, nice, system, irq, softirq, in ticks of 1/100 s, as /proc/.../stat counts.
+    let busy = kind(0) + kind(1) + kind(2) + kind(5) + kind(6);
+    (100.0 * kind(7) / total, (100.0 * (busy - 100.0 * measured) / total).max(0.0))
 }
 
 /// What the devices of one run share.
@@ -288,18 +294,22 @@ fn measure(options: &Options, label: &str, urls: &[String], servers: &[&ServerPr
     let mut lags = run.lags.into_inner().unwrap();
     latencies.sort_by(f64::total_cmp);
     lags.sort_by(f64::total_cmp);
+    let (server, postgres, generator) =
+        (server_cpu() - cpu_before, postgres_cpu_since(&postgres_before), cpu_seconds("/proc/self/stat") - own_before);
+    let (host, others) = machine_shares(&machine_before, server + postgres + generator);
     println!(
         "{label:<28} {accepted:>8} events {:>8.0} ev/s  push p50 {:.1} ms p99 {:.1} ms  pull lag p50 {:.1} ms p99 {:.1} ms  \
-         CPU s: server {:.1}, PostgreSQL {:.1}, generator {:.1}; host took {:.0}%",
+         CPU s: server {:.1}, PostgreSQL {:.1}, generator {:.1}; host took {:.0}%, other processes {:.0}%",
         accepted as f64 / seconds,
         percentile(&latencies, 50.0),
         percentile(&latencies, 99.0),
         percentile(&lags, 50.0),
         percentile(&lags, 99.0),
-        server_cpu() - cpu_before,
-        postgres_cpu_since(&postgres_before),
-        cpu_seconds("/proc/self/stat") - own_before,
-        host_took(&machine_before),
+        server,
+        postgres,
+        generator,
+        host,
+        others,
     );
 }
 

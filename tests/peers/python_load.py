@@ -9,6 +9,7 @@ Prints one line in the same shape as server/examples/load.rs, with the share
 of the machine's CPU time its host took meanwhile (steal, from /proc/stat).
 """
 
+import os
 import sys
 import threading
 import time
@@ -36,9 +37,30 @@ def machine_cpu():
         return []
 
 
-def host_took(before):
+def postgres_cpu():
+    """CPU seconds used so far by each PostgreSQL process on the machine, by pid."""
+    found = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                text = stat.read()
+        except OSError:
+            continue
+        if "(postgres)" in text:
+            fields = text.rsplit(")", 1)[1].split()
+            found[pid] = (int(fields[11]) + int(fields[12])) / 100
+    return found
+
+
+def machine_shares(before, measured):
+    """What its host took (steal) and what processes other than the measured
+    ones used (their CPU seconds), as shares of the machine's CPU time since `before`."""
     spent = [now - then for now, then in zip(machine_cpu(), before)]
-    return 100 * spent[7] / max(1, sum(spent)) if len(spent) > 7 else float("nan")
+    if len(spent) < 8:
+        return float("nan"), float("nan")
+    total = max(1, sum(spent))
+    busy = spent[0] + spent[1] + spent[2] + spent[5] + spent[6]
+    return 100 * spent[7] / total, max(0.0, 100 * (busy - 100 * measured) / total)
 
 
 def main():
@@ -60,17 +82,19 @@ def main():
                 latencies.append((time.perf_counter() - sent) * 1000)
                 accepted[0] += batch
 
-    started, machine_before = time.perf_counter(), machine_cpu()
+    started, machine_before, postgres_before, own_before = time.perf_counter(), machine_cpu(), postgres_cpu(), time.process_time()
     threads = [threading.Thread(target=device) for _ in range(devices)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
+    postgres = sum(now - postgres_before.get(pid, 0) for pid, now in postgres_cpu().items())
+    host, others = machine_shares(machine_before, time.process_time() - own_before + postgres)
     latencies.sort()
     pick = lambda p: latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] if latencies else float("nan")
     print(f"{label:<28} {accepted[0]:>8} events  {accepted[0] / elapsed:>7.0f} ev/s  "
-          f"save p50 {pick(50):.1f} ms p99 {pick(99):.1f} ms  (in process, no HTTP); host took {host_took(machine_before):.0f}%")
+          f"save p50 {pick(50):.1f} ms p99 {pick(99):.1f} ms  (in process, no HTTP); host took {host:.0f}%, other processes {others:.0f}%")
 
 
 main()
