@@ -74,7 +74,7 @@ export class Sync {
     this.#turns = new Turns(lock);
   }
 
-  /** One round: push every pending local event, pull every new server event. */
+  /** One round: pull every new server event, push every pending local event, then pull what came meanwhile. */
   now(): Promise<{ pushed: number; pulled: number }> {
     return this.#turns.run(() => this.#round());
   }

@@ -117,7 +117,7 @@ export type RecordRequest<T extends Types> = {
       id?: string;
       event: K;
       data: EventData<T, N, K>;
-      /** The aggregate's version before this event (0: must not exist yet). */
+      /** The aggregate's version before this event (0, or -1 for a type with `initialVersion: 0`: must not exist yet; -1 works for any type). */
       expectedVersion?: number;
     };
   }[EventName<T, N>];

@@ -133,7 +133,7 @@ impl Cipher {
         Ok(out)
     }
 
-    /// Checks the tag and decrypts; a wrong key or altered bytes is a [`Error::Key`].
+    /// Checks the tag and decrypts; a wrong key or altered bytes is an [`Error::Cipher`].
     pub fn decrypt(&self, stored: &[u8]) -> Result<Vec<u8>> {
         if stored.len() < NONCE + TAG {
             return Err(Error::Cipher(format!("{} bytes cannot be AES-GCM state (nonce and tag take 28): is it encrypted?", stored.len())));
