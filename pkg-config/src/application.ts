@@ -4,7 +4,7 @@
 // log has grown.
 
 import { CoreApplication, type CoreView } from "../wasm/tributary.js";
-import { alive, calling, callingSync, loadCore } from "./core.js";
+import { alive, calling, callingSync, guarded, loadCore } from "./core.js";
 import { ValidationError } from "./errors.js";
 import { View, type Message, type ViewDefinition } from "./views.js";
 import { Follower, type FollowDefinition } from "./follow.js";
@@ -38,8 +38,8 @@ export class Application<T extends Types = {}> {
   readonly #views = new Map<string, View<any>>();
   /** Applications following this one (in this tab). */
   readonly #followers = new Set<Follower>();
-  /** Leader name -> how this application follows it. */
-  readonly #following = new Map<string, Follower>();
+  /** Leader name -> how this application follows it (and the leader it was made for). */
+  readonly #following = new Map<string, { leader: Application<any>; follower: Follower }>();
   readonly #syncs = new Set<Sync>();
   readonly #channel: BroadcastChannel | null;
   /** A "recorded" message to other tabs is due. */
@@ -179,14 +179,19 @@ export class Application<T extends Types = {}> {
     if (typeof leader !== "object" || leader === null || !(#core in leader)) throw new ValidationError("follow takes the leader Application");
     leader.#call(() => undefined);
     const existing = this.#following.get(leader.name);
-    if (existing) {
-      this.#call(() => existing.redefine(definition));
-      return existing;
+    if (existing?.leader === leader) {
+      this.#call(() => existing.follower.redefine(definition));
+      return existing.follower;
     }
     const core = this.#call(() => this.#core.follow(leader.#core, definition, this));
-    const follower = new Follower(core, this.#core.shared ? `tributary:${this.name}:follows:${leader.name}` : null);
+    const follower = new Follower(guarded(core, `following ${leader.name}`), this.#core.shared ? `tributary:${this.name}:follows:${leader.name}` : null);
+    if (existing) {
+      // The leader was opened again (its earlier instance closed): follow the one given, from the same position.
+      existing.follower.stop();
+      existing.leader.#followers.delete(existing.follower);
+    }
     leader.#followers.add(follower);
-    this.#following.set(leader.name, follower);
+    this.#following.set(leader.name, { leader, follower });
     follower.poke();
     return follower;
   }
@@ -197,7 +202,7 @@ export class Application<T extends Types = {}> {
    */
   sync(options: SyncOptions): Sync {
     const core = this.#call(() => this.#core.sync(options));
-    const sync = new Sync(core, this.#core.shared ? `tributary:${this.name}:sync:${core.url}` : null, (conflicts) => this.#pulled(conflicts));
+    const sync = new Sync(guarded(core, `sync ${core.url}`), this.#core.shared ? `tributary:${this.name}:sync:${core.url}` : null, (conflicts) => this.#pulled(conflicts));
     this.#syncs.add(sync);
     return sync;
   }
@@ -205,6 +210,12 @@ export class Application<T extends Types = {}> {
   /** Closes the application; later calls throw a StorageError. */
   close(): void {
     for (const sync of this.#syncs) sync.stop();
+    // Views and followers stop: a step after the close would only fail (and log that it stopped).
+    for (const view of this.#views.values()) view.stop();
+    for (const { leader, follower } of this.#following.values()) {
+      follower.stop();
+      leader.#followers.delete(follower);
+    }
     // Saves of the last few milliseconds not yet told: told now, or other tabs' views would miss them.
     if (this.#telling) this.#tell({ type: "recorded" });
     this.#closed = true;
@@ -213,7 +224,7 @@ export class Application<T extends Types = {}> {
   }
 
   #view(core: CoreView): View<any> {
-    const view = new View(core, this.#core.shared ? `tributary:${this.name}:view:${core.name}` : null, (message) => this.#tell(message));
+    const view = new View(guarded(core, `view ${core.name}`), this.#core.shared ? `tributary:${this.name}:view:${core.name}` : null, (message) => this.#tell(message));
     this.#views.set(view.name, view);
     view.start();
     return view;
@@ -227,6 +238,16 @@ export class Application<T extends Types = {}> {
    * most once per {@link TELL_EVERY_MS}: a save after a quiet spell is told at once.
    */
   #recorded<R>(recorded: R): R {
+    if (this.#closed) {
+      // A save under way when the application closed: other tabs still hear of it, on a
+      // channel of its own (this one is closed); nothing here reads this application now.
+      if (this.#channel) {
+        const channel = new BroadcastChannel(this.#channel.name);
+        channel.postMessage({ type: "recorded" } satisfies Message);
+        channel.close();
+      }
+      return recorded;
+    }
     for (const view of this.#views.values()) view.poke();
     for (const follower of this.#followers) follower.poke();
     for (const sync of this.#syncs) sync.poke();

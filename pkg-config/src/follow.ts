@@ -62,6 +62,11 @@ export class Follower {
     this.start();
   }
 
+  /** @internal its application closed, or it follows the leader opened again: no more steps. */
+  stop(): void {
+    this.#runner.stop();
+  }
+
   /** @internal the leader may have new events. */
   poke(): void {
     this.#runner.poke();

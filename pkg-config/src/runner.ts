@@ -132,7 +132,7 @@ export class Runner {
         if (step.position >= step.head) return;
       }
     } catch (error) {
-      if (generation === this.#generation) this.#fail({ error: error as TributaryError, at: this.#position + 1 });
+      if (generation === this.#generation && !this.#stopped) this.#fail({ error: error as TributaryError, at: this.#position + 1 });
     } finally {
       this.#state = "idle";
     }

@@ -138,6 +138,11 @@ export class View<R = Json> {
     this.#runner.poke();
   }
 
+  /** @internal its application closed: no more steps. */
+  stop(): void {
+    this.#runner.stop();
+  }
+
   /** @internal sync removed events this view may have seen: it starts again from the beginning. */
   restart(): void {
     this.#runner.reset();
