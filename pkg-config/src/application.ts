@@ -202,7 +202,7 @@ export class Application<T extends Types = {}> {
    */
   sync(options: SyncOptions): Sync {
     const core = this.#call(() => this.#core.sync(options));
-    const sync = new Sync(guarded(core, `sync ${core.url}`), this.#core.shared ? `tributary:${this.name}:sync:${core.url}` : null, (conflicts) => this.#pulled(conflicts));
+    const sync = new Sync(guarded(core, `sync ${core.url}`), this.#core.shared ? `tributary:${this.name}:sync:${core.url}` : null, (conflicts) => this.#pulled(conflicts, sync));
     this.#syncs.add(sync);
     return sync;
   }
@@ -237,7 +237,7 @@ export class Application<T extends Types = {}> {
    * (`BroadcastChannel.postMessage`), so saves in quick succession are told at
    * most once per {@link TELL_EVERY_MS}: a save after a quiet spell is told at once.
    */
-  #recorded<R>(recorded: R): R {
+  #recorded<R>(recorded: R, pulledBy?: Sync): R {
     if (this.#closed) {
       // A save under way when the application closed: other tabs still hear of it, on a
       // channel of its own (this one is closed); nothing here reads this application now.
@@ -250,7 +250,7 @@ export class Application<T extends Types = {}> {
     }
     for (const view of this.#views.values()) view.poke();
     for (const follower of this.#followers) follower.poke();
-    for (const sync of this.#syncs) sync.poke();
+    for (const sync of this.#syncs) if (sync !== pulledBy) sync.poke();
     if (this.#channel && !this.#telling) {
       this.#telling = true;
       const wait = Math.max(0, this.#told + TELL_EVERY_MS - performance.now());
@@ -270,10 +270,13 @@ export class Application<T extends Types = {}> {
     if (!this.#closed) this.#channel?.postMessage(message);
   }
 
-  /** Sync brought events (and, after a conflict, removed some: views start again). */
-  #pulled(conflicts: boolean): void {
+  /**
+   * `sync` brought events (and, after a conflict, removed some: views start again). It
+   * has nothing new to push then, unless a conflict was rebased: only then is it poked.
+   */
+  #pulled(conflicts: boolean, sync: Sync): void {
     if (conflicts) for (const view of this.#views.values()) view.restart();
-    this.#recorded(undefined);
+    this.#recorded(undefined, conflicts ? undefined : sync);
   }
 
   #heard(message: Message): void {

@@ -64,6 +64,8 @@ export class Sync {
   readonly #listeners = new Set<(change: SyncChange) => void>();
   #status: SyncStatus = { state: "idle", pending: 0, position: 0 };
   #live = false;
+  /** Loops started: only the newest may go on (a stop and a start in one turn end the older). */
+  #loops = 0;
   #wake: () => void = () => {};
 
   /** @internal made by `Application.sync`. */
@@ -83,7 +85,7 @@ export class Sync {
   start(): void {
     if (this.#live) return;
     this.#live = true;
-    void this.#loop();
+    void this.#loop(++this.#loops);
   }
 
   /** Stops keeping in sync (a round under way finishes). */
@@ -148,9 +150,9 @@ export class Sync {
     }
   }
 
-  async #loop(): Promise<void> {
+  async #loop(loop: number): Promise<void> {
     let attempt = 0;
-    while (this.#live) {
+    while (this.#live && loop === this.#loops) {
       const woken = new Promise<void>((done) => (this.#wake = done));
       try {
         await this.now();

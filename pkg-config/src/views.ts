@@ -116,7 +116,14 @@ export class View<R = Json> {
     await this.#runner.exclusive(async () => {
       await calling(() => this.#core.clear());
       this.#runner.reset();
-      await this.#runner.catchUp((step) => onProgress?.({ processed: step.position, total: step.head }));
+      await this.#runner.catchUp((step) => {
+        try {
+          onProgress?.({ processed: step.position, total: step.head });
+        } catch (error) {
+          // The caller's progress report failed, not the view: it goes on, as after a listener's.
+          console.error(`tributary: onProgress of the rebuild of ${this.name} threw`, error);
+        }
+      });
       this.#changed({ view: this.name, keys: null, position: this.#runner.status().position });
     });
     const status = this.#runner.status();

@@ -145,6 +145,31 @@ test("live sync brings another device's events within moments, and onConflict re
   await two.close();
 });
 
+test("stopping and starting live sync in one turn leaves one loop: one round per news from the server", async () => {
+  const url = (await server()).app("dogschool");
+  const [one, two] = [await device(url), await device(url)];
+  await two.page.evaluate(async () => {
+    sync.stop(); // not started: nothing to stop
+    sync.start();
+    sync.stop();
+    sync.start(); // the first loop, woken by the stop, must not carry on beside this one
+    await new Promise((done) => setTimeout(done, 500));
+    changes.length = 0;
+  });
+  await one.page.evaluate(async () => {
+    await app.create("Dog", "Registered", { name: "Fido" });
+    await sync.now();
+  });
+  const rounds = await two.page.evaluate(async () => {
+    await new Promise((done) => setTimeout(done, 1500));
+    sync.stop();
+    return changes.filter((change) => change.type === "status" && change.status.state === "syncing").length;
+  });
+  assert.equal(rounds, 1, "one round for the one push another device made");
+  await one.close();
+  await two.close();
+});
+
 test("a wrong token is an AuthError that stops live sync; a server down is a SyncError, offline, then back", async () => {
   const started = await server();
   const url = started.app("dogschool");

@@ -142,6 +142,26 @@ test("wait times out with a TimeoutError when the view cannot get there", async 
   await close();
 });
 
+test("a rebuild whose onProgress throws still ends, and the view goes on", async () => {
+  const { pages: [page], close } = await tabs();
+  const out = await page.evaluate(async () => {
+    const { openDogSchool, defineTrickCounts, teach, caught } = await import("/test/dogschool.js");
+    const app = await openDogSchool("dogschool");
+    const counts = defineTrickCounts(app);
+    const head = await teach(app, 3000, ["sit", "beg", "roll"]);
+    await counts.wait(head, { timeoutMs: 20000 });
+    const failure = await caught(() => counts.rebuild({ onProgress: () => { throw new Error("a progress bar went away"); } }));
+    const { id } = await app.create("Dog", "Registered", { name: "Rex" });
+    const { notificationId } = await app.record("Dog", id, "TrickAdded", { trick: "sit" });
+    await counts.wait(notificationId, { timeoutMs: 20000 });
+    return { failure, state: counts.status().state, rows: (await counts.all()).map((r) => [r.key, r.value.count]) };
+  });
+  assert.equal(out.failure, null, "the rebuild itself did not fail");
+  assert.equal(out.state, "idle");
+  assert.deepEqual(out.rows, [["beg", 1000], ["roll", 1000], ["sit", 1001]]);
+  await close();
+});
+
 test("a rebuild runs while the application keeps accepting saves, and ends exact", async () => {
   const { pages: [page], close } = await tabs();
   const out = await page.evaluate(async () => {
