@@ -142,6 +142,31 @@ test("wait times out with a TimeoutError when the view cannot get there", async 
   await close();
 });
 
+test("a view defined with other indexes after a reload is built again, so its index holds every row", async () => {
+  const { pages: [page], close } = await tabs();
+  const define = (app, indexes) => app.defineView("tricks", {
+    topics: ["Dog.TrickAdded"],
+    indexes,
+    handle: async (event, view) => view.put(event.data.trick, { count: ((await view.get(event.data.trick))?.count ?? 0) + 1 }),
+  });
+  const head = await page.evaluate(async (define) => {
+    const { openDogSchool, teach } = await import("/test/dogschool.js");
+    const app = await openDogSchool("dogschool");
+    const head = await teach(app, 30, ["sit", "beg", "roll"]);
+    await eval(define)(app, []).wait(head);
+    return head;
+  }, define.toString());
+  await page.reload();
+  const out = await page.evaluate(async ([define, head]) => {
+    const { openDogSchool } = await import("/test/dogschool.js");
+    const view = eval(define)(await openDogSchool("dogschool"), ["count"]);
+    await view.wait(head);
+    return (await view.query({ index: "count", gte: 10 })).map((row) => [row.key, row.value.count]);
+  }, [define.toString(), head]);
+  assert.deepEqual(out, [["beg", 10], ["roll", 10], ["sit", 10]]);
+  await close();
+});
+
 test("a rebuild whose onProgress throws still ends, and the view goes on", async () => {
   const { pages: [page], close } = await tabs();
   const out = await page.evaluate(async () => {

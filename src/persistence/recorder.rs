@@ -131,23 +131,32 @@ pub trait TrackingRecorder {
     /// [`Error::Timeout`] after `timeout_ms`. Polls with a growing interval, so any
     /// adapter gets it, including ones written by other tabs or processes.
     async fn wait(&self, application_name: &str, notification_id: u64, timeout_ms: u64) -> Result<()> {
-        let mut waited = 0;
-        let mut interval = 1;
-        loop {
-            if self.has_tracking_id(application_name, notification_id).await? {
-                return Ok(());
-            }
-            if waited >= timeout_ms {
-                return Err(Error::Timeout {
-                    waited_ms: waited,
-                    what: format!("{application_name:?} to reach notification {notification_id}"),
-                });
-            }
-            let step = interval.min(timeout_ms - waited);
-            futures_timer::Delay::new(std::time::Duration::from_millis(step)).await;
-            waited += step;
-            interval = (interval * 2).min(50);
+        let what = || format!("{application_name:?} to reach notification {notification_id}");
+        poll(timeout_ms, what, || self.has_tracking_id(application_name, notification_id)).await
+    }
+}
+
+/// Resolves once `reached` says so, asking with a growing interval (up to 50
+/// ms), so that it sees what other tabs or processes write; [`Error::Timeout`]
+/// (waiting for `what`) after `timeout_ms`.
+pub async fn poll<F: std::future::Future<Output = Result<bool>>>(
+    timeout_ms: u64,
+    what: impl FnOnce() -> String,
+    mut reached: impl FnMut() -> F,
+) -> Result<()> {
+    let mut waited = 0;
+    let mut interval = 1;
+    loop {
+        if reached().await? {
+            return Ok(());
         }
+        if waited >= timeout_ms {
+            return Err(Error::Timeout { waited_ms: waited, what: what() });
+        }
+        let step = interval.min(timeout_ms - waited);
+        futures_timer::Delay::new(std::time::Duration::from_millis(step)).await;
+        waited += step;
+        interval = (interval * 2).min(50);
     }
 }
 

@@ -5,12 +5,14 @@
 
 use std::rc::Rc;
 
+use serde_json::Value;
+
 use super::handler::Handler;
 use super::staged::{RowCache, Staged};
 use crate::application::Application;
 use crate::domain::DomainEvent;
 use crate::error::{Error, Result};
-use crate::persistence::{is_private, Notification, NotificationQuery, Tracking, ViewDefinition, ViewRecorder};
+use crate::persistence::{is_private, poll, Notification, NotificationQuery, Tracking, ViewDefinition, ViewRecorder};
 
 /// An event with its place in the log.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +62,9 @@ pub struct ProjectionRunner {
 /// Events per batch (and per transaction) by default.
 pub const DEFAULT_BATCH_SIZE: usize = 2_000;
 
+/// The private row of a view that says what built it: its topics and indexes.
+const BUILT_BY: &str = "\u{0}built by";
+
 impl ProjectionRunner {
     pub fn new(app: Application, views: Rc<dyn ViewRecorder>, definition: ViewDefinition, handler: Rc<dyn Handler>) -> Self {
         ProjectionRunner { app, views, definition, handler, batch_size: DEFAULT_BATCH_SIZE, cache: RowCache::default() }
@@ -92,20 +97,26 @@ impl ProjectionRunner {
         self.cache.clear();
     }
 
-    /// The id of the last notification the view has processed (0: none).
+    /// The id of the last notification the view has processed by this
+    /// definition (0: none, or the view was built by another, to be built again).
     pub async fn position(&self) -> Result<u64> {
-        Ok(self.views.max_tracking_id(&self.definition.name).await?.unwrap_or(0))
+        let name = &self.definition.name;
+        let (built_by, position) = futures::future::try_join(self.views.get_row(name, BUILT_BY), self.views.max_tracking_id(name)).await?;
+        Ok(if built_by.is_some_and(|stored| stored != self.built_by()) { 0 } else { position.unwrap_or(0) })
+    }
+
+    /// Resolves once the view has processed `notification_id` (by this
+    /// definition), whoever runs it; [`Error::Timeout`] after `timeout_ms`.
+    pub async fn wait(&self, notification_id: u64, timeout_ms: u64) -> Result<()> {
+        let what = || format!("{:?} to reach notification {notification_id}", self.definition.name);
+        poll(timeout_ms, what, || async { Ok(self.position().await? >= notification_id) }).await
     }
 
     /// Processes the next batch after the view's position.
     pub async fn step(&self) -> Result<Step> {
         let from = match self.cache.position() {
             Some(known) => known,
-            None => {
-                let read = self.views.max_tracking_id(&self.definition.name).await?;
-                self.cache.set_position(read);
-                read
-            }
+            None => self.start().await?,
         };
         let position = from.unwrap_or(0);
         let (notifications, head) = match self.cache.take_ahead(position) {
@@ -134,6 +145,39 @@ impl ProjectionRunner {
             }
         }
         step
+    }
+
+    /// The position a session starts from. A view built by other topics or
+    /// indexes (its definition changed between sessions) is dropped first, to
+    /// be built again: its rows, and their index entries, are not this
+    /// definition's. (One built before views said what built them is trusted.)
+    async fn start(&self) -> Result<Option<u64>> {
+        let name = &self.definition.name;
+        let built_by = self.views.get_row(name, BUILT_BY).await?;
+        let wanted = self.built_by();
+        let position = match &built_by {
+            Some(stored) if *stored != wanted => {
+                self.views.clear_view(name).await?;
+                self.cache.set_row(BUILT_BY, None);
+                None
+            }
+            _ => {
+                self.cache.set_row(BUILT_BY, built_by.clone());
+                self.views.max_tracking_id(name).await?
+            }
+        };
+        self.cache.set_position(position);
+        Ok(position)
+    }
+
+    /// What [`BUILT_BY`] holds for this definition (in order, so that an order alone changes nothing).
+    fn built_by(&self) -> Value {
+        let sorted = |names: &[String]| {
+            let mut names = names.to_vec();
+            names.sort();
+            names
+        };
+        serde_json::json!({ "topics": sorted(&self.definition.topics), "indexes": sorted(&self.definition.indexes) })
     }
 
     /// Whether a batch read ahead is still what a read now would give. One
@@ -183,11 +227,19 @@ impl ProjectionRunner {
             (Some(_), 0) => position,
             (Some(_), n) => events[n - 1].notification_id,
         };
-        let changes = staged.changes();
+        let mut changes = staged.changes();
         if reached > position {
             let tracking = Tracking { application_name: self.definition.name.clone(), notification_id: reached };
+            let built_by = Some(self.built_by());
+            let says_built_by = self.cache.row(BUILT_BY).is_some_and(|known| known == built_by);
+            if !says_built_by {
+                changes.insert(BUILT_BY.to_owned(), built_by.clone());
+            }
             match self.views.commit_view(&self.definition, &changes, from, &tracking).await {
-                Ok(()) => self.cache.keep(&staged, reached),
+                Ok(()) => {
+                    self.cache.keep(&staged, reached);
+                    self.cache.set_row(BUILT_BY, built_by);
+                }
                 Err(Error::Stale { .. }) => {
                     // Another runner moved the view on first: nothing of ours was written.
                     self.cache.clear();

@@ -32,6 +32,16 @@ impl RowCache {
         self.0.borrow().rows.get(key).cloned()
     }
 
+    /// A row as known (`Some(None)`: known absent), for the runner's own rows.
+    pub(crate) fn row(&self, key: &str) -> Option<Option<Value>> {
+        self.get(key)
+    }
+
+    /// Knows a row as it is stored (`None`: absent).
+    pub(crate) fn set_row(&self, key: &str, value: Option<Value>) {
+        self.0.borrow_mut().rows.insert(key.to_owned(), value);
+    }
+
     pub fn clear(&self) {
         *self.0.borrow_mut() = Known::default();
     }

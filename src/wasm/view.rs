@@ -104,11 +104,9 @@ impl CoreView {
     /// Resolves once the view has processed `id`; a `TimeoutError` after `{ timeoutMs }` (default 5,000).
     /// Wrong arguments throw at once, so the facade hears of them before anything else.
     pub fn wait(&self, id: JsValue, options: JsValue) -> JsResult<Promise> {
-        self.shared.app().map_err(js_error)?;
+        let runner = self.runner().map_err(js_error)?;
         let (id, timeout) = wait_args(&id, &options).map_err(js_error)?;
-        let views = self.shared.views.clone();
-        let name = self.definition.name.clone();
-        Ok(promise(Ok(async move { views.wait(&name, id, timeout).await.map(|()| JsValue::UNDEFINED) })))
+        Ok(promise(Ok(async move { runner.wait(id, timeout).await.map(|()| JsValue::UNDEFINED) })))
     }
 }
 
