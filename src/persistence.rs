@@ -17,7 +17,7 @@ pub use mapper::{Mapper, SNAPSHOT_TOPIC};
 pub use memory::{MemoryApplicationRecorder, MemorySnapshotRecorder};
 pub use record::{validate_batch, EventQuery, Notification, StoredEvent, Tracking};
 pub use recorder::{
-    poll, AggregateRecorder, ApplicationRecorder, NotificationQuery, Prepare, Recording, Removal, SnapshotRecorder, SyncRecorder, SyncWrite,
-    TrackingRecorder, ViewRecorder,
+    poll, AggregateRecorder, ApplicationRecorder, NotificationQuery, Prepare, Recording, Removal, SnapshotRecorder, SyncRecorder,
+    SyncWrite, TrackingRecorder, ViewRecorder,
 };
 pub use rows::{is_private, IndexKey, Row, RowChanges, RowQuery, ViewDefinition, PRIVATE};
