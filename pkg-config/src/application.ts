@@ -239,13 +239,9 @@ export class Application<T extends Types = {}> {
    */
   #recorded<R>(recorded: R, pulledBy?: Sync): R {
     if (this.#closed) {
-      // A save under way when the application closed: other tabs still hear of it, on a
-      // channel of its own (this one is closed); nothing here reads this application now.
-      if (this.#channel) {
-        const channel = new BroadcastChannel(this.#channel.name);
-        channel.postMessage({ type: "recorded" } satisfies Message);
-        channel.close();
-      }
+      // A save under way when the application closed: other tabs still hear of it;
+      // nothing here reads this application now.
+      this.#tell({ type: "recorded" });
       return recorded;
     }
     for (const view of this.#views.values()) view.poke();
@@ -261,13 +257,20 @@ export class Application<T extends Types = {}> {
     return recorded;
   }
 
-  /** Posts to other tabs (a "recorded" message: the one due); nothing once closed. */
+  /**
+   * Posts to other tabs (a "recorded" message: the one due). Once closed, what a save
+   * or a view's commit under way at the close has to say goes on a channel of its own.
+   */
   #tell(message: Message): void {
     if (message.type === "recorded") {
       this.#telling = false;
       this.#told = performance.now();
     }
-    if (!this.#closed) this.#channel?.postMessage(message);
+    if (!this.#channel) return;
+    if (!this.#closed) return this.#channel.postMessage(message);
+    const channel = new BroadcastChannel(this.#channel.name);
+    channel.postMessage(message);
+    channel.close();
   }
 
   /**
@@ -275,7 +278,7 @@ export class Application<T extends Types = {}> {
    * has nothing new to push then, unless a conflict was rebased: only then is it poked.
    */
   #pulled(conflicts: boolean, sync: Sync): void {
-    if (conflicts) for (const view of this.#views.values()) view.restart();
+    if (conflicts && !this.#closed) for (const view of this.#views.values()) view.restart();
     this.#recorded(undefined, conflicts ? undefined : sync);
   }
 

@@ -9,14 +9,12 @@ let loading: Promise<unknown> | undefined;
 /** Bumped by each trap: handles of an older instance must not be used. */
 let instance = 0;
 
-/** Rejects when the current instance ends in a trap: its calls under way would never settle. */
-function ending(): { promise: Promise<never>; end: (error: unknown) => void } {
-  let end!: (error: unknown) => void;
-  const promise = new Promise<never>((_, reject) => (end = reject));
-  promise.catch(() => {});
-  return { promise, end };
-}
-let ended = ending();
+/**
+ * The rejecters of the calls under way: a trap rejects them all, as their instance will
+ * never settle them. Each call takes its own out when it settles, so that nothing keeps
+ * what a call returned (a promise shared by every call would hold each one's result).
+ */
+const underWay = new Set<(error: unknown) => void>();
 
 /** Loads the core once. */
 export async function loadCore(): Promise<number> {
@@ -53,8 +51,9 @@ function failure(error: unknown): unknown {
     instance++;
     const message = takePanic() ?? `tributary stopped on ${error.message} and was reset`;
     const internal = new InternalError(`${message}; open your applications again`, { cause: error });
-    ended.end(new StorageError("tributary was reset after an internal error while this call was under way; open your applications again", { cause: internal }));
-    ended = ending();
+    const interrupted = new StorageError("tributary was reset after an internal error while this call was under way; open your applications again", { cause: internal });
+    for (const reject of underWay) reject(interrupted);
+    underWay.clear();
     return internal;
   }
   return typed(error);
@@ -62,11 +61,16 @@ function failure(error: unknown): unknown {
 
 /** Runs a core call, turning what it throws into typed errors. */
 export async function calling<T>(call: () => Promise<T> | T): Promise<T> {
-  const end = ended.promise;
+  let reject!: (error: unknown) => void;
+  const interrupted = new Promise<never>((_, rejecter) => (reject = rejecter));
+  interrupted.catch(() => {}); // a call that threw at once is not racing it
+  underWay.add(reject);
   try {
-    return await Promise.race([call(), end]);
+    return await Promise.race([call(), interrupted]);
   } catch (error) {
     throw failure(error);
+  } finally {
+    underWay.delete(reject);
   }
 }
 

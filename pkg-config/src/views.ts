@@ -54,8 +54,12 @@ export interface RowQuery {
   limit?: number;
 }
 
-/** The messages tabs exchange about an application. */
-export type Message = { type: "recorded" } | ({ type: "view" } & ViewChange);
+/**
+ * The messages tabs exchange about an application. A view's change says which
+ * definition made it (`builtBy`): a tab running other code (other topics or
+ * indexes) builds a view of its own, and its positions are not this tab's.
+ */
+export type Message = { type: "recorded" } | ({ type: "view"; builtBy: string } & ViewChange);
 
 /** A view of an application: read it, wait for it, watch it, rebuild it. */
 export class View<R = Json> {
@@ -63,11 +67,14 @@ export class View<R = Json> {
   readonly #core: CoreView;
   readonly #runner: Runner;
   readonly #broadcast: (message: Message) => void;
+  /** What this definition's build says of it (see {@link Message}). */
+  readonly #builtBy: string;
   readonly #subscribers = new Set<{ listener: (change: ViewChange) => void; key?: string }>();
 
   /** @internal made by `Application.defineView` (or `defineWorkflows`). */
   constructor(core: CoreView, lock: string | null, broadcast: (message: Message) => void) {
     this.name = core.name;
+    this.#builtBy = core.builtBy;
     this.#core = core;
     this.#broadcast = broadcast;
     this.#runner = new Runner(`view ${this.name}`, lock, () => core.step(), () => core.forget(), (step) => this.#stepped(step));
@@ -157,9 +164,10 @@ export class View<R = Json> {
   }
 
   /** @internal another tab changed the view. */
-  heard(change: ViewChange): void {
-    this.#runner.heard(change.position);
-    this.#notify(change);
+  heard({ builtBy, view, keys, position }: Message & { type: "view" }): void {
+    if (builtBy !== this.#builtBy) return;
+    this.#runner.heard(position);
+    this.#notify({ view, keys, position });
   }
 
   #stepped(step: Step): void {
@@ -168,7 +176,7 @@ export class View<R = Json> {
 
   #changed(change: ViewChange): void {
     this.#notify(change);
-    this.#broadcast({ type: "view", ...change });
+    this.#broadcast({ type: "view", builtBy: this.#builtBy, ...change });
   }
 
   #notify(change: ViewChange): void {

@@ -28,6 +28,17 @@ impl ViewDefinition {
         }
         Ok(definition)
     }
+
+    /// What a view built by this definition says of it (its topics and indexes,
+    /// sorted: an order alone changes nothing), so that another can tell.
+    pub fn built_by(&self) -> Value {
+        let sorted = |names: &[String]| {
+            let mut names = names.to_vec();
+            names.sort();
+            names
+        };
+        serde_json::json!({ "topics": sorted(&self.topics), "indexes": sorted(&self.indexes) })
+    }
 }
 
 /// Rows whose key starts with this are the projection's own bookkeeping

@@ -5,8 +5,6 @@
 
 use std::rc::Rc;
 
-use serde_json::Value;
-
 use super::handler::Handler;
 use super::staged::{RowCache, Staged};
 use crate::application::Application;
@@ -102,7 +100,7 @@ impl ProjectionRunner {
     pub async fn position(&self) -> Result<u64> {
         let name = &self.definition.name;
         let (built_by, position) = futures::future::try_join(self.views.get_row(name, BUILT_BY), self.views.max_tracking_id(name)).await?;
-        Ok(if built_by.is_some_and(|stored| stored != self.built_by()) { 0 } else { position.unwrap_or(0) })
+        Ok(if built_by.is_some_and(|stored| stored != self.definition.built_by()) { 0 } else { position.unwrap_or(0) })
     }
 
     /// Resolves once the view has processed `notification_id` (by this
@@ -151,33 +149,35 @@ impl ProjectionRunner {
     /// indexes (its definition changed between sessions) is dropped first, to
     /// be built again: its rows, and their index entries, are not this
     /// definition's. (One built before views said what built them is trusted.)
+    /// But if this definition built it and another rebuilt it since (a tab
+    /// still running the code of before), the newer one keeps it: this runner
+    /// fails, rather than the two rebuilding it in turn.
     async fn start(&self) -> Result<Option<u64>> {
         let name = &self.definition.name;
         let built_by = self.views.get_row(name, BUILT_BY).await?;
-        let wanted = self.built_by();
+        let wanted = self.definition.built_by();
         let position = match &built_by {
+            Some(stored) if *stored != wanted && self.cache.built() => {
+                return Err(Error::Storage(format!(
+                    "view {name:?} was built again by other topics or indexes ({stored}) since this page defined it as {wanted}: \
+                     another tab runs other code; reload this page"
+                )))
+            }
             Some(stored) if *stored != wanted => {
                 self.views.clear_view(name).await?;
                 self.cache.set_row(BUILT_BY, None);
                 None
             }
             _ => {
+                if built_by.is_some() {
+                    self.cache.set_built(); // this definition's build: if another takes it over, this runner stops
+                }
                 self.cache.set_row(BUILT_BY, built_by.clone());
                 self.views.max_tracking_id(name).await?
             }
         };
         self.cache.set_position(position);
         Ok(position)
-    }
-
-    /// What [`BUILT_BY`] holds for this definition (in order, so that an order alone changes nothing).
-    fn built_by(&self) -> Value {
-        let sorted = |names: &[String]| {
-            let mut names = names.to_vec();
-            names.sort();
-            names
-        };
-        serde_json::json!({ "topics": sorted(&self.definition.topics), "indexes": sorted(&self.definition.indexes) })
     }
 
     /// Whether a batch read ahead is still what a read now would give. One
@@ -230,15 +230,16 @@ impl ProjectionRunner {
         let mut changes = staged.changes();
         if reached > position {
             let tracking = Tracking { application_name: self.definition.name.clone(), notification_id: reached };
-            let built_by = Some(self.built_by());
-            let says_built_by = self.cache.row(BUILT_BY).is_some_and(|known| known == built_by);
-            if !says_built_by {
+            // Said with every build's first commit, and whenever the view does not say it yet.
+            let built_by = Some(self.definition.built_by());
+            if from.is_none() || self.cache.row(BUILT_BY).is_none_or(|known| known != built_by) {
                 changes.insert(BUILT_BY.to_owned(), built_by.clone());
             }
             match self.views.commit_view(&self.definition, &changes, from, &tracking).await {
                 Ok(()) => {
                     self.cache.keep(&staged, reached);
                     self.cache.set_row(BUILT_BY, built_by);
+                    self.cache.set_built();
                 }
                 Err(Error::Stale { .. }) => {
                     // Another runner moved the view on first: nothing of ours was written.

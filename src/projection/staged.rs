@@ -25,6 +25,9 @@ struct Known {
     rows: HashMap<String, Option<Value>>,
     /// The batch after a position, read ahead: `(position, (notifications, head))`.
     ahead: Option<(u64, (Vec<Notification>, u64))>,
+    /// This runner's definition has built the view (a commit said so) since
+    /// the cache was made: kept when the rest is forgotten.
+    built: bool,
 }
 
 impl RowCache {
@@ -43,7 +46,17 @@ impl RowCache {
     }
 
     pub fn clear(&self) {
-        *self.0.borrow_mut() = Known::default();
+        let mut known = self.0.borrow_mut();
+        *known = Known { built: known.built, ..Known::default() };
+    }
+
+    /// Whether this runner's definition has built the view (see [`Known::built`]).
+    pub(crate) fn built(&self) -> bool {
+        self.0.borrow().built
+    }
+
+    pub(crate) fn set_built(&self) {
+        self.0.borrow_mut().built = true;
     }
 
     /// The view's position, if known.

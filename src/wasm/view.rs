@@ -36,6 +36,13 @@ impl CoreView {
         self.definition.name.clone()
     }
 
+    /// What a view built by this definition says of it, as JSON text: tabs tell
+    /// each other's changes apart by it.
+    #[wasm_bindgen(getter, js_name = builtBy)]
+    pub fn built_by(&self) -> String {
+        self.definition.built_by().to_string()
+    }
+
     /// Replaces the handler (after a fix): `{ topics?, indexes?, handle }`, with
     /// the same topics and indexes as before.
     pub fn redefine(&self, definition: JsValue) -> JsResult<()> {

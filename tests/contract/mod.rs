@@ -55,6 +55,7 @@ macro_rules! contract_suite {
             a_handler_error_stops_the_view_at_the_last_good_position_until_fixed,
             a_rebuild_gives_the_same_rows_and_reports_progress,
             a_view_defined_anew_with_other_indexes_or_topics_is_built_again,
+            of_two_live_definitions_of_a_view_the_newer_keeps_it_and_the_older_stops,
             wait_resolves_once_a_view_reaches_a_position_and_times_out_otherwise,
             a_process_application_counts_tricks_exactly_once,
             a_tracked_notification_is_never_processed_again,

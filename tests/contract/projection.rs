@@ -211,6 +211,31 @@ pub async fn a_view_defined_anew_with_other_indexes_or_topics_is_built_again(sto
     assert!(stores.views.query_rows("trickCounts", &RowQuery::default()).await.unwrap().iter().all(|r| !r.key.starts_with('\0')));
 }
 
+pub async fn of_two_live_definitions_of_a_view_the_newer_keeps_it_and_the_older_stops(stores: ProjectionStores) {
+    // given a tab that built a view and one opened later with other indexes (a new release)
+    let app = stores.app();
+    school(&app, 1, 100, &["sit", "beg"]).await;
+    let session = |indexes: &[&str], handler: Rc<TrickCounts>| {
+        let definition = ViewDefinition::new("trickCounts", &["Dog.TrickAdded"], indexes).unwrap();
+        ProjectionRunner::new(stores.app(), stores.views.clone(), definition, handler)
+    };
+    let (old, new) = (Rc::new(TrickCounts::default()), Rc::new(TrickCounts::default()));
+    let (old_tab, new_tab) = (session(&[], old.clone()), session(&["count"], new.clone()));
+    old_tab.catch_up(|_| {}).await.unwrap();
+    // when saves go on and each tab, told of them, takes its turn (forgetting what it knew)
+    for _ in 0..3 {
+        school(&app, 1, 1, &["sit"]).await;
+        new_tab.forget();
+        new_tab.catch_up(|_| {}).await.unwrap();
+        old_tab.forget();
+        let refused = old_tab.catch_up(|_| {}).await;
+        assert!(matches!(&refused, Err(Error::Storage(m)) if m.contains("reload this page")), "{refused:?}");
+    }
+    // then the newer built it once, and the older stopped instead of building it again
+    assert_eq!((old.handled.get(), new.handled.get()), (100, 103));
+    assert_eq!(counts(&stores).await, vec![("beg".into(), json!(50)), ("sit".into(), json!(53))]);
+}
+
 pub async fn wait_resolves_once_a_view_reaches_a_position_and_times_out_otherwise(stores: ProjectionStores) {
     let app = stores.app();
     school(&app, 1, 3, &["sit"]).await;
