@@ -66,6 +66,12 @@ fn runner(stores: &ProjectionStores, handler: Rc<TrickCounts>, batch: usize) -> 
     ProjectionRunner::new(stores.app(), stores.views.clone(), trick_counts(), handler).with_batch_size(batch)
 }
 
+/// A session of the trick counts as a page defines them, with these indexes.
+fn session(stores: &ProjectionStores, indexes: &[&str], handler: Rc<TrickCounts>) -> ProjectionRunner {
+    let definition = ViewDefinition::new("trickCounts", &["Dog.TrickAdded"], indexes).unwrap();
+    ProjectionRunner::new(stores.app(), stores.views.clone(), definition, handler)
+}
+
 /// Registers `dogs` dogs and teaches them `tricks` tricks from `names`, in turn.
 async fn school(app: &Application, dogs: usize, tricks: usize, names: &[&str]) {
     let mut new = Vec::new();
@@ -185,18 +191,14 @@ pub async fn a_rebuild_gives_the_same_rows_and_reports_progress(stores: Projecti
 pub async fn a_view_defined_anew_with_other_indexes_or_topics_is_built_again(stores: ProjectionStores) {
     let app = stores.app();
     school(&app, 1, 4, &["sit", "beg"]).await;
-    let session = |indexes: &[&str], handler: Rc<TrickCounts>| {
-        let definition = ViewDefinition::new("trickCounts", &["Dog.TrickAdded"], indexes).unwrap();
-        ProjectionRunner::new(stores.app(), stores.views.clone(), definition, handler)
-    };
     let twice = || RowQuery::equal("count", tributary::persistence::IndexKey::Number(2.0));
     // given a view built without indexes
     let first = Rc::new(TrickCounts::default());
-    session(&[], first.clone()).catch_up(|_| {}).await.unwrap();
+    session(&stores, &[], first.clone()).catch_up(|_| {}).await.unwrap();
     assert_eq!(first.handled.get(), 4);
     // when a later session indexes its counts: it is built again, so every row is in the index
     let second = Rc::new(TrickCounts::default());
-    session(&["count", "trick"], second.clone()).catch_up(|_| {}).await.unwrap();
+    session(&stores, &["count", "trick"], second.clone()).catch_up(|_| {}).await.unwrap();
     assert_eq!(second.handled.get(), 4, "built again");
     let rows = stores.views.query_rows("trickCounts", &twice()).await.unwrap();
     assert_eq!(rows.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), vec!["beg", "sit"]);
@@ -204,7 +206,7 @@ pub async fn a_view_defined_anew_with_other_indexes_or_topics_is_built_again(sto
     // and a session with the same topics and indexes (in another order) resumes, building nothing again
     school(&app, 1, 1, &["sit"]).await;
     let third = Rc::new(TrickCounts::default());
-    session(&["trick", "count"], third.clone()).catch_up(|_| {}).await.unwrap();
+    session(&stores, &["trick", "count"], third.clone()).catch_up(|_| {}).await.unwrap();
     assert_eq!(third.handled.get(), 1);
     assert_eq!(counts(&stores).await, vec![("beg".into(), json!(2)), ("sit".into(), json!(3))]);
     // nor does what says what built it show among the rows
@@ -215,12 +217,8 @@ pub async fn of_two_live_definitions_of_a_view_the_newer_keeps_it_and_the_older_
     // given a tab that built a view and one opened later with other indexes (a new release)
     let app = stores.app();
     school(&app, 1, 100, &["sit", "beg"]).await;
-    let session = |indexes: &[&str], handler: Rc<TrickCounts>| {
-        let definition = ViewDefinition::new("trickCounts", &["Dog.TrickAdded"], indexes).unwrap();
-        ProjectionRunner::new(stores.app(), stores.views.clone(), definition, handler)
-    };
     let (old, new) = (Rc::new(TrickCounts::default()), Rc::new(TrickCounts::default()));
-    let (old_tab, new_tab) = (session(&[], old.clone()), session(&["count"], new.clone()));
+    let (old_tab, new_tab) = (session(&stores, &[], old.clone()), session(&stores, &["count"], new.clone()));
     old_tab.catch_up(|_| {}).await.unwrap();
     // when saves go on and each tab, told of them, takes its turn (forgetting what it knew)
     for _ in 0..3 {
