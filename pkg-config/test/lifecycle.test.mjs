@@ -162,3 +162,19 @@ test("after a panic, a view made before it refuses with a StorageError, as its a
   }
   await close();
 });
+
+test("a follower whose leader closed still answers wait for what it processed", async () => {
+  const { pages: [page], close } = await tabs();
+  const out = await page.evaluate(async () => {
+    const { openDogSchool, openCounters, caught } = await import("/test/dogschool.js");
+    const dogschool = await openDogSchool("dogschool");
+    const { follower } = await openCounters(dogschool);
+    const { id } = await dogschool.create("Dog", "Registered", { name: "Fido" });
+    const { notificationId } = await dogschool.record("Dog", id, "TrickAdded", { trick: "sit" });
+    await follower.wait(notificationId);
+    dogschool.close();
+    return { leader: follower.leader, again: await caught(() => follower.wait(notificationId, { timeoutMs: 500 })) };
+  });
+  assert.deepEqual(out, { leader: "dogschool", again: null });
+  await close();
+});

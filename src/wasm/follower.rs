@@ -27,6 +27,8 @@ use crate::system::{Policy, ProcessApplication};
 pub struct CoreFollower {
     me: Rc<Shared>,
     leader: Rc<Shared>,
+    /// The leader's name, kept: a closed leader cannot say it, and its tracking keeps it.
+    leader_name: String,
     topics: Vec<String>,
     policy: RefCell<Rc<dyn Policy>>,
     /// What the policy gets as its second argument (the facade's application).
@@ -38,7 +40,7 @@ impl CoreFollower {
     /// The leader's name.
     #[wasm_bindgen(getter)]
     pub fn leader(&self) -> String {
-        self.leader.app().map(|app| app.name().to_owned()).unwrap_or_default()
+        self.leader_name.clone()
     }
 
     /// Replaces the policy (after a fix): `{ topics?, policy }`, with the same topics as before.
@@ -89,7 +91,7 @@ impl CoreFollower {
     pub(crate) fn defined(me: Rc<Shared>, leader: Rc<Shared>, definition: &JsValue, app: JsValue) -> Result<CoreFollower> {
         let name = leader.app()?.name().to_owned();
         let (topics, policy) = read_definition(&name, definition, &app)?;
-        Ok(CoreFollower { me, leader, topics, policy: RefCell::new(policy), app })
+        Ok(CoreFollower { me, leader, leader_name: name, topics, policy: RefCell::new(policy), app })
     }
 }
 
