@@ -5,7 +5,7 @@
 
 import { CoreApplication, type CoreView } from "../wasm/tributary.js";
 import { alive, calling, callingSync, guarded, loadCore } from "./core.js";
-import { ValidationError } from "./errors.js";
+import { StorageError, ValidationError } from "./errors.js";
 import { View, type Message, type ViewDefinition } from "./views.js";
 import { Follower, type FollowDefinition } from "./follow.js";
 import { Sync, type SyncOptions } from "./sync.js";
@@ -187,7 +187,7 @@ export class Application<T extends Types = {}> {
     const follower = new Follower(guarded(core, `following ${leader.name}`), this.#core.shared ? `tributary:${this.name}:follows:${leader.name}` : null);
     if (existing) {
       // The leader was opened again (its earlier instance closed): follow the one given, from the same position.
-      existing.follower.stop();
+      existing.follower.stop(new StorageError(`${leader.name} was opened again: follow it again`));
       existing.leader.#followers.delete(existing.follower);
     }
     leader.#followers.add(follower);
@@ -211,9 +211,10 @@ export class Application<T extends Types = {}> {
   close(): void {
     for (const sync of this.#syncs) sync.stop();
     // Views and followers stop: a step after the close would only fail (and log that it stopped).
-    for (const view of this.#views.values()) view.stop();
+    const closed = new StorageError(`application ${JSON.stringify(this.name)} is closed; open it again`);
+    for (const view of this.#views.values()) view.stop(closed);
     for (const { leader, follower } of this.#following.values()) {
-      follower.stop();
+      follower.stop(closed);
       leader.#followers.delete(follower);
     }
     // Saves of the last few milliseconds not yet told: told now, or other tabs' views would miss them.

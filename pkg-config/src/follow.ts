@@ -4,6 +4,7 @@
 
 import type { CoreFollower } from "../wasm/tributary.js";
 import { callingSync } from "./core.js";
+import type { TributaryError } from "./errors.js";
 import { Runner, type RunnerStatus } from "./runner.js";
 import type { ViewEvent } from "./views.js";
 
@@ -63,8 +64,8 @@ export class Follower {
   }
 
   /** @internal its application closed, or it follows the leader opened again: no more steps. */
-  stop(): void {
-    this.#runner.stop();
+  stop(why: TributaryError): void {
+    this.#runner.stop(why);
   }
 
   /** @internal the leader may have new events. */

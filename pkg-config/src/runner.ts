@@ -98,9 +98,10 @@ export class Runner {
     this.poke();
   }
 
-  /** Stops stepping (until `start()`). */
-  stop(): void {
+  /** Stops stepping (until `start()`); its waiters get `why`, as nothing here will get them there. */
+  stop(why: TributaryError): void {
     this.#stopped = true;
+    for (const waiter of this.#waiters) waiter.settle({ error: why, at: 0 });
   }
 
   /** Another tab moved the position on. */

@@ -5,7 +5,7 @@
 
 import { checkOptions, type CoreView } from "../wasm/tributary.js";
 import { calling, callingSync } from "./core.js";
-import { ValidationError } from "./errors.js";
+import { ValidationError, type TributaryError } from "./errors.js";
 import { Runner, type RunnerStatus, type Step } from "./runner.js";
 import type { Json } from "./types.js";
 
@@ -153,8 +153,8 @@ export class View<R = Json> {
   }
 
   /** @internal its application closed: no more steps. */
-  stop(): void {
-    this.#runner.stop();
+  stop(why: TributaryError): void {
+    this.#runner.stop(why);
   }
 
   /** @internal sync removed events this view may have seen: it starts again from the beginning. */

@@ -178,3 +178,20 @@ test("a follower whose leader closed still answers wait for what it processed", 
   assert.deepEqual(out, { leader: "dogschool", again: null });
   await close();
 });
+
+test("closing an application ends its views' pending waits with a StorageError, at once", async () => {
+  const { pages: [page], close } = await tabs();
+  const out = await page.evaluate(async () => {
+    const { openDogSchool, defineTrickCounts } = await import("/test/dogschool.js");
+    const app = await openDogSchool("dogschool", { storage: "memory" });
+    const counts = defineTrickCounts(app);
+    const started = performance.now();
+    const waiting = counts.wait(1000, { timeoutMs: 5000 }).then(() => "reached", (error) => error.name);
+    await new Promise((done) => setTimeout(done, 50));
+    app.close();
+    return { outcome: await waiting, ms: performance.now() - started };
+  });
+  assert.equal(out.outcome, "StorageError");
+  assert.ok(out.ms < 2000, `ended after ${Math.round(out.ms)} ms, not at its timeout`);
+  await close();
+});
