@@ -207,7 +207,11 @@ export class Application<T extends Types = {}> {
     return sync;
   }
 
-  /** Closes the application; later calls throw a StorageError. */
+  /**
+   * Closes the application: its syncs, views and followers stop (their pending waits
+   * end with a StorageError), other tabs still hear of its last saves, and later calls
+   * throw a StorageError.
+   */
   close(): void {
     for (const sync of this.#syncs) sync.stop();
     // Views and followers stop: a step after the close would only fail (and log that it stopped).
