@@ -232,7 +232,7 @@ impl ProjectionRunner {
             let tracking = Tracking { application_name: self.definition.name.clone(), notification_id: reached };
             // Said with every build's first commit, and whenever the view does not say it yet.
             let built_by = Some(self.definition.built_by());
-            if from.is_none() || self.cache.row(BUILT_BY).is_none_or(|known| known != built_by) {
+            if from.is_none() || self.cache.get(BUILT_BY).is_none_or(|known| known != built_by) {
                 changes.insert(BUILT_BY.to_owned(), built_by.clone());
             }
             match self.views.commit_view(&self.definition, &changes, from, &tracking).await {

@@ -25,19 +25,15 @@ struct Known {
     rows: HashMap<String, Option<Value>>,
     /// The batch after a position, read ahead: `(position, (notifications, head))`.
     ahead: Option<(u64, (Vec<Notification>, u64))>,
-    /// This runner's definition has built the view (a commit said so) since
+    /// This runner's definition has built the view, or found it its own, since
     /// the cache was made: kept when the rest is forgotten.
     built: bool,
 }
 
 impl RowCache {
-    fn get(&self, key: &str) -> Option<Option<Value>> {
+    /// A row as known (`Some(None)`: known absent).
+    pub(crate) fn get(&self, key: &str) -> Option<Option<Value>> {
         self.0.borrow().rows.get(key).cloned()
-    }
-
-    /// A row as known (`Some(None)`: known absent), for the runner's own rows.
-    pub(crate) fn row(&self, key: &str) -> Option<Option<Value>> {
-        self.get(key)
     }
 
     /// Knows a row as it is stored (`None`: absent).
