@@ -88,10 +88,15 @@ export class Sync {
     void this.#loop(++this.#loops);
   }
 
-  /** Stops keeping in sync (a round under way finishes). */
+  /** Stops keeping in sync (a round under way finishes; a wait for the server's news ends, request and all). */
   stop(): void {
     this.#live = false;
     this.#wake();
+    try {
+      this.#core.stopWaiting();
+    } catch {
+      // a core reset after an internal error: nothing of it is waiting any more
+    }
   }
 
   status(): SyncStatus {

@@ -210,3 +210,25 @@ test("a wrong token is an AuthError that stops live sync; a server down is a Syn
   await one.page.evaluate(() => sync.stop());
   await one.close();
 });
+
+test("stopping live sync ends its wait for the server's news, request and all", async () => {
+  const url = (await server()).app("dogschool");
+  const { page, close } = await device(url);
+  const out = await page.evaluate(async () => {
+    const waits = [];
+    const fetching = globalThis.fetch;
+    globalThis.fetch = (input, init) => {
+      if (String(input).includes("/wait?")) waits.push(init.signal);
+      return fetching(input, init);
+    };
+    sync.start();
+    for (let i = 0; i < 200 && waits.length === 0; i++) await new Promise((done) => setTimeout(done, 10));
+    await new Promise((done) => setTimeout(done, 50));
+    sync.stop();
+    await null;
+    return { waits: waits.length, aborted: waits.map((signal) => signal.aborted) };
+  });
+  assert.equal(out.waits, 1);
+  assert.deepEqual(out.aborted, [true], "the long poll was cancelled");
+  await close();
+});

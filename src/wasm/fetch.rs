@@ -13,7 +13,21 @@ use crate::sync::{Http, Method, Request, Response};
 /// Longer than any wait the client asks a server for.
 const TIMEOUT_MS: f64 = 90_000.0;
 
-pub(crate) struct Fetch;
+/// `fetch`, each request given up after [`TIMEOUT_MS`] or when `cancel` (an
+/// `AbortSignal`) aborts, if given.
+#[derive(Default)]
+pub(crate) struct Fetch {
+    pub(crate) cancel: Option<JsValue>,
+}
+
+/// `new AbortController()`, to cancel requests of a [`Fetch`] with its `signal`.
+pub(crate) fn abort_controller() -> Result<JsValue, String> {
+    let class: Function = Reflect::get(&js_sys::global(), &"AbortController".into())
+        .map_err(|e| thrown(&e))?
+        .dyn_into()
+        .map_err(|_| "this context has no AbortController".to_owned())?;
+    Reflect::construct(&class, &js_sys::Array::new()).map_err(|e| thrown(&e))
+}
 
 #[async_trait(?Send)]
 impl Http for Fetch {
@@ -36,9 +50,14 @@ impl Http for Fetch {
         if let Some(body) = &request.body {
             set(&init, "body", &Uint8Array::from(body.as_slice()))?;
         }
-        let timeout: Function =
-            get(&get(&global, "AbortSignal")?, "timeout")?.dyn_into().map_err(|_| "no AbortSignal.timeout".to_owned())?;
-        set(&init, "signal", &timeout.call1(&JsValue::NULL, &JsValue::from_f64(TIMEOUT_MS)).map_err(|e| thrown(&e))?)?;
+        let abort_signal = get(&global, "AbortSignal")?;
+        let timeout: Function = get(&abort_signal, "timeout")?.dyn_into().map_err(|_| "no AbortSignal.timeout".to_owned())?;
+        let mut signal = timeout.call1(&JsValue::NULL, &JsValue::from_f64(TIMEOUT_MS)).map_err(|e| thrown(&e))?;
+        if let Some(cancel) = &self.cancel {
+            let any: Function = get(&abort_signal, "any")?.dyn_into().map_err(|_| "no AbortSignal.any".to_owned())?;
+            signal = any.call1(&JsValue::NULL, &js_sys::Array::of2(&signal, cancel)).map_err(|e| thrown(&e))?;
+        }
+        set(&init, "signal", &signal)?;
         let pending: Promise = fetch
             .call2(&global, &JsValue::from_str(&request.url), &init)
             .map_err(|e| thrown(&e))?

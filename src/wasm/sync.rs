@@ -3,6 +3,7 @@
 //! decides when (a Web Lock per round, the live loop), and waits on the timers
 //! here (gloo-timers).
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Function, Promise};
@@ -14,7 +15,7 @@ use super::args::{name, text, whole, Options};
 use super::convert::from_json;
 use super::events::{Batch, EventJs};
 use super::failure::handler_threw;
-use super::fetch::Fetch;
+use super::fetch::{abort_controller, Fetch};
 use super::shared::{promise, Shared};
 use crate::error::{Error, Result};
 use crate::sync::{Resolution, SyncClient, SyncOptions};
@@ -27,6 +28,8 @@ const MAX_WAIT_MS: u64 = 60_000;
 pub struct CoreSync {
     shared: Rc<Shared>,
     options: SyncOptions,
+    /// The `AbortController` of the wait for the server in flight, if any.
+    waiting: RefCell<Option<JsValue>>,
 }
 
 #[wasm_bindgen]
@@ -70,13 +73,30 @@ impl CoreSync {
     }
 
     /// Waits on the server (bounded) until its log has more than `after`; resolves to its newest id.
+    /// [`stopWaiting`](Self::stop_waiting) ends it (a `SyncError`), request and all.
     #[wasm_bindgen(js_name = waitForServer)]
     pub fn wait_for_server(&self, after: JsValue, timeout_ms: JsValue) -> Promise {
-        promise(self.client().and_then(|client| {
+        let waiting = || -> Result<_> {
             let after = whole(&after, "after", 0)?;
             let timeout = whole(&timeout_ms, "timeoutMs", 0)?.min(MAX_WAIT_MS);
+            let controller = abort_controller().map_err(Error::Sync)?;
+            let signal = js_sys::Reflect::get(&controller, &"signal".into()).map_err(|e| handler_threw("AbortController", &e))?;
+            let client = self.client_over(Fetch { cancel: Some(signal) })?;
+            self.stop_waiting();
+            *self.waiting.borrow_mut() = Some(controller);
             Ok(async move { Ok(JsValue::from_f64(client.wait_for_server(after, timeout).await? as f64)) })
-        }))
+        };
+        promise(waiting())
+    }
+
+    /// Ends the wait for the server in flight, if any: live sync stopped, or its application closed.
+    #[wasm_bindgen(js_name = stopWaiting)]
+    pub fn stop_waiting(&self) {
+        if let Some(controller) = self.waiting.borrow_mut().take() {
+            if let Ok(abort) = js_sys::Reflect::get(&controller, &"abort".into()).and_then(|f| f.dyn_into::<Function>()) {
+                let _ = abort.call0(&controller);
+            }
+        }
     }
 
     /// The conflicts held for the application: `[{ id, aggregateId, version, local, server }]`.
@@ -141,15 +161,19 @@ impl CoreSync {
         };
         options.done()?;
         let options = SyncOptions { url, token, push, batch: batch.min(10_001) as usize, rebase_conflicts: rebase };
-        let sync = CoreSync { shared, options };
+        let sync = CoreSync { shared, options, waiting: RefCell::default() };
         sync.client()?;
         Ok(sync)
     }
 
     /// A client over the current application and the views defined now.
     fn client(&self) -> Result<SyncClient> {
+        self.client_over(Fetch::default())
+    }
+
+    fn client_over(&self, fetch: Fetch) -> Result<SyncClient> {
         let app = self.shared.app()?;
-        let mut client = SyncClient::new((*app).clone(), self.shared.sync.clone(), Rc::new(Fetch), self.options.clone())?;
+        let mut client = SyncClient::new((*app).clone(), self.shared.sync.clone(), Rc::new(fetch), self.options.clone())?;
         client.set_views(self.shared.defined_views.borrow().values().cloned().collect());
         Ok(client)
     }
