@@ -9,6 +9,7 @@ import { StorageError, ValidationError } from "./errors.js";
 import { View, type Message, type ViewDefinition } from "./views.js";
 import { Follower, type FollowDefinition } from "./follow.js";
 import { Sync, type SyncOptions } from "./sync.js";
+import { Turns } from "./runner.js";
 import type { TaskStatistics, WorkflowTypes } from "./workflow.js";
 import type {
   AggregateDefinition, AggregateName, AggregateView, EventData, EventMap, EventName, EventView, Json, Notification,
@@ -41,6 +42,8 @@ export class Application<T extends Types = {}> {
   /** Leader name -> how this application follows it (and the leader it was made for). */
   readonly #following = new Map<string, { leader: Application<any>; follower: Follower }>();
   readonly #syncs = new Set<Sync>();
+  /** Turns per server URL: syncs of one server take turns here (and, with IndexedDB, across tabs). */
+  readonly #syncTurns = new Map<string, Turns>();
   readonly #channel: BroadcastChannel | null;
   /** A "recorded" message to other tabs is due. */
   #telling = false;
@@ -202,7 +205,9 @@ export class Application<T extends Types = {}> {
    */
   sync(options: SyncOptions): Sync {
     const core = this.#call(() => this.#core.sync(options));
-    const sync = new Sync(guarded(core, `sync ${core.url}`), this.#core.shared ? `tributary:${this.name}:sync:${core.url}` : null, (conflicts) => this.#pulled(conflicts, sync));
+    let turns = this.#syncTurns.get(core.url);
+    if (!turns) this.#syncTurns.set(core.url, (turns = new Turns(this.#core.shared ? `tributary:${this.name}:sync:${core.url}` : null)));
+    const sync = new Sync(guarded(core, `sync ${core.url}`), turns, (conflicts) => this.#pulled(conflicts, sync));
     this.#syncs.add(sync);
     return sync;
   }

@@ -69,11 +69,11 @@ export class Sync {
   #wake: () => void = () => {};
 
   /** @internal made by `Application.sync`. */
-  constructor(core: CoreSync, lock: string | null, changed: (conflicts: boolean) => void) {
+  constructor(core: CoreSync, turns: Turns, changed: (conflicts: boolean) => void) {
     this.url = core.url;
     this.#core = core;
     this.#changed = changed;
-    this.#turns = new Turns(lock);
+    this.#turns = turns;
   }
 
   /** One round: pull every new server event, push every pending local event, then pull what came meanwhile. */
@@ -129,19 +129,23 @@ export class Sync {
 
   async #round(): Promise<{ pushed: number; pulled: number }> {
     this.#set({ state: "syncing" });
+    let pulled = 0;
+    let conflicts = 0;
     try {
       const [pending, head, position] = await Promise.all([
         calling(() => this.#core.pending()),
         calling(() => this.#core.waitForServer(0, 0)),
         calling(() => this.#core.position()),
       ]);
-      const total = pending + Math.max(0, head - position);
+      // A server without `/wait` (Python's) says only its next id, not its newest: a lower bound then.
+      let total = pending + Math.max(0, head - position);
       let pushed = 0;
-      let pulled = 0;
       const round = await calling(() =>
-        this.#core.round((step: { pushed: number; pulled: number }) => {
+        this.#core.round((step: { pushed: number; pulled: number; conflicts: number }) => {
           pushed += step.pushed;
           pulled += step.pulled;
+          conflicts += step.conflicts;
+          total = Math.max(total, pushed + pulled);
           this.#emit({ type: "progress", pushed, pulled, total });
         }),
       );
@@ -149,6 +153,8 @@ export class Sync {
       this.#set({ state: "idle", pending: await calling(() => this.#core.pending()), position: round.position, lastError: undefined });
       return { pushed: round.pushed, pulled: round.pulled };
     } catch (error) {
+      // What was pulled (and conflicts kept) before the failure is in the log: views and other tabs must hear of it.
+      if (pulled > 0 || conflicts > 0) this.#changed(conflicts > 0);
       const failure = typed(error) as TributaryError;
       this.#set({ state: failure.name === "SyncError" ? "offline" : "failed", lastError: failure });
       throw failure;

@@ -4,6 +4,7 @@
 // are typed.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
+import { createServer, request as send } from "node:http";
 import { tabs } from "./browser.mjs";
 import { startServer, TOKEN } from "./server.mjs";
 
@@ -27,6 +28,30 @@ async function device(url, options = {}) {
     sync.subscribe((change) => changes.push(change));
   }, [url, TOKEN, options]);
   return { page, close };
+}
+
+/** A proxy to `target` that answers itself what `answer(req)` returns ({ status, body }), else forwards. */
+async function faultProxy(target) {
+  let answer = () => null;
+  const proxy = createServer(async (req, res) => {
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    const own = req.method === "OPTIONS" ? null : answer(req);
+    if (own) {
+      res.writeHead(own.status, { "content-type": "application/json", "access-control-allow-origin": "*" });
+      return res.end(own.body ?? "");
+    }
+    const url = new URL(req.url, target);
+    const out = send(url, { method: req.method, headers: { ...req.headers, host: url.host, connection: "close" } }, (reply) => {
+      res.writeHead(reply.statusCode, reply.headers);
+      reply.pipe(res);
+    });
+    out.on("error", () => req.socket.destroy());
+    out.end(Buffer.concat(chunks));
+  });
+  await new Promise((done) => proxy.listen(0, "127.0.0.1", done));
+  after(() => new Promise((done) => { proxy.closeAllConnections?.(); proxy.close(done); }));
+  return { base: `http://127.0.0.1:${proxy.address().port}`, answer: (next) => (answer = next) };
 }
 
 test("two devices sync as the README shows it: pushed, pulled, and seen by views", async () => {
@@ -231,4 +256,98 @@ test("stopping live sync ends its wait for the server's news, request and all", 
   assert.equal(out.waits, 1);
   assert.deepEqual(out.aborted, [true], "the long poll was cancelled");
   await close();
+});
+
+test("events pulled by a round that then fails reach the views", async () => {
+  const started = await server();
+  const proxy = await faultProxy(started.base);
+  const one = await device(started.app("dogschool"));
+  const two = await device(`${proxy.base}/acme/dogschool`);
+  await one.page.evaluate(async () => {
+    const { id } = await app.create("Dog", "Registered", { name: "Fido" });
+    await app.record("Dog", id, "TrickAdded", { trick: "sit" });
+    await sync.now();
+  });
+  proxy.answer((req) => (req.method === "POST" && req.url.endsWith("/push") ? { status: 503, body: '{"error":"busy","message":"try later"}' } : null));
+  const failed = await two.page.evaluate(async () => {
+    await app.create("Dog", "Registered", { name: "Rex" }); // pending: the round pushes after pulling
+    await counts.wait(await app.maxNotificationId());
+    const error = await sync.now().catch((e) => e.name);
+    await new Promise((done) => setTimeout(done, 500));
+    return { error, log: (await app.notifications()).length, sit: (await counts.get("sit")) ?? null };
+  });
+  assert.equal(failed.error, "SyncError");
+  assert.equal(failed.log, 3, "Fido and his trick were pulled");
+  proxy.answer(() => null);
+  const later = await two.page.evaluate(async () => {
+    const round = await sync.now(); // pushes Rex: nothing more to pull
+    await new Promise((done) => setTimeout(done, 500));
+    return { round, sit: (await counts.get("sit")) ?? null };
+  });
+  assert.deepEqual(later.round, { pushed: 1, pulled: 0 });
+  assert.deepEqual([failed.sit, later.sit], [{ count: 1 }, { count: 1 }], "the view saw the pulled trick");
+  await one.close();
+  await two.close();
+});
+
+/** A device that pushed Fido and 20 tricks to `url`: 21 events on the server. */
+async function pushedTwentyOne(url) {
+  const one = await device(url);
+  await one.page.evaluate(async () => {
+    const { id } = await app.create("Dog", "Registered", { name: "Fido" });
+    for (let i = 0; i < 20; i++) await app.record("Dog", id, "TrickAdded", { trick: `t${i}` });
+    await sync.now();
+  });
+  return one;
+}
+
+test("two syncs of one app with the same server (one URL with a trailing slash) do not race", async () => {
+  const started = await server();
+  const url = started.app("dogschool");
+  const one = await pushedTwentyOne(url);
+  const two = await device(url);
+  const out = await two.page.evaluate(async ([url, token]) => {
+    const results = await Promise.allSettled([sync.now(), app.sync({ url: url + "/", token }).now()]);
+    return { results: results.map((r) => r.status === "fulfilled" ? r.value : `${r.reason.name}: ${r.reason.message}`), log: (await app.notifications({ limit: 1000 })).length };
+  }, [url, TOKEN]);
+  assert.equal(out.log, 21, JSON.stringify(out));
+  assert.ok(out.results.every((r) => typeof r === "object"), JSON.stringify(out.results));
+  await one.close();
+  await two.close();
+});
+
+test("progress total against a server without the wait route counts every new event", async () => {
+  const started = await server();
+  const proxy = await faultProxy(started.base);
+  proxy.answer((req) => (req.url.includes("/wait?") ? { status: 404, body: "{}" } : null));
+  const one = await device(started.app("dogschool"));
+  await one.page.evaluate(async () => {
+    const { id } = await app.create("Dog", "Registered", { name: "Fido" });
+    for (const trick of ["sit", "beg", "roll", "stay"]) await app.record("Dog", id, "TrickAdded", { trick });
+    await sync.now();
+  });
+  const two = await device(`${proxy.base}/acme/dogschool`, { push: false });
+  const progress = await two.page.evaluate(async () => {
+    const round = await sync.now();
+    return { round, last: changes.filter((c) => c.type === "progress").at(-1) };
+  });
+  assert.deepEqual(progress.round, { pushed: 0, pulled: 5 });
+  assert.deepEqual([progress.last.pulled, progress.last.total], [5, 5]);
+  await one.close();
+  await two.close();
+});
+
+test("two syncs of an in-memory app with the same URL do not race", async () => {
+  const started = await server();
+  const url = started.app("dogschool");
+  const one = await pushedTwentyOne(url);
+  const out = await one.page.evaluate(async ([url, token]) => {
+    const { openDogSchool } = await import("/test/dogschool.js");
+    const memory = await openDogSchool("memory", { storage: "memory" });
+    const results = await Promise.allSettled([memory.sync({ url, token }).now(), memory.sync({ url, token }).now()]);
+    return { results: results.map((r) => r.status === "fulfilled" ? r.value : `${r.reason.name}: ${r.reason.message}`), log: (await memory.notifications({ limit: 1000 })).length };
+  }, [url, TOKEN]);
+  assert.equal(out.log, 21, JSON.stringify(out));
+  assert.ok(out.results.every((r) => typeof r === "object"), JSON.stringify(out.results));
+  await one.close();
 });

@@ -161,8 +161,9 @@ impl CoreSync {
         };
         options.done()?;
         let options = SyncOptions { url, token, push, batch: batch.min(10_001) as usize, rebase_conflicts: rebase };
-        let sync = CoreSync { shared, options, waiting: RefCell::default() };
-        sync.client()?;
+        let mut sync = CoreSync { shared, options, waiting: RefCell::default() };
+        // The URL as the client uses it (no trailing slash): one server, one name (and one Web Lock).
+        sync.options.url = sync.client()?.options().url.clone();
         Ok(sync)
     }
 
