@@ -170,7 +170,8 @@ export class Sync {
         attempt = 0;
       } catch (error) {
         if ((error as Error).name !== "SyncError") {
-          this.#live = false; // credentials or a bug: retrying will not help
+          // Credentials or a bug: retrying will not help (unless this loop is an older one, which just ends).
+          if (loop === this.#loops) this.#live = false;
           return;
         }
         await Promise.race([calling(() => this.#core.backoff(attempt++)), woken]);
