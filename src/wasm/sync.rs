@@ -28,8 +28,8 @@ const MAX_WAIT_MS: u64 = 60_000;
 pub struct CoreSync {
     shared: Rc<Shared>,
     options: SyncOptions,
-    /// The `AbortController` of the wait for the server in flight, if any.
-    waiting: RefCell<Option<JsValue>>,
+    /// The `AbortController`s of the waits for the server in flight.
+    waiting: Rc<RefCell<Vec<JsValue>>>,
 }
 
 #[wasm_bindgen]
@@ -82,17 +82,22 @@ impl CoreSync {
             let controller = abort_controller().map_err(Error::Sync)?;
             let signal = js_sys::Reflect::get(&controller, &"signal".into()).map_err(|e| handler_threw("AbortController", &e))?;
             let client = self.client_over(Fetch { cancel: Some(signal) })?;
-            self.stop_waiting();
-            *self.waiting.borrow_mut() = Some(controller);
-            Ok(async move { Ok(JsValue::from_f64(client.wait_for_server(after, timeout).await? as f64)) })
+            self.waiting.borrow_mut().push(controller.clone());
+            let waiting = self.waiting.clone();
+            Ok(async move {
+                let newest = client.wait_for_server(after, timeout).await;
+                waiting.borrow_mut().retain(|other| *other != controller);
+                Ok(JsValue::from_f64(newest? as f64))
+            })
         };
         promise(waiting())
     }
 
-    /// Ends the wait for the server in flight, if any: live sync stopped, or its application closed.
+    /// Ends the waits for the server in flight, if any: live sync stopped, or its application closed.
     #[wasm_bindgen(js_name = stopWaiting)]
     pub fn stop_waiting(&self) {
-        if let Some(controller) = self.waiting.borrow_mut().take() {
+        let waiting = std::mem::take(&mut *self.waiting.borrow_mut());
+        for controller in waiting {
             if let Ok(abort) = js_sys::Reflect::get(&controller, &"abort".into()).and_then(|f| f.dyn_into::<Function>()) {
                 let _ = abort.call0(&controller);
             }
@@ -161,7 +166,7 @@ impl CoreSync {
         };
         options.done()?;
         let options = SyncOptions { url, token, push, batch: batch.min(10_001) as usize, rebase_conflicts: rebase };
-        let mut sync = CoreSync { shared, options, waiting: RefCell::default() };
+        let mut sync = CoreSync { shared, options, waiting: Rc::default() };
         // The URL as the client uses it (no trailing slash): one server, one name (and one Web Lock).
         sync.options.url = sync.client()?.options().url.clone();
         Ok(sync)
