@@ -34,7 +34,7 @@ const ATTEMPTS: usize = 3;
 /// Records pushes that arrived together, answering each in order. A client
 /// is in a transaction at most once: its repeated push goes in the next one,
 /// where it finds the first recorded.
-pub async fn accept_all(local: &Local, pushes: Vec<Push>) -> Vec<Result<Accepted>> {
+pub async fn accept_all(local: &Local, pushes: &[Push]) -> Vec<Result<Accepted>> {
     let mut answers: Vec<Option<Result<Accepted>>> = pushes.iter().map(|_| None).collect();
     let mut left: Vec<usize> = (0..pushes.len()).collect();
     while !left.is_empty() {
@@ -108,7 +108,7 @@ impl Plan {
 
 /// Decides every push of the group from what the database holds, in order:
 /// an earlier push of the group takes a version before a later one.
-fn decide(group: &[&Push], names: &[String], found: Found) -> (Write, Vec<Plan>) {
+fn decide<'e>(group: &[&'e Push], names: &[String], found: Found) -> (Write<'e>, Vec<Plan>) {
     let mut write = Write::default();
     let mut claimed = HashSet::new();
     let mut ids = found.ids.into_iter();
@@ -124,10 +124,17 @@ fn decide(group: &[&Push], names: &[String], found: Found) -> (Write, Vec<Plan>)
     (write, plans)
 }
 
-fn plan(push: &Push, name: &str, tracked: u64, ids: &[Option<u64>], claimed: &mut HashSet<(Uuid, u64)>, write: &mut Write) -> Plan {
+fn plan<'e>(
+    push: &'e Push,
+    name: &str,
+    tracked: u64,
+    ids: &[Option<u64>],
+    claimed: &mut HashSet<(Uuid, u64)>,
+    write: &mut Write<'e>,
+) -> Plan {
     let mut done = Vec::new();
     let mut conflicts = Vec::new();
-    let mut new: Vec<&StoredEvent> = Vec::new();
+    let mut new: Vec<&'e StoredEvent> = Vec::new();
     for ((position, event), id) in push.events.iter().zip(ids) {
         if *position <= tracked {
             match id {
@@ -164,7 +171,7 @@ fn plan(push: &Push, name: &str, tracked: u64, ids: &[Option<u64>], claimed: &mu
     let start = write.events.len();
     for event in new {
         claimed.insert((event.originator_id, event.originator_version));
-        write.events.push(event.clone());
+        write.events.push(event);
     }
     if last > tracked {
         write.tracking.push(Tracking { application_name: name.to_owned(), notification_id: last });

@@ -16,17 +16,18 @@ pub struct Found {
     pub ids: Vec<Option<u64>>,
 }
 
-/// What a group then writes, in the same transaction.
+/// What a group then writes, in the same transaction: the pushes' own events,
+/// borrowed (a group copies no event on its way to the database).
 #[derive(Default)]
-pub struct Write {
+pub struct Write<'e> {
     /// Each client's new position (positions only move forward).
     pub tracking: Vec<Tracking>,
     /// New events, given notification ids in this order.
-    pub events: Vec<StoredEvent>,
+    pub events: Vec<&'e StoredEvent>,
 }
 
 /// A decision made under the lock: what to write, from what was found.
-pub type Decide<'a> = &'a mut dyn FnMut(Found) -> Write;
+pub type Decide<'a, 'e> = &'a mut dyn FnMut(Found) -> Write<'e>;
 
 #[async_trait(?Send)]
 pub trait ServerRecorder: ApplicationRecorder {
@@ -37,7 +38,7 @@ pub trait ServerRecorder: ApplicationRecorder {
     /// each name's push: a recorder may first ask `decide` as if nothing were
     /// found, and write that if the database shows it so (every event new,
     /// every client before its push), which saves the reads' round trip.
-    async fn record_pushes(&self, names: &[String], firsts: &[u64], positions: &[(Uuid, u64)], decide: Decide<'_>) -> Result<Vec<u64>>;
+    async fn record_pushes(&self, names: &[String], firsts: &[u64], positions: &[(Uuid, u64)], decide: Decide<'_, '_>) -> Result<Vec<u64>>;
 
     /// Lets go of what an idle thread need not hold (a database connection);
     /// taken again when next needed.

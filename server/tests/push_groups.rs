@@ -56,7 +56,7 @@ fn position(client: Uuid) -> String {
 async fn a_group_decides_each_push_in_order_and_refuses_only_the_one_that_conflicts(local: Local) {
     let (a, b, c) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
     let (rex, fido) = (Uuid::new_v4(), Uuid::new_v4());
-    let answers = accept_all(&local, vec![push(a, rex, 1, &[1, 2, 3]), push(b, rex, 1, &[2]), push(c, fido, 1, &[1, 2])]).await;
+    let answers = accept_all(&local, &[push(a, rex, 1, &[1, 2, 3]), push(b, rex, 1, &[2]), push(c, fido, 1, &[1, 2])]).await;
     assert_eq!(recorded(&answers[0]), &PushReply { notification_ids: vec![1, 2, 3], position: 3 });
     match &answers[1] {
         Ok(Accepted::Refused(conflicts)) => {
@@ -76,7 +76,7 @@ async fn a_group_decides_each_push_in_order_and_refuses_only_the_one_that_confli
 /// give the same ids, and the events are recorded once.
 async fn a_push_sent_twice_in_one_group_is_recorded_once_and_both_get_its_ids(local: Local) {
     let (client, rex) = (Uuid::new_v4(), Uuid::new_v4());
-    let answers = accept_all(&local, vec![push(client, rex, 1, &[1, 2]), push(client, rex, 1, &[1, 2])]).await;
+    let answers = accept_all(&local, &[push(client, rex, 1, &[1, 2]), push(client, rex, 1, &[1, 2])]).await;
     assert_eq!(recorded(&answers[0]), &PushReply { notification_ids: vec![1, 2], position: 2 });
     assert_eq!(recorded(&answers[1]), recorded(&answers[0]));
     assert_eq!(log(&local).await.len(), 2);
@@ -89,7 +89,7 @@ async fn a_bad_push_fails_alone_and_the_rest_of_its_group_is_recorded(local: Loc
     local.recorder.insert_tracking(&Tracking { application_name: position(lost), notification_id: 5 }).await.unwrap();
     let answers = accept_all(
         &local,
-        vec![push(lost, Uuid::new_v4(), 1, &[1]), push(huge, Uuid::new_v4(), 1, &[u64::MAX]), push(good, Uuid::new_v4(), 1, &[1])],
+        &[push(lost, Uuid::new_v4(), 1, &[1]), push(huge, Uuid::new_v4(), 1, &[u64::MAX]), push(good, Uuid::new_v4(), 1, &[1])],
     )
     .await;
     assert!(matches!(&answers[0], Err(Error::Validation(m)) if m.contains("not the one it pushed")), "{:?}", answers[0]);
@@ -108,11 +108,11 @@ async fn a_bad_push_fails_alone_and_the_rest_of_its_group_is_recorded(local: Loc
 async fn a_push_behind_its_clients_recorded_position_fails_and_writes_nothing(local: Local) {
     let (lost, good) = (Uuid::new_v4(), Uuid::new_v4());
     local.recorder.insert_tracking(&Tracking { application_name: position(lost), notification_id: 5 }).await.unwrap();
-    let answers = accept_all(&local, vec![push(lost, Uuid::new_v4(), 4, &[1, 2, 3])]).await;
+    let answers = accept_all(&local, &[push(lost, Uuid::new_v4(), 4, &[1, 2, 3])]).await;
     assert!(matches!(&answers[0], Err(Error::Validation(m)) if m.contains("not the one it pushed")), "{:?}", answers[0]);
     assert_eq!(log(&local).await.len(), 0);
     assert_eq!(local.recorder.max_tracking_id(&position(lost)).await.unwrap(), Some(5));
-    let answers = accept_all(&local, vec![push(good, Uuid::new_v4(), 1, &[1])]).await;
+    let answers = accept_all(&local, &[push(good, Uuid::new_v4(), 1, &[1])]).await;
     assert_eq!(recorded(&answers[0]).notification_ids, vec![1]);
 }
 
@@ -180,7 +180,7 @@ mod postgres {
             let events = format!("\"{}\".dogschool_events", recorder.tables().schema);
             let local = local(Rc::new(recorder.clone()));
             let pushes = (0..3).map(|_| push(Uuid::new_v4(), Uuid::new_v4(), 1, &[1, 2])).collect();
-            for answer in accept_all(&local, pushes).await {
+            for answer in accept_all(&local, &pushes).await {
                 recorded(&answer);
             }
             let url = std::env::var("TRIBUTARY_TEST_POSTGRES").unwrap();
@@ -232,7 +232,7 @@ mod postgres {
             assert_eq!(recorder.max_tracking_id(&position(client)).await.unwrap(), None);
             // and the next group, on the same connection, is recorded
             let local = local(Rc::new(recorder.clone()));
-            let answers = accept_all(&local, vec![push(client, dog, 1, &[2])]).await;
+            let answers = accept_all(&local, &[push(client, dog, 1, &[2])]).await;
             assert_eq!(recorded(&answers[0]).notification_ids, vec![2]);
         });
     }

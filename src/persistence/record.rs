@@ -26,8 +26,9 @@ impl StoredEvent {
 }
 
 /// Checks a batch before any write: every record valid, no position twice.
-pub fn validate_batch(events: &[StoredEvent]) -> Result<()> {
-    let mut seen = std::collections::HashSet::with_capacity(events.len());
+pub fn validate_batch<'a>(events: impl IntoIterator<Item = &'a StoredEvent>) -> Result<()> {
+    let events = events.into_iter();
+    let mut seen = std::collections::HashSet::with_capacity(events.size_hint().0);
     for event in events {
         event.validate()?;
         if !seen.insert((event.originator_id, event.originator_version)) {

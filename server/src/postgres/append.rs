@@ -66,7 +66,7 @@ pub(super) async fn next_id<C: GenericClient>(tx: &C, tables: &Tables, from: Ids
 /// to the last (in the same round trip). The lock must be held and their
 /// positions known free: only a writer that skips the lock makes this fail,
 /// with a conflict.
-pub(super) async fn insert_rows(tx: &Transaction<'_>, tables: &Tables, columns: &Columns, first: u64) -> Result<Vec<u64>> {
+pub(super) async fn insert_rows(tx: &Transaction<'_>, tables: &Tables, columns: &Columns<'_>, first: u64) -> Result<Vec<u64>> {
     let count = columns.ids.len() as u64;
     if count == 0 {
         return Ok(vec![]);
@@ -102,7 +102,7 @@ pub(super) fn last_id(first: u64, count: u64) -> Result<u64> {
 
 /// A failed insert of `columns` as an error: a taken position is a conflict
 /// (named by the batch's first event), anything else what `doing` failed.
-pub(super) fn refused<'a>(columns: &'a Columns, doing: &'static str) -> impl Fn(tokio_postgres::Error) -> Error + 'a {
+pub(super) fn refused<'a>(columns: &'a Columns<'_>, doing: &'static str) -> impl Fn(tokio_postgres::Error) -> Error + 'a {
     move |error| match taken(&error) {
         true => Error::Conflict {
             originator_id: columns.ids.first().copied().unwrap_or_default(),

@@ -40,44 +40,37 @@ pub(super) fn given_ids(rows: &[tokio_postgres::Row]) -> Result<HashMap<(Uuid, i
 }
 
 /// Checks that a write's numbers fit PostgreSQL's bigint.
-pub(super) fn fits(events: &[StoredEvent]) -> Result<()> {
-    match events.iter().find(|e| i64::try_from(e.originator_version).is_err()) {
+pub(super) fn fits<'a>(events: impl IntoIterator<Item = &'a StoredEvent>) -> Result<()> {
+    match events.into_iter().find(|e| i64::try_from(e.originator_version).is_err()) {
         Some(e) => Err(Error::invalid(format!("version {} of {} is too large to store", e.originator_version, e.originator_id))),
         None => Ok(()),
     }
 }
 
 /// The columns of a batch, for `unnest`: one statement whatever its size.
-pub(super) struct Columns {
+/// Text and bytes are borrowed from the events, not copied.
+pub(super) struct Columns<'a> {
     pub ids: Vec<Uuid>,
     pub versions: Vec<i64>,
-    pub topics: Vec<String>,
-    pub states: Vec<Vec<u8>>,
+    pub topics: Vec<&'a str>,
+    pub states: Vec<&'a [u8]>,
 }
 
-impl Columns {
-    pub fn of(events: &[StoredEvent]) -> Columns {
-        Columns {
-            ids: events.iter().map(|e| e.originator_id).collect(),
-            versions: events.iter().map(|e| int(e.originator_version)).collect(),
-            topics: events.iter().map(|e| e.topic.clone()).collect(),
-            states: events.iter().map(|e| e.state.clone()).collect(),
-        }
-    }
-
-    /// The columns of events no longer needed whole: their text and bytes move.
-    pub fn of_owned(events: Vec<StoredEvent>) -> Columns {
+impl<'a> Columns<'a> {
+    pub fn of(events: impl IntoIterator<Item = &'a StoredEvent>) -> Columns<'a> {
+        let events = events.into_iter();
+        let capacity = events.size_hint().0;
         let mut columns = Columns {
-            ids: Vec::with_capacity(events.len()),
-            versions: Vec::with_capacity(events.len()),
-            topics: Vec::with_capacity(events.len()),
-            states: Vec::with_capacity(events.len()),
+            ids: Vec::with_capacity(capacity),
+            versions: Vec::with_capacity(capacity),
+            topics: Vec::with_capacity(capacity),
+            states: Vec::with_capacity(capacity),
         };
         for event in events {
             columns.ids.push(event.originator_id);
             columns.versions.push(int(event.originator_version));
-            columns.topics.push(event.topic);
-            columns.states.push(event.state);
+            columns.topics.push(&event.topic);
+            columns.states.push(&event.state);
         }
         columns
     }

@@ -28,7 +28,7 @@ use crate::recorder::{Decide, Found, ServerRecorder, Write};
 
 #[async_trait(?Send)]
 impl ServerRecorder for PostgresRecorder {
-    async fn record_pushes(&self, names: &[String], firsts: &[u64], positions: &[(Uuid, u64)], decide: Decide<'_>) -> Result<Vec<u64>> {
+    async fn record_pushes(&self, names: &[String], firsts: &[u64], positions: &[(Uuid, u64)], decide: Decide<'_, '_>) -> Result<Vec<u64>> {
         let mut client = self.client().await?;
         if let Some(write) = as_new(names, firsts, positions, decide) {
             match group_of_new(&client, &self.tables, names, firsts, write).await {
@@ -65,7 +65,7 @@ async fn rolled_back(client: Object) -> Option<Object> {
 
 /// What `decide` writes if nothing is found (every event new, every client
 /// before its push), if that records every push whole and passes the checks.
-fn as_new(names: &[String], firsts: &[u64], positions: &[(Uuid, u64)], decide: Decide<'_>) -> Option<Write> {
+fn as_new<'e>(names: &[String], firsts: &[u64], positions: &[(Uuid, u64)], decide: Decide<'_, 'e>) -> Option<Write<'e>> {
     if firsts.len() != names.len() {
         return None;
     }
@@ -78,11 +78,11 @@ fn as_new(names: &[String], firsts: &[u64], positions: &[(Uuid, u64)], decide: D
 /// newest under the lock; the statement fails (and the `COMMIT` behind it
 /// then rolls back) if a version is taken or a client's recorded position is
 /// at or past the first of its push. The ids given, or the failure.
-async fn group_of_new(client: &Object, tables: &Tables, names: &[String], firsts: &[u64], write: Write) -> Result<Vec<u64>> {
+async fn group_of_new(client: &Object, tables: &Tables, names: &[String], firsts: &[u64], write: Write<'_>) -> Result<Vec<u64>> {
     let count = write.events.len() as u64;
     let (tracked, moved) = moves(&write.tracking);
     let firsts: Vec<i64> = firsts.iter().map(|first| int(*first)).collect();
-    let columns = Columns::of_owned(write.events);
+    let columns = Columns::of(write.events.iter().copied());
     let statement = client.prepare_cached(&new_sql(tables)).await.map_err(failed("recording pushes"))?;
     let params: [&(dyn ToSql + Sync); 11] = [
         &columns.ids,
@@ -132,7 +132,7 @@ fn new_sql(tables: &Tables) -> String {
 
 /// The group's transaction, committed; on an error it is left open (or
 /// aborted) for the caller to roll back.
-async fn group(client: &Object, tables: &Tables, names: &[String], positions: &[(Uuid, u64)], decide: Decide<'_>) -> Result<Vec<u64>> {
+async fn group(client: &Object, tables: &Tables, names: &[String], positions: &[(Uuid, u64)], decide: Decide<'_, '_>) -> Result<Vec<u64>> {
     let begin = format!("BEGIN; {}", lock_sql(tables));
     let (begun, first, tracked, ids) = join!(
         client.batch_execute(&begin),
@@ -147,7 +147,7 @@ async fn group(client: &Object, tables: &Tables, names: &[String], positions: &[
     let count = write.events.len() as u64;
     let last = last_id(first, count)?;
     let (names, moved) = moves(&write.tracking);
-    let columns = Columns::of_owned(write.events);
+    let columns = Columns::of(write.events.iter().copied());
     // Prepared before anything is sent: the COMMIT must follow the write's own
     // messages, not a round trip to prepare it.
     let statement = client.prepare_cached(&write_sql(tables)).await.map_err(failed("recording pushes"))?;
@@ -171,9 +171,9 @@ async fn group(client: &Object, tables: &Tables, names: &[String], positions: &[
 }
 
 /// What a group writes is checked before anything is sent.
-fn check(write: &Write) -> Result<()> {
-    validate_batch(&write.events)?;
-    fits(&write.events)?;
+fn check(write: &Write<'_>) -> Result<()> {
+    validate_batch(write.events.iter().copied())?;
+    fits(write.events.iter().copied())?;
     write.tracking.iter().try_for_each(|tracking: &Tracking| {
         tracking.validate()?;
         check_name(&tracking.application_name)

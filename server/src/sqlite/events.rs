@@ -29,20 +29,25 @@ pub(super) fn stored((id, version, topic, state): (String, i64, String, Vec<u8>)
 }
 
 /// Checks that a write's numbers fit SQLite's integers.
-pub(super) fn fits(events: &[StoredEvent]) -> Result<()> {
-    match events.iter().find(|e| i64::try_from(e.originator_version).is_err()) {
+pub(super) fn fits<'a>(events: impl IntoIterator<Item = &'a StoredEvent>) -> Result<()> {
+    match events.into_iter().find(|e| i64::try_from(e.originator_version).is_err()) {
         Some(e) => Err(Error::invalid(format!("version {} of {} is too large to store", e.originator_version, e.originator_id))),
         None => Ok(()),
     }
 }
 
 /// Inserts events, each taking the next rowid (its notification id), or explicit ones.
-pub(super) fn insert_events(tx: &Transaction<'_>, events: &[StoredEvent], first_id: Option<u64>) -> Result<Vec<u64>> {
-    let mut ids = Vec::with_capacity(events.len());
+pub(super) fn insert_events<'a>(
+    tx: &Transaction<'_>,
+    events: impl IntoIterator<Item = &'a StoredEvent>,
+    first_id: Option<u64>,
+) -> Result<Vec<u64>> {
+    let events = events.into_iter();
+    let mut ids = Vec::with_capacity(events.size_hint().0);
     let mut insert = tx
         .prepare_cached("INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state) VALUES (?1, ?2, ?3, ?4, ?5)")
         .map_err(|e| storage("inserting events", e))?;
-    for (i, event) in events.iter().enumerate() {
+    for (i, event) in events.enumerate() {
         let rowid = first_id.map(|first| int(first + i as u64));
         let id = event.originator_id.simple().to_string();
         match insert.insert(params![rowid, id, int(event.originator_version), event.topic, event.state]) {

@@ -14,15 +14,21 @@ use crate::recorder::{Decide, Found, ServerRecorder};
 
 #[async_trait(?Send)]
 impl ServerRecorder for SqliteRecorder {
-    async fn record_pushes(&self, names: &[String], _firsts: &[u64], positions: &[(Uuid, u64)], decide: Decide<'_>) -> Result<Vec<u64>> {
+    async fn record_pushes(
+        &self,
+        names: &[String],
+        _firsts: &[u64],
+        positions: &[(Uuid, u64)],
+        decide: Decide<'_, '_>,
+    ) -> Result<Vec<u64>> {
         self.with(|connection| {
             let tx =
                 connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| storage("starting a transaction", e))?;
             let tracked = names.iter().map(|name| tracked(&tx, name)).collect::<Result<Vec<_>>>()?;
             let write = decide(Found { tracked, ids: ids_at(&tx, positions)? });
-            validate_batch(&write.events)?;
-            fits(&write.events)?;
-            let ids = insert_events(&tx, &write.events, None)?;
+            validate_batch(write.events.iter().copied())?;
+            fits(write.events.iter().copied())?;
+            let ids = insert_events(&tx, write.events.iter().copied(), None)?;
             for tracking in &write.tracking {
                 insert_tracking(&tx, tracking)?;
             }
