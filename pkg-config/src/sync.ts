@@ -24,7 +24,7 @@ export interface SyncOptions {
 
 export interface SyncStatus {
   state: "idle" | "syncing" | "offline" | "failed";
-  /** Local events not yet on the server. */
+  /** Local events not yet on the server, as counted by the last round or `resolve` (not at each local record). */
   pending: number;
   /** The server position reached. */
   position: number;
@@ -117,7 +117,12 @@ export class Sync {
 
   /** `"rebase"`: the lost events again, after the server's newest version (if `apply` takes them); `"discard"`: drop them. */
   async resolve(conflictId: string, how: "rebase" | "discard"): Promise<void> {
-    await this.#turns.run(() => calling(() => this.#core.resolve(conflictId, how)));
+    await this.#turns.run(async () => {
+      await calling(() => this.#core.resolve(conflictId, how));
+      // A rebase adds pending events. Counting them is not part of resolving: a failure leaves the old count.
+      const pending = await calling(() => this.#core.pending()).catch(() => undefined);
+      if (pending !== undefined) this.#set({ pending });
+    });
     this.#changed(false);
     this.poke();
   }
@@ -134,7 +139,8 @@ export class Sync {
     try {
       const [pending, head, position] = await Promise.all([
         calling(() => this.#core.pending()),
-        calling(() => this.#core.waitForServer(0, 0)),
+        // Only for the progress total: a server failing just this (a proxy cutting `/wait`) must not fail the round.
+        calling(() => this.#core.waitForServer(0, 0)).catch(() => 0),
         calling(() => this.#core.position()),
       ]);
       // A server without `/wait` (Python's) says only its next id, not its newest: a lower bound then.

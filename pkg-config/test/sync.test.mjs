@@ -134,6 +134,53 @@ test("a conflict keeps both sides until resolved; the log and every view then ag
   await two.close();
 });
 
+test("a conflict's server side holds only the server's events, and resolve counts the events it leaves pending", async () => {
+  const url = (await server()).app("dogschool");
+  const [one, two] = [await device(url), await device(url)];
+  const id = await one.page.evaluate(async () => {
+    const { id } = await app.create("Dog", "Registered", { name: "Fido" });
+    await sync.now();
+    return id;
+  });
+  await two.page.evaluate(() => sync.now());
+  const teach = (device, trick) => device.page.evaluate(([id, trick]) => app.record("Dog", id, "TrickAdded", { trick }), [id, trick]);
+  // Two conflicts on Fido: "beg" loses to "sit" at version 2, then "roll" to "jump" at version 3.
+  await teach(one, "sit");
+  await one.page.evaluate(() => sync.now());
+  await teach(two, "beg");
+  await two.page.evaluate(() => sync.now());
+  await teach(two, "roll");
+  await teach(one, "jump");
+  await one.page.evaluate(() => sync.now());
+  const out = await two.page.evaluate(async () => {
+    await sync.now();
+    const sides = async () => (await sync.conflicts()).map((c) => ({ version: c.version, local: c.local.map((e) => e.data.trick), server: c.server.map((e) => e.data.trick) }));
+    const before = await sides();
+    const roll = (await sync.conflicts()).find((c) => c.version === 3);
+    await sync.resolve(roll.id, "rebase"); // "roll" again at version 4, pending
+    return { before, after: await sides(), pending: sync.status().pending };
+  });
+  assert.deepEqual(out.before, [{ version: 2, local: ["beg"], server: ["sit", "jump"] }, { version: 3, local: ["roll"], server: ["jump"] }], "oldest first");
+  assert.deepEqual(out.after, [{ version: 2, local: ["beg"], server: ["sit", "jump"] }], "the rebased roll is this device's, not the server's");
+  assert.equal(out.pending, 1, "resolve counted the rebased event as pending");
+  await one.close();
+  await two.close();
+});
+
+test("a round goes on when only the server's wait route fails (asked first, for the progress total)", async () => {
+  const started = await server();
+  const proxy = await faultProxy(started.base);
+  proxy.answer((req) => (req.url.includes("/wait?") ? { status: 502, body: "bad gateway" } : null));
+  const two = await device(`${proxy.base}/acme/dogschool`);
+  const out = await two.page.evaluate(async () => {
+    await app.create("Dog", "Registered", { name: "Rex" });
+    return { round: await sync.now().catch((e) => `${e.name}: ${e.message}`), status: sync.status() };
+  });
+  assert.deepEqual(out.round, { pushed: 1, pulled: 0 });
+  assert.deepEqual([out.status.state, out.status.pending], ["idle", 0]);
+  await two.close();
+});
+
 test("live sync brings another device's events within moments, and onConflict rebase resolves by itself", async () => {
   const url = (await server()).app("dogschool");
   const [one, two] = [await device(url), await device(url, { onConflict: "rebase" })];

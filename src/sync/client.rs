@@ -332,15 +332,28 @@ impl SyncClient {
         }
     }
 
-    /// The conflicts held for the application, oldest first.
+    /// The conflicts held for the application, oldest first (by when their
+    /// first lost event was recorded). A conflict's
+    /// server side is what the log holds of the aggregate from its version on,
+    /// less this client's own events not yet pushed (another conflict's
+    /// rebased events, say): those are not the server's.
     pub async fn conflicts(&self) -> Result<Vec<Conflict>> {
         let rows = self.recorder.query_rows(&self.private_view(), &RowQuery::default()).await?;
+        let kept =
+            rows.into_iter().filter(|row| row.key.starts_with(PREFIX)).map(|row| Kept::read(row.value)).collect::<Result<Vec<_>>>()?;
+        if kept.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pending = self.pending(&mut self.state().await?).await?;
         let mut conflicts = Vec::new();
-        for row in rows.into_iter().filter(|row| row.key.starts_with(PREFIX)) {
-            let kept = Kept::read(row.value)?;
-            let server = self.app.events(kept.originator_id, EventQuery { gt: kept.version.checked_sub(1), ..EventQuery::all() }).await?;
+        for kept in kept {
+            let mut server =
+                self.app.events(kept.originator_id, EventQuery { gt: kept.version.checked_sub(1), ..EventQuery::all() }).await?;
+            server.retain(|e| !pending.contains_key(&(e.originator_id, e.originator_version)));
             conflicts.push(Conflict::decoded(&kept, self.app.mapper(), server)?);
         }
+        // Rows come in the order of their random ids.
+        conflicts.sort_by_key(|c| (c.recorded_on(), c.originator_id, c.version));
         Ok(conflicts)
     }
 
