@@ -179,7 +179,7 @@ mod postgres {
             let recorder = fresh().await;
             let events = format!("\"{}\".dogschool_events", recorder.tables().schema);
             let local = local(Rc::new(recorder.clone()));
-            let pushes = (0..3).map(|_| push(Uuid::new_v4(), Uuid::new_v4(), 1, &[1, 2])).collect();
+            let pushes: Vec<Push> = (0..3).map(|_| push(Uuid::new_v4(), Uuid::new_v4(), 1, &[1, 2])).collect();
             for answer in accept_all(&local, &pushes).await {
                 recorded(&answer);
             }
@@ -209,9 +209,10 @@ mod postgres {
             recorder.insert_events(std::slice::from_ref(&taken)).await.unwrap();
             // a decision that ignores what was found, and writes over the taken position
             let client = Uuid::new_v4();
+            let second = push(client, dog, 2, &[2]).events.remove(0).1;
             let mut decide = |_| Write {
                 tracking: vec![Tracking { application_name: position(client), notification_id: 2 }],
-                events: vec![push(client, dog, 2, &[2]).events.remove(0).1, taken.clone()],
+                events: vec![&second, &taken],
             };
             let failed = recorder.record_pushes(&[position(client)], &[2], &[], &mut decide).await;
             assert!(matches!(failed, Err(Error::Conflict { .. })), "{failed:?}");
@@ -222,7 +223,7 @@ mod postgres {
             // and so does a group refused before it writes (a name the tracking table refuses)
             let mut refused = |_| Write {
                 tracking: vec![Tracking { application_name: "__migration__".into(), notification_id: 2 }],
-                events: vec![push(client, dog, 2, &[2]).events.remove(0).1],
+                events: vec![&second],
             };
             let failed = recorder.record_pushes(&[position(client)], &[2], &[], &mut refused).await;
             assert!(matches!(failed, Err(Error::Validation(_))), "{failed:?}");
