@@ -63,6 +63,12 @@ export interface AggregateDefinition<S, E extends EventMap> {
   /** Schema version per event; default 1. */
   eventVersions?: { [K in keyof E]?: number };
   /**
+   * Fields holding UUID strings, by event name: stored as Python's `uuid_hex`
+   * custom type, so that a Python aggregate reading the event gets a `UUID`
+   * (as one declaring the attribute `UUID` wrote it). Read back as UUID strings.
+   */
+  uuidFields?: { [K in keyof E]?: string[] };
+  /**
    * Upcasters by event name (or "snapshot" for the state), then by the version
    * they upcast from: `{ Registered: { 1: (data) => ({ ...data, breed: "unknown" }) } }`.
    */

@@ -72,6 +72,47 @@ test("dogs recorded in a browser with zlib and AES, pushed to the server, are re
   await server.stop();
 });
 
+test("fields declared uuidFields reach the Python library as UUIDs, and read back as UUID strings", async () => {
+  const server = await startServer();
+  const { pages: [page], close } = await tabs();
+  const owner = "0b6f3c1e-2a4d-4c8e-9f10-3d2b1a0c9e8f";
+  const out = await page.evaluate(async ([url, token, owner]) => {
+    const { openApplication } = await import("tributary");
+    const app = (await openApplication("shelter")).defineAggregate("Pet", {
+      initial: () => ({ owner: null, friends: [] }),
+      apply: {
+        Adopted: (state, e) => ({ ...state, owner: e.owner, note: e.note }),
+        Befriended: (state, e) => ({ ...state, friends: [...state.friends, e.friend] }),
+      },
+      uuidFields: { Adopted: ["owner", "note"] },
+    });
+    // "note" is no UUID: it stays a string; "friend" is not declared: a string too.
+    const { id } = await app.create("Pet", "Adopted", { owner, note: "not a uuid" });
+    await app.record("Pet", id, "Befriended", { friend: owner });
+    const refused = [];
+    for (const uuidFields of [{ Fed: ["x"] }, { Adopted: "owner" }, { Adopted: [1] }, []]) {
+      try {
+        (await openApplication("shelter-" + refused.length)).defineAggregate("Pet", { initial: () => ({}), apply: { Adopted: (s) => s }, uuidFields });
+        refused.push(null);
+      } catch (error) {
+        refused.push(error.name);
+      }
+    }
+    const round = await app.sync({ url, token }).now();
+    return { round, state: (await app.get("Pet", id)).state, refused };
+  }, [server.app("shelter"), TOKEN, owner]);
+  await close();
+  assert.deepEqual(out.round, { pushed: 2, pulled: 0 });
+  assert.deepEqual(out.state, { owner, note: "not a uuid", friends: [owner] }, "read back as they were given");
+  assert.deepEqual(out.refused, ["ValidationError", "ValidationError", "ValidationError", "ValidationError"]);
+  const python = JSON.parse(execFileSync(PYTHON, [join(PEERS, "read_types.py"), join(server.data, "acme", "shelter.sqlite")], { encoding: "utf8" }));
+  assert.deepEqual(python.map((e) => [e.topic, e.fields.owner ?? e.fields.friend, e.fields.note ?? null]), [
+    ["Pet.Adopted", "UUID", "str"],
+    ["Pet.Befriended", "str", null],
+  ]);
+  await server.stop();
+});
+
 test("a wrong or missing cipher key is a CipherError, and nothing is written", async () => {
   const server = await startServer();
   const [right, wrong] = [randomBytes(32).toString("base64"), randomBytes(16).toString("base64")];

@@ -150,6 +150,7 @@ pub(crate) fn define(registry: &mut Registry, name: String, definition: &JsValue
         *version = event_versions.whole(&event, 1)?.unwrap_or(1);
     }
     let upcasters = upcasters(&name, &mut options, &versions, schema_version)?;
+    let uuid_fields = uuid_fields(&name, &mut options, &versions)?;
     options.done()?;
     let aggregate = Rc::new(JsAggregate { name: name.clone(), initial, apply: apply_object });
     let to_u32 = |v: u64| u32::try_from(v).map_err(|_| Error::invalid(format!("{name}: schema versions must be below 2^32")));
@@ -157,6 +158,9 @@ pub(crate) fn define(registry: &mut Registry, name: String, definition: &JsValue
     let aggregate_type =
         AggregateType { name: name.clone(), schema_version: to_u32(schema_version)?, events, initial_version, fold: aggregate.clone() };
     registry.register(aggregate_type)?;
+    for (event, fields) in uuid_fields {
+        registry.uuid_fields(format!("{name}.{event}"), &fields.iter().map(String::as_str).collect::<Vec<_>>());
+    }
     for (key, from, upcast) in upcasters {
         let function_name = format!("the upcaster of {key} from version {from}");
         registry.upcaster(key, from, move |payload: Payload| {
@@ -165,6 +169,21 @@ pub(crate) fn define(registry: &mut Registry, name: String, definition: &JsValue
         });
     }
     Ok(aggregate)
+}
+
+/// `uuidFields: { Event: ["field", ...] }`: fields written as Python's `uuid_hex`
+/// (a Python aggregate's `UUID` attributes), checked.
+fn uuid_fields(name: &str, options: &mut Options, versions: &ByName<u64>) -> Result<Vec<(String, Vec<String>)>> {
+    let mut fields = options.options("uuidFields")?;
+    let mut found = Vec::new();
+    for event in fields.keys()? {
+        if versions.get(&event).is_none() {
+            return Err(Error::invalid(format!("{name}.uuidFields names {event:?}, which is not in apply")));
+        }
+        found.push((event.clone(), fields.names(&event)?.unwrap_or_default()));
+    }
+    fields.done()?;
+    Ok(found)
 }
 
 /// `upcasters: { Event | "snapshot": { [from]: (data) => data } }`, checked.
