@@ -83,7 +83,8 @@ test("two devices sync as the README shows it: pushed, pulled, and seen by views
   await two.close();
 });
 
-test("a conflict keeps both sides until resolved; the log and every view then agree with the server", async () => {
+/** Two devices on a fresh server, both holding Fido (registered by the first, synced by both). */
+async function twoDevicesWithFido() {
   const url = (await server()).app("dogschool");
   const [one, two] = [await device(url), await device(url)];
   const id = await one.page.evaluate(async () => {
@@ -92,6 +93,11 @@ test("a conflict keeps both sides until resolved; the log and every view then ag
     return id;
   });
   await two.page.evaluate(() => sync.now());
+  return { one, two, id };
+}
+
+test("a conflict keeps both sides until resolved; the log and every view then agree with the server", async () => {
+  const { one, two, id } = await twoDevicesWithFido();
   // both teach Fido a trick while offline: both at version 2
   await one.page.evaluate(async (id) => { await app.record("Dog", id, "TrickAdded", { trick: "sit" }); await sync.now(); }, id);
   const out = await two.page.evaluate(async (id) => {
@@ -135,14 +141,7 @@ test("a conflict keeps both sides until resolved; the log and every view then ag
 });
 
 test("a conflict's server side holds only the server's events, and resolve counts the events it leaves pending", async () => {
-  const url = (await server()).app("dogschool");
-  const [one, two] = [await device(url), await device(url)];
-  const id = await one.page.evaluate(async () => {
-    const { id } = await app.create("Dog", "Registered", { name: "Fido" });
-    await sync.now();
-    return id;
-  });
-  await two.page.evaluate(() => sync.now());
+  const { one, two, id } = await twoDevicesWithFido();
   const teach = (device, trick) => device.page.evaluate(([id, trick]) => app.record("Dog", id, "TrickAdded", { trick }), [id, trick]);
   // Two conflicts on Fido: "beg" loses to "sit" at version 2, then "roll" to "jump" at version 3.
   await teach(one, "sit");
