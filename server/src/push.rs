@@ -165,6 +165,14 @@ fn plan<'e>(
             event.originator_version, event.originator_id
         )));
     }
+    // PostgreSQL's text cannot hold a NUL: refused here, for this push alone
+    // (the database would fail the whole group) and on SQLite alike.
+    if let Some(event) = new.iter().find(|e| e.topic.contains('\0')) {
+        return Plan::Invalid(Error::invalid(format!(
+            "the topic of {} v{} holds a NUL, which cannot be stored",
+            event.originator_id, event.originator_version
+        )));
+    }
     if i64::try_from(last).is_err() {
         return Plan::Invalid(Error::invalid(format!("position {last} is too large to store")));
     }

@@ -116,6 +116,20 @@ async fn a_push_behind_its_clients_recorded_position_fails_and_writes_nothing(lo
     assert_eq!(recorded(&answers[0]).notification_ids, vec![1]);
 }
 
+/// A push with a topic PostgreSQL's text cannot hold (a NUL in it) fails
+/// alone, as a bad push, on every database: the pushes grouped with it are
+/// recorded, and SQLite refuses it too, so that both answer alike.
+async fn a_push_with_a_nul_in_a_topic_fails_alone_on_every_database(local: Local) {
+    let (hostile, good) = (Uuid::new_v4(), Uuid::new_v4());
+    let mut nul = push(hostile, Uuid::new_v4(), 1, &[1]);
+    nul.events[0].1.topic = "Dog.\0Registered".into();
+    let answers = accept_all(&local, &[nul, push(good, Uuid::new_v4(), 1, &[1, 2])]).await;
+    assert!(matches!(&answers[0], Err(Error::Validation(m)) if m.contains("NUL")), "{:?}", answers[0]);
+    assert_eq!(recorded(&answers[1]).notification_ids, vec![1, 2]);
+    assert_eq!(log(&local).await.len(), 2);
+    assert_eq!(local.recorder.max_tracking_id(&position(hostile)).await.unwrap(), None);
+}
+
 macro_rules! group_tests {
     ($factory:expr) => {
         #[test]
@@ -129,6 +143,10 @@ macro_rules! group_tests {
         #[test]
         fn a_push_sent_twice_in_one_group_is_recorded_once_and_both_get_its_ids() {
             run(|local| super::a_push_sent_twice_in_one_group_is_recorded_once_and_both_get_its_ids(local), $factory);
+        }
+        #[test]
+        fn a_push_with_a_nul_in_a_topic_fails_alone_on_every_database() {
+            run(|local| super::a_push_with_a_nul_in_a_topic_fails_alone_on_every_database(local), $factory);
         }
         #[test]
         fn a_bad_push_fails_alone_and_the_rest_of_its_group_is_recorded() {
