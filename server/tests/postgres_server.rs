@@ -185,3 +185,22 @@ fn pulled_pages_are_the_log_while_devices_push_and_pull_through_two_servers() {
     let apps = [one.app("acme", "dogschool"), two.app("acme", "dogschool")];
     support::pages::pulled_pages_are_the_log(&apps, 0x9a9e_5eed_0000_0002, 400);
 }
+
+/// `dog.school` and `dog_school` share Python's channel (`.` becomes `_` in
+/// it), but not their logs: a push to one moves neither the head nor the
+/// long-polls of the other.
+#[test]
+fn applications_that_share_a_channel_keep_their_own_heads() {
+    let database = fresh_database();
+    let server = start(&database, "pg-channel");
+    let (dotted, underscored) = (server.app("acme", "dog.school"), server.app("acme", "dog_school"));
+    assert_eq!(get(&format!("{underscored}/log/1,10"), Some(TOKEN)).status, 200, "open, and listening");
+    let reply = push(&dotted, CLIENT, &[(1, DOG, 1, "Dog.Registered", "{}"), (2, DOG, 2, "Dog.TrickAdded", "{}")]);
+    assert_eq!(reply["notification_ids"], json!([1, 2]));
+    thread::sleep(Duration::from_millis(500));
+    let began = Instant::now();
+    let idle = get(&format!("{underscored}/wait?after=0&timeout_ms=1000"), Some(TOKEN));
+    assert_eq!(idle.json(), json!({ "max_notification_id": 0 }), "its log is empty");
+    assert!(began.elapsed() >= Duration::from_millis(900), "not woken by the other log: {:?}", began.elapsed());
+    assert_eq!(get(&format!("{dotted}/wait?after=0&timeout_ms=1000"), Some(TOKEN)).json(), json!({ "max_notification_id": 2 }));
+}

@@ -178,10 +178,10 @@ fn runs(positions: &[(Uuid, u64)]) -> (Vec<Uuid>, Vec<i64>, Vec<i64>) {
     (ids, lows, highs)
 }
 
-/// Announces the log's head on Python's channel, with `"{schema} {head}"` as
+/// Announces the log's head on Python's channel, with `"{events table} {head}"` as
 /// the payload (Python's listeners ignore payloads; ours read them).
 pub(super) async fn notify(tx: &Transaction<'_>, tables: &Tables, head: u64) -> Result<()> {
-    execute(tx, "SELECT pg_notify($1, $2)", &[&tables.channel, &format!("{} {head}", tables.schema)])
+    execute(tx, "SELECT pg_notify($1, $2)", &[&tables.channel, &format!("{} {head}", tables.events)])
         .await
         .map_err(failed("announcing new events"))
         .map(drop)

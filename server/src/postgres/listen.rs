@@ -93,12 +93,14 @@ impl Shared {
         }
     }
 
-    /// A notification: ours say `"{schema} {head}"`; any other (Python's) means "read the head".
+    /// A notification: ours say `"{events table} {head}"`, naming the table
+    /// (a channel is shared by other schemas' applications of the same name,
+    /// and by `a.b` and `a_b`); any other (Python's) means "read the head".
     fn notified(&self, channel: &str, payload: &str) {
-        let ours = payload.rsplit_once(' ').and_then(|(schema, head)| Some((schema, head.parse::<u64>().ok()?)));
+        let ours = payload.rsplit_once(' ').and_then(|(table, head)| Some((table, head.parse::<u64>().ok()?)));
         match ours {
-            Some((schema, head)) => {
-                for follower in self.following(Some(channel)).iter().filter(|f| f.tables.schema == schema) {
+            Some((table, head)) => {
+                for follower in self.following(Some(channel)).iter().filter(|f| f.tables.events == table) {
                     if let Some(sender) = follower.head.upgrade() {
                         advance(&sender, head);
                     }

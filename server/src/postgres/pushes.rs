@@ -84,7 +84,7 @@ async fn group_of_new(client: &Object, tables: &Tables, names: &[String], firsts
     let firsts: Vec<i64> = firsts.iter().map(|first| int(*first)).collect();
     let columns = Columns::of(write.events.iter().copied());
     let statement = client.prepare_cached(&new_sql(tables)).await.map_err(failed("recording pushes"))?;
-    let params: [&(dyn ToSql + Sync); 11] = [
+    let params: [&(dyn ToSql + Sync); 10] = [
         &columns.ids,
         &columns.versions,
         &columns.topics,
@@ -95,7 +95,6 @@ async fn group_of_new(client: &Object, tables: &Tables, names: &[String], firsts
         &firsts,
         &tables.events,
         &tables.channel,
-        &tables.schema,
     ];
     let begin = format!("BEGIN; {}", lock_sql(tables));
     let (begun, written, committed) =
@@ -122,7 +121,7 @@ fn new_sql(tables: &Tables) -> String {
          positions AS ({positions}) \
          SELECT newest.id, (SELECT max(refused) FROM repeated), \
            setval(pg_get_serial_sequence($9, 'notification_id'), newest.id + cardinality($1::uuid[])), \
-           pg_notify($10, $11 || ' ' || (newest.id + cardinality($1::uuid[]))) FROM newest",
+           pg_notify($10, $9 || ' ' || (newest.id + cardinality($1::uuid[]))) FROM newest",
         events = tables.events,
         tracking = tables.tracking,
         insert = insert_sql(tables, "(SELECT id FROM newest)"),
@@ -151,7 +150,7 @@ async fn group(client: &Object, tables: &Tables, names: &[String], positions: &[
     // Prepared before anything is sent: the COMMIT must follow the write's own
     // messages, not a round trip to prepare it.
     let statement = client.prepare_cached(&write_sql(tables)).await.map_err(failed("recording pushes"))?;
-    let payload = format!("{} {last}", tables.schema);
+    let payload = format!("{} {last}", tables.events);
     let params: [&(dyn ToSql + Sync); 10] = [
         &columns.ids,
         &columns.versions,
