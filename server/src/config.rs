@@ -43,12 +43,18 @@ pub struct Config {
 
 impl Config {
     /// What the options say together that no one of them says alone: each
-    /// tenant given once, and mapped at most once to a database, and only a
-    /// tenant that `--tenant` gives.
+    /// tenant given once, with a token of its own (a token names its tenant),
+    /// and mapped at most once to a database, and only a tenant that
+    /// `--tenant` gives.
     pub fn check(&self) -> Result<(), String> {
         let mut named = HashSet::new();
         if let Some((name, _)) = self.tenants.iter().find(|(name, _)| !named.insert(name)) {
             return Err(format!("--tenant {name}=... is given twice"));
+        }
+        for (i, (name, token)) in self.tenants.iter().enumerate() {
+            if let Some((owner, _)) = self.tenants[..i].iter().find(|(_, other)| other == token) {
+                return Err(format!("--tenant {name}=...: the token of {name:?} is also {owner}'s: each tenant needs its own"));
+            }
         }
         let mut mapped = HashSet::new();
         for (name, _) in &self.tenant_databases {

@@ -309,3 +309,13 @@ fn pulled_pages_are_the_log_while_devices_push_and_pull() {
     let server = Server::start(&data_folder("pages"), &[]);
     support::pages::pulled_pages_are_the_log(&[server.app("acme", "dogschool")], 0x9a9e_5eed_0000_0001, 400);
 }
+
+/// A token names its tenant: one given to two tenants is refused at start
+/// (it let in one of them, which one a matter of chance, and the other got 403).
+#[test]
+fn a_token_given_to_two_tenants_is_refused_at_start() {
+    let data = data_folder("shared-token").display().to_string();
+    let (status, stderr) = support::refused(&["--data", &data, "--tenant", "acme=shared-secret", "--tenant", "beta=shared-secret"]);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("the token of \"beta\" is also acme's"), "{stderr}");
+}
