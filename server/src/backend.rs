@@ -55,7 +55,10 @@ impl Backend {
                 let (database, opened) = (database.clone(), tables.clone());
                 let open: Opener<PostgresRecorder> = Arc::new(move || {
                     let (database, tables) = (database.clone(), opened.clone());
-                    Box::pin(async move { PostgresRecorder::open(database.for_this_thread()?, tables).await })
+                    Box::pin(async move {
+                        let recorder = PostgresRecorder::open(database.for_this_thread()?, tables).await?;
+                        Ok(recorder.giving_way(database.wants()))
+                    })
                 });
                 let store = Store::open(app.to_owned(), open).await?;
                 listener.follow(tables, store.head_sender());

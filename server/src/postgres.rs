@@ -26,9 +26,11 @@ mod snapshots;
 mod sync;
 mod views;
 
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use deadpool_postgres::{GenericClient, Object, Pool, PoolError};
+use tokio::sync::watch;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, ToSql};
 use tributary::Error;
@@ -44,16 +46,27 @@ pub use snapshots::PostgresSnapshots;
 pub struct PostgresRecorder {
     pool: Pool,
     tables: Arc<Tables>,
+    /// Its database's [`Database::wants`] (if it gives way), and the count last seen.
+    wants: Option<(watch::Receiver<u64>, Arc<AtomicU64>)>,
 }
 
 impl PostgresRecorder {
     /// Opens an application's tables (see [`Tables::new`]), creating the schema
     /// and tables if missing.
     pub async fn open(pool: Pool, tables: Arc<Tables>) -> tributary::Result<Self> {
-        let recorder = PostgresRecorder { pool, tables };
+        let recorder = PostgresRecorder { pool, tables, wants: None };
         let mut client = recorder.client().await?;
         schema::prepare(&mut client, &recorder.tables).await?;
         Ok(recorder)
+    }
+
+    /// The same, [`ServerRecorder::wanted`] each time another thread starts
+    /// waiting for a place among `wants`' database's connections.
+    ///
+    /// [`ServerRecorder::wanted`]: crate::recorder::ServerRecorder::wanted
+    pub fn giving_way(self, wants: watch::Receiver<u64>) -> Self {
+        let seen = Arc::new(AtomicU64::new(*wants.borrow()));
+        PostgresRecorder { wants: Some((wants, seen)), ..self }
     }
 
     /// The tables it keeps.

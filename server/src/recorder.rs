@@ -43,4 +43,11 @@ pub trait ServerRecorder: ApplicationRecorder {
     /// Lets go of what an idle thread need not hold (a database connection);
     /// taken again when next needed.
     fn rest(&self) {}
+
+    /// Resolves once another thread waits for what this one holds (a place
+    /// among the database's connections): an idle thread then rests at once.
+    /// Never, unless a recorder's resources are shared so.
+    async fn wanted(&self) {
+        std::future::pending().await
+    }
 }

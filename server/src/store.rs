@@ -204,7 +204,7 @@ where
 /// recorded in one transaction; the rest wait for the next.
 async fn write(local: Rc<Local>, mut queued: mpsc::UnboundedReceiver<Pending>) {
     let mut spent: Vec<Push> = Vec::new();
-    while let Some(first) = next(queued.recv(), || local.recorder.rest()).await {
+    while let Some(first) = next(queued.recv(), &*local.recorder, || local.recorder.rest()).await {
         let mut events = first.0.events.len();
         let mut group = vec![first];
         while group.len() < GROUP_PUSHES && events < GROUP_EVENTS {
@@ -233,13 +233,17 @@ async fn write(local: Rc<Local>, mut queued: mpsc::UnboundedReceiver<Pending>) {
 }
 
 /// The next piece of work; a thread that waits for it longer than [`REST`]
-/// calls `rest` meanwhile (to let go of what it need not hold).
-async fn next<T>(work: impl Future<Output = Option<T>>, rest: impl Fn()) -> Option<T> {
+/// calls `rest` meanwhile (to let go of what it need not hold), and lets its
+/// recorder rest at once when another thread wants what it holds (first, so
+/// that a thread kept busy gives way between jobs too).
+async fn next<T>(work: impl Future<Output = Option<T>>, recorder: &dyn ServerRecorder, rest: impl Fn()) -> Option<T> {
     tokio::pin!(work);
     loop {
-        match tokio::time::timeout(REST, &mut work).await {
-            Ok(work) => return work,
-            Err(_) => rest(),
+        tokio::select! {
+            biased;
+            () = recorder.wanted() => recorder.rest(),
+            work = &mut work => return work,
+            () = tokio::time::sleep(REST) => rest(),
         }
     }
 }
@@ -254,7 +258,7 @@ async fn read(local: Rc<Local>, jobs: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>, 
         recent.forget();
     };
     loop {
-        let job = next(async { jobs.lock().await.recv().await }, rest).await;
+        let job = next(async { jobs.lock().await.recv().await }, &*local.recorder, rest).await;
         match job {
             Some(job) => job(local.clone()).await,
             None => return,

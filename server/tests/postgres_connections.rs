@@ -1,7 +1,7 @@
 //! A server process's connections to a database: each database thread's own,
 //! at most the budget open at a time, given back when a thread lets its
 //! connection go; a server's threads let theirs go after ten seconds without
-//! work. Needs `TRIBUTARY_TEST_POSTGRES` (`source scripts/postgres.sh`).
+//! work, and at once when another thread waits for a place. Needs `TRIBUTARY_TEST_POSTGRES` (`source scripts/postgres.sh`).
 
 mod support;
 
@@ -97,4 +97,44 @@ async fn open_connections_within(url: &str, name: &str, expected: i64, within: D
             return seen;
         }
     }
+}
+
+/// More applications busy than the budget has places for their threads: an
+/// application whose threads wait for a place gets one from a thread that
+/// has nothing to do, not only once that thread has rested ten seconds (with
+/// the others kept busy, never: its first request failed after the pool's
+/// patience).
+#[test]
+fn an_application_opened_while_others_hold_every_place_is_served_at_once() {
+    let database = support::postgres::fresh_database();
+    let server = Server::start(&data_folder("starved"), &["--database", &database, "--database-connections", "3"]);
+    let client = uuid::Uuid::new_v4().to_string();
+    let push = |app: &str, position: u64| {
+        let event = json!({ "position": position, "originator_id": uuid::Uuid::new_v4().simple().to_string(), "originator_version": 1,
+                            "topic": "Dog.Registered", "state": STANDARD.encode("{}") });
+        let body = json!({ "client_id": client, "events": [event] });
+        post(&format!("{}/push", server.app("acme", app)), Some(TOKEN), &serde_json::to_vec(&body).unwrap())
+    };
+    // given one application whose writer and readers hold the three places, kept busy
+    assert_eq!(push("busy", 1).status, 200);
+    let busy = server.app("acme", "busy");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let keeping = std::thread::spawn({
+        let stop = stop.clone();
+        move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                assert_eq!(support::get(&format!("{busy}/notifications?start=1&limit=10"), Some(TOKEN)).status, 200);
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+    });
+    // when another application is pushed to
+    let started = Instant::now();
+    let reply = push("other", 1);
+    let took = started.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    keeping.join().unwrap();
+    // then it is recorded, without waiting for the busy application's threads to rest
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert!(took < Duration::from_secs(5), "the push waited {took:?} for a connection");
 }

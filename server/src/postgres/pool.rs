@@ -3,8 +3,9 @@
 //! and driven on that thread: a query's round trip then wakes no other thread
 //! (with one pool driven by the main runtime, over half the server's CPU went
 //! to those wake-ups). A [`Database`] bounds how many are open at a time, and a
-//! thread lets its connection go when it has had nothing to do for a while. [`connect`] makes a plain pool,
-//! driven by the runtime it is made on (tests use it).
+//! thread lets its connection go when it has had nothing to do for a while
+//! (at once, between jobs, when another thread waits for a place). [`connect`]
+//! makes a plain pool, driven by the runtime it is made on (tests use it).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +13,7 @@ use std::time::Duration;
 use deadpool_postgres::{Connect, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
 use futures::future::BoxFuture;
 use tokio::runtime::Handle;
-use tokio::sync::{oneshot, Semaphore};
+use tokio::sync::{oneshot, watch, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_postgres::{Client, Config, NoTls};
 use tributary::{Error, Result};
@@ -34,13 +35,24 @@ pub async fn connect(url: &str, size: usize) -> Result<Pool> {
 #[derive(Clone)]
 pub struct Database {
     config: Arc<Config>,
-    budget: Arc<Semaphore>,
+    budget: Budget,
+}
+
+/// The places of a database's connections, and how many times a thread has
+/// had to wait for one: an idle thread that sees it go up lets its connection
+/// go (see [`Database::wants`]), or a thread could wait for as long as the
+/// others keep busy.
+#[derive(Clone)]
+struct Budget {
+    places: Arc<Semaphore>,
+    wants: Arc<watch::Sender<u64>>,
 }
 
 impl Database {
     /// Checks that the database at `url` answers (one connection, closed again).
     pub async fn open(url: &str, limit: usize) -> Result<Database> {
-        let database = Database { config: Arc::new(config(url)?), budget: Arc::new(Semaphore::new(limit.max(1))) };
+        let budget = Budget { places: Arc::new(Semaphore::new(limit.max(1))), wants: Arc::new(watch::channel(0).0) };
+        let database = Database { config: Arc::new(config(url)?), budget };
         check(&database.for_this_thread()?, url).await?;
         Ok(database)
     }
@@ -50,6 +62,11 @@ impl Database {
     /// places while open (a thread waits for a place, up to the pool's patience).
     pub fn for_this_thread(&self) -> Result<Pool> {
         pool(&self.config, 1, Some(self.budget.clone()))
+    }
+
+    /// Moves on each time a thread starts waiting for a place.
+    pub fn wants(&self) -> watch::Receiver<u64> {
+        self.budget.wants.subscribe()
     }
 }
 
@@ -68,7 +85,7 @@ fn config(url: &str) -> Result<Config> {
 
 /// A pool of at most `size` connections driven on the calling runtime, each
 /// holding a place of `budget` (if any) while open.
-fn pool(config: &Config, size: usize, budget: Option<Arc<Semaphore>>) -> Result<Pool> {
+fn pool(config: &Config, size: usize, budget: Option<Budget>) -> Result<Pool> {
     let handle = Handle::try_current().map_err(|e| Error::Storage(format!("making a connection pool: {e}")))?;
     let connect = OnRuntime { handle, budget };
     let manager = Manager::from_connect(config.clone(), connect, ManagerConfig { recycling_method: RecyclingMethod::Fast });
@@ -104,7 +121,7 @@ pub(super) fn shown(url: &str) -> String {
 /// of the budget until it closes.
 struct OnRuntime {
     handle: Handle,
-    budget: Option<Arc<Semaphore>>,
+    budget: Option<Budget>,
 }
 
 impl Connect for OnRuntime {
@@ -113,7 +130,13 @@ impl Connect for OnRuntime {
         Box::pin(async move {
             let place = match &self.budget {
                 // Never closed: a place always comes, or the pool's create timeout answers.
-                Some(budget) => Some(budget.clone().acquire_owned().await.ok()),
+                Some(budget) => Some(match budget.places.clone().try_acquire_owned() {
+                    Ok(place) => Some(place),
+                    Err(_) => {
+                        budget.wants.send_modify(|wants| *wants += 1);
+                        budget.places.clone().acquire_owned().await.ok()
+                    }
+                }),
                 None => None,
             };
             let (made, making) = oneshot::channel();

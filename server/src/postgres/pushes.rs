@@ -11,6 +11,8 @@
 //! read, so what a group decides on is what it writes over, also with other
 //! server processes writing.
 
+use std::sync::atomic::Ordering;
+
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Object};
 use futures::join;
@@ -48,6 +50,20 @@ impl ServerRecorder for PostgresRecorder {
 
     fn rest(&self) {
         super::pool::let_idle_go(&self.pool);
+    }
+
+    async fn wanted(&self) {
+        let Some((wants, seen)) = &self.wants else { return std::future::pending().await };
+        let mut wants = wants.clone();
+        loop {
+            let now = *wants.borrow_and_update();
+            if seen.swap(now, Ordering::Relaxed) != now {
+                return;
+            }
+            if wants.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+        }
     }
 }
 
