@@ -132,6 +132,14 @@ fn plan<'e>(
     claimed: &mut HashSet<(Uuid, u64)>,
     write: &mut Write<'e>,
 ) -> Plan {
+    // First: the lookups saturate a version to the largest SQL holds, whose
+    // event is none of this one's business.
+    if let Some((_, event)) = push.events.iter().find(|(_, e)| i64::try_from(e.originator_version).is_err()) {
+        return Plan::Invalid(Error::invalid(format!(
+            "version {} of {} is too large to store",
+            event.originator_version, event.originator_id
+        )));
+    }
     let mut done = Vec::new();
     let mut conflicts = Vec::new();
     let mut new: Vec<&'e StoredEvent> = Vec::new();
@@ -159,12 +167,6 @@ fn plan<'e>(
         return Plan::Refused(conflicts);
     }
     let last = push.events.last().map_or(0, |(position, _)| *position);
-    if let Some(event) = new.iter().find(|e| i64::try_from(e.originator_version).is_err()) {
-        return Plan::Invalid(Error::invalid(format!(
-            "version {} of {} is too large to store",
-            event.originator_version, event.originator_id
-        )));
-    }
     // PostgreSQL's text cannot hold a NUL: refused here, for this push alone
     // (the database would fail the whole group) and on SQLite alike.
     if let Some(event) = new.iter().find(|e| e.topic.contains('\0')) {

@@ -130,6 +130,21 @@ async fn a_push_with_a_nul_in_a_topic_fails_alone_on_every_database(local: Local
     assert_eq!(local.recorder.max_tracking_id(&position(hostile)).await.unwrap(), None);
 }
 
+/// A version beyond SQL's bigint is refused as too large to store, also
+/// where the largest version that fits is taken (the lookups saturate to it):
+/// not answered as a conflict, nor as recorded by the client that took it.
+async fn a_version_too_large_to_store_is_refused_even_where_the_largest_is_taken(local: Local) {
+    let (first, other, rex) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let largest = i64::MAX as u64;
+    recorded(&accept_all(&local, &[push(first, rex, 1, &[largest])]).await[0]);
+    for (client, versions) in [(other, vec![u64::MAX]), (first, vec![u64::MAX]), (first, vec![largest, u64::MAX])] {
+        let answers = accept_all(&local, &[push(client, rex, 1, &versions)]).await;
+        assert!(matches!(&answers[0], Err(Error::Validation(m)) if m.contains("too large")), "{versions:?}: {:?}", answers[0]);
+    }
+    assert_eq!(log(&local).await, vec![(1, rex, largest)]);
+    assert_eq!(local.recorder.max_tracking_id(&position(first)).await.unwrap(), Some(1));
+}
+
 macro_rules! group_tests {
     ($factory:expr) => {
         #[test]
@@ -147,6 +162,10 @@ macro_rules! group_tests {
         #[test]
         fn a_push_with_a_nul_in_a_topic_fails_alone_on_every_database() {
             run(|local| super::a_push_with_a_nul_in_a_topic_fails_alone_on_every_database(local), $factory);
+        }
+        #[test]
+        fn a_version_too_large_to_store_is_refused_even_where_the_largest_is_taken() {
+            run(|local| super::a_version_too_large_to_store_is_refused_even_where_the_largest_is_taken(local), $factory);
         }
         #[test]
         fn a_bad_push_fails_alone_and_the_rest_of_its_group_is_recorded() {
