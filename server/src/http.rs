@@ -13,6 +13,7 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use tokio::sync::watch;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -27,6 +28,25 @@ use error::ApiError;
 pub struct Server {
     pub tenants: Tenants,
     pub max_body_bytes: usize,
+    /// Set when the process is to stop: long-polls answer at once.
+    stopping: watch::Sender<bool>,
+}
+
+impl Server {
+    pub fn new(tenants: Tenants, max_body_bytes: usize) -> Server {
+        Server { tenants, max_body_bytes, stopping: watch::channel(false).0 }
+    }
+
+    /// Answers every long-poll now and any that comes later at once, so that
+    /// a graceful shutdown does not wait for their timeouts.
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Resolves once [`Server::stop`] is called.
+    pub async fn stopped(&self) {
+        let _ = self.stopping.subscribe().wait_for(|stopping| *stopping).await;
+    }
 }
 
 pub fn router(config: &Config, server: Arc<Server>) -> Router {

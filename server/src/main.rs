@@ -40,7 +40,7 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let server = Arc::new(Server { tenants: Tenants::new(&config.tenants, placement), max_body_bytes: config.max_body_bytes });
+    let server = Arc::new(Server::new(Tenants::new(&config.tenants, placement), config.max_body_bytes));
     let listener = match tokio::net::TcpListener::bind(config.listen).await {
         Ok(listener) => listener,
         Err(error) => {
@@ -50,7 +50,14 @@ async fn main() -> std::process::ExitCode {
     };
     let address = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     println!("tributary-server listening on http://{address}");
-    let served = axum::serve(listener, router(&config, server.clone())).with_graceful_shutdown(stopped()).await;
+    let stopping = {
+        let server = server.clone();
+        async move {
+            stopped().await;
+            server.stop();
+        }
+    };
+    let served = axum::serve(listener, router(&config, server.clone())).with_graceful_shutdown(stopping).await;
     server.tenants.close();
     match served {
         Ok(()) => std::process::ExitCode::SUCCESS,

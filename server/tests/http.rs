@@ -319,3 +319,29 @@ fn a_token_given_to_two_tenants_is_refused_at_start() {
     assert_eq!(status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("the token of \"beta\" is also acme's"), "{stderr}");
 }
+
+/// SIGTERM ends the process promptly also while devices long-poll (they
+/// always do): their waits are answered with the head at once, not at their
+/// timeouts (up to a minute, past what a supervisor waits before a kill -9).
+#[test]
+fn sigterm_answers_the_long_polls_and_ends_promptly() {
+    let server = Server::start(&data_folder("sigterm-waits"), &[]);
+    let app = server.app("acme", "dogs");
+    assert_eq!(post(&format!("{app}/push"), Some(TOKEN), &push_body(CLIENT, vec![event(1, DOG, 1, "Dog.Registered", b"{}")])).status, 200);
+    let waits: Vec<_> = (0..3)
+        .map(|_| {
+            let app = app.clone();
+            std::thread::spawn(move || get(&format!("{app}/wait?after=1&timeout_ms=60000"), Some(TOKEN)))
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let started = Instant::now();
+    let status = server.terminate();
+    let took = started.elapsed();
+    assert!(status.success(), "{status:?}");
+    assert!(took < Duration::from_secs(5), "SIGTERM took {took:?} with long-polls waiting");
+    for wait in waits {
+        let reply = wait.join().unwrap();
+        assert_eq!((reply.status, reply.json()), (200, json!({ "max_notification_id": 1 })), "{}", reply.text());
+    }
+}

@@ -139,7 +139,10 @@ pub async fn wait(
         return Err(ApiError::invalid(format!("timeout_ms {timeout} is above {MAX_WAIT_MS}")));
     }
     let mut head = store.head();
-    let _ = tokio::time::timeout(Duration::from_millis(timeout), head.wait_for(|head| *head > query.after)).await;
+    tokio::select! {
+        _ = tokio::time::timeout(Duration::from_millis(timeout), head.wait_for(|head| *head > query.after)) => {}
+        () = server.stopped() => {}
+    }
     let max_notification_id = *head.borrow();
     Ok(Json(WaitReply { max_notification_id }))
 }
