@@ -44,8 +44,8 @@ pub struct Config {
 impl Config {
     /// What the options say together that no one of them says alone: each
     /// tenant given once, with a token of its own (a token names its tenant),
-    /// and mapped at most once to a database, and only a tenant that
-    /// `--tenant` gives.
+    /// a name PostgreSQL can have as a schema if it lives there, and mapped
+    /// at most once to a database, and only a tenant that `--tenant` gives.
     pub fn check(&self) -> Result<(), String> {
         let mut named = HashSet::new();
         if let Some((name, _)) = self.tenants.iter().find(|(name, _)| !named.insert(name)) {
@@ -54,6 +54,14 @@ impl Config {
         for (i, (name, token)) in self.tenants.iter().enumerate() {
             if let Some((owner, _)) = self.tenants[..i].iter().find(|(_, other)| other == token) {
                 return Err(format!("--tenant {name}=...: the token of {name:?} is also {owner}'s: each tenant needs its own"));
+            }
+        }
+        for (name, _) in &self.tenants {
+            let on_postgres = self.database.is_some() || self.tenant_databases.iter().any(|(mapped, _)| mapped == name);
+            if on_postgres && (name.starts_with("pg_") || name.len() > 63) {
+                return Err(format!(
+                    "--tenant {name}=...: PostgreSQL cannot have it as a schema (63 bytes at most, not starting with \"pg_\")"
+                ));
             }
         }
         let mut mapped = HashSet::new();

@@ -73,3 +73,17 @@ fn a_database_nobody_answers_at_stops_the_server_naming_its_tenants() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("cannot use the database of acme:"), "{stderr}");
 }
+
+#[test]
+fn a_tenant_postgresql_cannot_have_as_a_schema_is_refused_when_it_lives_there() {
+    let url = format!("postgres://postgres@127.0.0.1:{}/beta", closed_port());
+    let long = "t".repeat(64);
+    for name in ["pg_acme", long.as_str()] {
+        let tenant = format!("{name}=third-secret-token");
+        let (code, stderr) = with(&["--tenant", &tenant, "--tenant-database", &format!("{name}={url}")]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains(&format!("--tenant {name}=...: PostgreSQL")), "{stderr}");
+        let (code, stderr) = with(&["--tenant", &tenant, "--database", &url]);
+        assert_eq!(code, 2, "{stderr}");
+    }
+}
