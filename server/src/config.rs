@@ -39,6 +39,10 @@ pub struct Config {
     /// The largest request body taken, in bytes.
     #[arg(long, default_value_t = 8 * 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// How long a request body may go without sending anything, in seconds:
+    /// a client that stops mid-body then gets a 408 and its connection back.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub body_timeout: u64,
 }
 
 impl Config {

@@ -1,6 +1,6 @@
 //! The HTTP surface: routes over one application's base URL, and the layers
-//! around them (CORS, the body limit, a line of log per request, panics as
-//! JSON 500s). Handlers are small functions in [`routes`]; errors turn into
+//! around them (CORS, the body's size and time limits, a line of log per
+//! request, panics as JSON 500s). Handlers are small functions in [`routes`]; errors turn into
 //! responses once, in [`error`].
 
 pub mod error;
@@ -17,6 +17,7 @@ use tokio::sync::watch;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -63,6 +64,7 @@ pub fn router(config: &Config, server: Arc<Server>) -> Router {
         .with_state(server)
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))
+        .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(config.body_timeout)))
         .layer(axum::middleware::map_response(move |response: Response| async move { as_json_limit(response, limit) }))
         .layer(cors(&config.allow_origins))
         .layer(CatchPanicLayer::custom(|_| ApiError::internal("the server hit a bug").into_response()))

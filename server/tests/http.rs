@@ -345,3 +345,43 @@ fn sigterm_answers_the_long_polls_and_ends_promptly() {
         assert_eq!((reply.status, reply.json()), (200, json!({ "max_notification_id": 1 })), "{}", reply.text());
     }
 }
+
+/// A client that stops sending mid-body gets a 408 once `--body-timeout`
+/// passes without a byte, and nothing is written; a slow body that keeps
+/// coming is read whole.
+#[test]
+fn a_body_that_stops_coming_is_a_408_and_writes_nothing() {
+    use std::io::{Read, Write};
+    let server = Server::start(&data_folder("body-timeout"), &["--body-timeout", "1"]);
+    let address = server.base.trim_start_matches("http://").to_owned();
+    let body = push_body(
+        "3b0f5ae2-7c4d-4a8e-9b1f-2d6c8e0a4f31",
+        vec![event(1, "7c9e6679-7425-40de-944b-e07fc1f90ae7", 1, "Dog.Registered", b"{}")],
+    );
+    let head = |length: usize| {
+        format!(
+            "POST /acme/dogs/push HTTP/1.1\r\nhost: {address}\r\nauthorization: Bearer {TOKEN}\r\ncontent-type: application/json\r\ncontent-length: {length}\r\n\r\n"
+        )
+    };
+    let mut stalled = std::net::TcpStream::connect(&address).unwrap();
+    stalled.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    stalled.write_all(head(body.len()).as_bytes()).unwrap();
+    stalled.write_all(&body[..body.len() / 2]).unwrap();
+    let sent = Instant::now();
+    let mut reply = String::new();
+    let _ = stalled.read_to_string(&mut reply);
+    assert!(reply.starts_with("HTTP/1.1 408"), "{reply}");
+    assert!(sent.elapsed() < Duration::from_secs(10), "answered after {:?}", sent.elapsed());
+    // a body sent in pieces, each within the timeout, is taken
+    let mut slow = std::net::TcpStream::connect(&address).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    slow.write_all(head(body.len()).as_bytes()).unwrap();
+    for piece in body.chunks(body.len() / 3 + 1) {
+        std::thread::sleep(Duration::from_millis(600));
+        slow.write_all(piece).unwrap();
+    }
+    let mut reply = [0; 12];
+    slow.read_exact(&mut reply).unwrap();
+    assert_eq!(&reply, b"HTTP/1.1 200", "{}", String::from_utf8_lossy(&reply));
+    assert_eq!(log(&server).as_array().map(Vec::len), Some(1), "only the whole push was written");
+}

@@ -102,6 +102,7 @@ pub async fn push(
     let store = store(&server, path, &headers).await?;
     let body = body.map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large(server.max_body_bytes),
+        _ if timed_out(&e) => ApiError::new(StatusCode::REQUEST_TIMEOUT, "TimeoutError", "the request body stopped coming"),
         _ => ApiError::invalid(e.body_text()),
     })?;
     let request: PushRequest =
@@ -115,6 +116,11 @@ pub async fn push(
             Ok((StatusCode::CONFLICT, Json(ConflictReply { error: "ConflictError".into(), message, conflicts })).into_response())
         }
     }
+}
+
+/// Whether reading the body failed for the body timeout (somewhere in its causes).
+fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(error), |e| e.source()).any(|e| e.is::<tower_http::timeout::TimeoutError>())
 }
 
 #[derive(Deserialize)]
