@@ -32,8 +32,11 @@ use crate::recorder::ServerRecorder;
 const READERS: usize = 2;
 /// A group takes the pushes waiting, up to this many...
 const GROUP_PUSHES: usize = 256;
-/// ... or until it holds this many events.
+/// ... or until it holds this many events...
 const GROUP_EVENTS: usize = 20_000;
+/// ... or this many bytes of state: a group's states go to PostgreSQL as one
+/// `bytea[]` parameter, which must stay well below its 1 GB limit on a value.
+const GROUP_BYTES: usize = 64 << 20;
 /// A thread with nothing to do for this long lets go of its connection.
 const REST: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -205,18 +208,7 @@ where
 async fn write(local: Rc<Local>, mut queued: mpsc::UnboundedReceiver<Pending>) {
     let mut spent: Vec<Push> = Vec::new();
     while let Some(first) = next(queued.recv(), &*local.recorder, || local.recorder.rest()).await {
-        let mut events = first.0.events.len();
-        let mut group = vec![first];
-        while group.len() < GROUP_PUSHES && events < GROUP_EVENTS {
-            match queued.try_recv() {
-                Ok(pending) => {
-                    events += pending.0.events.len();
-                    group.push(pending);
-                }
-                Err(_) => break,
-            }
-        }
-        let (pushes, replies): (Vec<Push>, Vec<_>) = group.into_iter().unzip();
+        let (pushes, replies): (Vec<Push>, Vec<_>) = group(first, &mut queued).into_iter().unzip();
         // The last group's pushes are freed while this group's database work
         // is awaited, not between the two: the writer's turn around is the
         // log's critical path, and freeing a group's events (allocated on the
@@ -230,6 +222,22 @@ async fn write(local: Rc<Local>, mut queued: mpsc::UnboundedReceiver<Pending>) {
         }
         spent = pushes;
     }
+}
+
+/// The pushes of the next group: `first`, and those waiting behind it within
+/// the bounds (the first whatever its size).
+fn group(first: Pending, queued: &mut mpsc::UnboundedReceiver<Pending>) -> Vec<Pending> {
+    let size = |push: &Push| (push.events.len(), push.events.iter().map(|(_, event)| event.state.len()).sum::<usize>());
+    let (mut events, mut bytes) = size(&first.0);
+    let mut group = vec![first];
+    while group.len() < GROUP_PUSHES && events < GROUP_EVENTS && bytes < GROUP_BYTES {
+        let Ok(pending) = queued.try_recv() else { break };
+        let (more_events, more_bytes) = size(&pending.0);
+        events += more_events;
+        bytes += more_bytes;
+        group.push(pending);
+    }
+    group
 }
 
 /// The next piece of work; a thread that waits for it longer than [`REST`]
@@ -273,6 +281,31 @@ mod tests {
 
     use super::*;
     use crate::backend::Backend;
+
+    #[test]
+    fn a_group_takes_what_waits_up_to_its_bounds_in_pushes_events_and_bytes() {
+        let push = |events: usize, bytes: usize| {
+            let event = |i: usize| {
+                let state = vec![b'x'; bytes / events.max(1)];
+                let version = i as u64 + 1;
+                (version, StoredEvent { originator_id: Uuid::new_v4(), originator_version: version, topic: "Dog.TrickAdded".into(), state })
+            };
+            (Push { client_id: Uuid::new_v4(), events: (0..events).map(event).collect() }, oneshot::channel().0)
+        };
+        let sizes = |pushes: Vec<(usize, usize)>| {
+            let (sender, mut queued) = mpsc::unbounded_channel();
+            pushes.into_iter().for_each(|(events, bytes)| sender.send(push(events, bytes)).unwrap());
+            let mut groups = Vec::new();
+            while let Ok(first) = queued.try_recv() {
+                groups.push(group(first, &mut queued).len());
+            }
+            groups
+        };
+        assert_eq!(sizes(vec![(1, 10); 300]), vec![256, 44], "pushes");
+        assert_eq!(sizes(vec![(5_000, 10); 9]), vec![4, 4, 1], "events");
+        assert_eq!(sizes(vec![(1, 20 << 20); 9]), vec![4, 4, 1], "bytes");
+        assert_eq!(sizes(vec![(1, 100 << 20), (1, 10)]), vec![1, 1], "a push over the bound goes alone");
+    }
 
     #[tokio::test]
     async fn the_recent_notifications_are_let_go_once_nobody_has_read_for_a_while() {
