@@ -43,6 +43,11 @@ pub struct Config {
     /// a client that stops mid-body then gets a 408 and its connection back.
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub body_timeout: u64,
+    /// An application nobody has used for this long, in seconds, and nobody
+    /// waits on, is closed (its threads end, its connections go); it opens
+    /// again on its next request.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub close_idle_after: u64,
 }
 
 impl Config {

@@ -57,7 +57,19 @@ async fn main() -> std::process::ExitCode {
             server.stop();
         }
     };
+    let idle = std::time::Duration::from_secs(config.close_idle_after);
+    let closing = {
+        let server = server.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(idle.min(std::time::Duration::from_secs(60)));
+            loop {
+                every.tick().await;
+                server.tenants.close_idle(idle);
+            }
+        })
+    };
     let served = axum::serve(listener, router(&config, server.clone())).with_graceful_shutdown(stopping).await;
+    closing.abort();
     server.tenants.close();
     match served {
         Ok(()) => std::process::ExitCode::SUCCESS,

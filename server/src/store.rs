@@ -153,6 +153,11 @@ impl Store {
         self.head.subscribe()
     }
 
+    /// Whether a long-poll waits on the head.
+    pub fn waited_on(&self) -> bool {
+        self.head.receiver_count() > 0
+    }
+
     /// The published head itself, for a listener that learns of other writers.
     pub fn head_sender(&self) -> &Arc<watch::Sender<u64>> {
         &self.head

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::sync::OnceCell;
 
@@ -9,9 +10,9 @@ use crate::http::error::ApiError;
 use crate::placement::Placement;
 use crate::store::Store;
 
-/// A store by tenant and application, opened once: callers that come while it
-/// opens wait for it.
-type Stores = HashMap<(String, String), Arc<OnceCell<Store>>>;
+/// A store by tenant and application, opened once (callers that come while it
+/// opens wait for it), and when it was last asked for.
+type Stores = HashMap<(String, String), (Arc<OnceCell<Store>>, Instant)>;
 
 pub struct Tenants {
     tokens: HashMap<String, String>,
@@ -54,9 +55,25 @@ impl Tenants {
         let backend = self.placement.backend(tenant).ok_or_else(|| ApiError::not_found(format!("no tenant {tenant:?}")))?;
         let cell = {
             let mut stores = self.stores.lock().map_err(|_| ApiError::internal("the store registry is poisoned"))?;
-            stores.entry((tenant.to_owned(), app.to_owned())).or_default().clone()
+            let (cell, used) = stores.entry((tenant.to_owned(), app.to_owned())).or_insert_with(|| (Arc::default(), Instant::now()));
+            *used = Instant::now();
+            cell.clone()
         };
         Ok(cell.get_or_try_init(|| backend.open(tenant, app)).await?.clone())
+    }
+
+    /// Closes the stores not asked for in `idle` that nobody waits on (a
+    /// long-poll), so that every application ever used does not keep its
+    /// threads and connections. A request still holding one finishes on it;
+    /// the next opens the store again. Answers how many were closed.
+    pub fn close_idle(&self, idle: Duration) -> usize {
+        let Ok(mut stores) = self.stores.lock() else { return 0 };
+        let before = stores.len();
+        stores.retain(|_, (cell, used)| match cell.get() {
+            Some(store) => used.elapsed() < idle || store.waited_on(),
+            None => true, // still opening
+        });
+        before - stores.len()
     }
 
     /// Closes every store (their threads end once their last jobs are done).

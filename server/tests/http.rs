@@ -385,3 +385,34 @@ fn a_body_that_stops_coming_is_a_408_and_writes_nothing() {
     assert_eq!(&reply, b"HTTP/1.1 200", "{}", String::from_utf8_lossy(&reply));
     assert_eq!(log(&server).as_array().map(Vec::len), Some(1), "only the whole push was written");
 }
+
+/// Applications nobody uses are closed after `--close-idle-after` (their
+/// threads end) and open again on their next request, data and all; one a
+/// long-poll waits on stays open, and the poll wakes at the next push.
+#[test]
+fn idle_applications_are_closed_and_open_again_when_asked() {
+    let server = Server::start(&data_folder("close-idle"), &["--close-idle-after", "1"]);
+    let before = server.threads();
+    let body = push_body(CLIENT, vec![event(1, DOG, 1, "Dog.Registered", b"{}")]);
+    assert_eq!(post(&format!("{}/push", server.app("acme", "app0")), Some(TOKEN), &body).status, 200);
+    for i in 1..10 {
+        assert_eq!(get(&format!("{}/notifications?start=1&limit=10", server.app("acme", &format!("app{i}"))), Some(TOKEN)).status, 200);
+    }
+    let open = server.threads();
+    assert!(open >= before + 27, "each application runs its threads: {before} -> {open}");
+    let waited = server.app("acme", "waited");
+    let wait = std::thread::spawn({
+        let url = format!("{waited}/wait?after=0&timeout_ms=15000");
+        move || (Instant::now(), get(&url, Some(TOKEN)))
+    });
+    std::thread::sleep(Duration::from_secs(4));
+    let closed = server.threads();
+    assert!(closed <= before + 4, "the idle applications were closed: {before} -> {open} -> {closed}");
+    let pushed = Instant::now();
+    assert_eq!(post(&format!("{waited}/push"), Some(TOKEN), &body).status, 200);
+    let (_, woken) = wait.join().unwrap();
+    assert_eq!(woken.json()["max_notification_id"], 1, "the long-poll's application stayed open: {}", woken.text());
+    assert!(pushed.elapsed() < Duration::from_secs(5), "and the poll woke at the push, not its timeout");
+    let again = get(&format!("{}/notifications?start=1&limit=10", server.app("acme", "app0")), Some(TOKEN));
+    assert_eq!(again.json().as_array().map(Vec::len), Some(1), "app0 opened again with its event: {}", again.text());
+}

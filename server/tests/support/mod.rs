@@ -54,6 +54,11 @@ impl Server {
         Server { child, base: address, data: data.to_owned(), args }
     }
 
+    /// How many threads the server process runs now.
+    pub fn threads(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/task", self.child.id())).map_or(0, Iterator::count)
+    }
+
     /// The base URL of one application.
     pub fn app(&self, tenant: &str, app: &str) -> String {
         format!("{}/{tenant}/{app}", self.base)
