@@ -64,6 +64,11 @@ impl<T> ByName<T> {
     pub(crate) fn values(&self) -> impl Iterator<Item = &T> {
         self.0.iter().map(|(_, value)| value)
     }
+
+    /// The entries in name order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&String, &T)> {
+        self.0.iter().map(|(name, value)| (name, value))
+    }
 }
 
 impl<T> IntoIterator for ByName<T> {

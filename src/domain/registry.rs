@@ -159,10 +159,22 @@ impl Registry {
         }
     }
 
-    /// Every topic `topics` may be stored under: each as it is, and as mapped.
+    /// Every topic `topics` may be stored under: each as it is, and as mapped,
+    /// and so every old topic renamed to one of them (events [`resolve`](Self::resolve)
+    /// reads as theirs), so that a filter by topic misses none of them.
     pub fn stored_topics(&self, topics: &[String]) -> Vec<String> {
-        let mut all = topics.to_vec();
-        for topic in topics {
+        let mut named = topics.to_vec();
+        let mut at = 0;
+        while at < named.len() {
+            for (old, new) in self.renames.iter() {
+                if *new == named[at] && !named.contains(old) {
+                    named.push(old.clone());
+                }
+            }
+            at += 1;
+        }
+        let mut all = named.clone();
+        for topic in &named {
             let stored = self.stored_topic(topic);
             if stored != topic.as_str() && !all.iter().any(|t| *t == stored) {
                 all.push(stored.into_owned());

@@ -59,7 +59,9 @@ macro_rules! contract_suite {
             wait_resolves_once_a_view_reaches_a_position_and_times_out_otherwise,
             a_process_application_counts_tricks_exactly_once,
             a_tracked_notification_is_never_processed_again,
-            a_process_application_saves_a_notifications_events_and_tracking_whole_or_not_at_all
+            a_process_application_saves_a_notifications_events_and_tracking_whole_or_not_at_all,
+            a_view_of_a_renamed_topic_takes_in_the_events_stored_under_its_old_name,
+            a_process_application_of_a_renamed_topic_processes_the_events_stored_under_its_old_name
         );
         $run!(
             workflow,

@@ -371,3 +371,44 @@ pub async fn a_process_application_saves_a_notifications_events_and_tracking_who
     assert_eq!(good.step(&dogschool, 100).await.unwrap().applied, 1);
     assert_eq!((counter(&counters, "sit").await, counter(&counters, "beg").await), (1, 1));
 }
+
+/// An event as an older release stored it, under the topic `Dog.TrickLearned`.
+async fn learned_under_an_old_name(app: &Application, trick: &str) {
+    let state = format!(r#"{{"timestamp":{{"_type_":"datetime_iso","_data_":"2030-01-01T00:00:00+00:00"}},"trick":"{trick}"}}"#);
+    let old = tributary::persistence::StoredEvent {
+        originator_id: uuid::Uuid::new_v4(),
+        originator_version: 1,
+        topic: "Dog.TrickLearned".into(),
+        state: state.into_bytes(),
+    };
+    app.recorder().insert_events(&[old]).await.unwrap();
+}
+
+pub async fn a_view_of_a_renamed_topic_takes_in_the_events_stored_under_its_old_name(stores: ProjectionStores) {
+    // given a trick stored under the event's old name, then one under its new name
+    let mut app = stores.app();
+    learned_under_an_old_name(&app, "sit").await;
+    school(&app, 1, 1, &["sit"]).await;
+    // when the application reads the old name as the new one
+    app.registry_mut().rename("Dog.TrickLearned", "Dog.TrickAdded");
+    let handler = Rc::new(TrickCounts::default());
+    let view = ProjectionRunner::new(app.clone(), stores.views.clone(), trick_counts(), handler.clone());
+    view.catch_up(|_| {}).await.unwrap();
+    // then the view of "Dog.TrickAdded" counts both, as the aggregates do
+    assert_eq!(handler.handled.get(), 2);
+    assert_eq!(counts(&stores).await, vec![("sit".into(), json!(2))]);
+}
+
+pub async fn a_process_application_of_a_renamed_topic_processes_the_events_stored_under_its_old_name(stores: ProjectionStores) {
+    let mut dogschool = Application::new("DogSchool", Rc::new(MemoryApplicationRecorder::new()));
+    dogschool.register::<Dog>();
+    learned_under_an_old_name(&dogschool, "sit").await;
+    school(&dogschool, 1, 1, &["sit"]).await;
+    dogschool.registry_mut().rename("Dog.TrickLearned", "Dog.TrickAdded");
+    let mut counters = Application::new("Counters", stores.events.clone());
+    counters.register::<Counter>();
+    let follower = ProcessApplication::new(counters.clone(), Rc::new(CountTricks), &["Dog.TrickAdded"]);
+    let system = System::new(&[&["DogSchool", "Counters"]]).leader(dogschool).follower(follower);
+    assert_eq!(system.run().await.unwrap(), 2);
+    assert_eq!(counter(&counters, "sit").await, 2);
+}
