@@ -70,7 +70,8 @@ macro_rules! contract_suite {
             the_views_follow_a_workflow_run_from_start_to_end,
             a_failing_task_fails_its_run_and_unknown_tasks_are_skipped,
             task_statistics_give_failure_rates_and_mean_durations_per_task_name,
-            views_rebuilt_from_10000_events_equal_the_views_built_incrementally
+            views_rebuilt_from_10000_events_equal_the_views_built_incrementally,
+            the_main_task_is_the_first_created_of_those_its_run_holds_now_as_biomero_names_it
         );
         $run!(
             events_as_aggregate_recorder,

@@ -243,3 +243,31 @@ pub async fn views_rebuilt_from_10000_events_equal_the_views_built_incrementally
     }
     assert!(incremental == rebuilt, "rebuilt views differ from incremental ones");
 }
+
+pub async fn the_main_task_is_the_first_created_of_those_its_run_holds_now_as_biomero_names_it(stores: ProjectionStores) {
+    // given two tasks of a run, created in one order and added in the other
+    // (two scripts adding tasks at once: BIOMERO's tracker saves each task, then its run)
+    let app = app(&stores);
+    let (mut one, mut two) = (WorkflowRun::initiate("one", "", 1, 2).unwrap(), WorkflowRun::initiate("two", "", 1, 2).unwrap());
+    save(&app, &mut [&mut one, &mut two]).await;
+    let mut cellpose = Task::create(one.id(), "cellpose", "1", json!({}), json!({})).unwrap();
+    let mut stardist = Task::create(one.id(), "stardist", "1", json!({}), json!({})).unwrap();
+    save(&app, &mut [&mut cellpose, &mut stardist]).await;
+    one.add_task(stardist.id()).unwrap();
+    one.add_task(cellpose.id()).unwrap();
+    save(&app, &mut [&mut one]).await;
+    cellpose.update_task_status("RUNNING").unwrap();
+    save(&app, &mut [&mut cellpose]).await;
+    catch_up(&stores, &app).await;
+    // then BIOMERO names the first created (its tasks are kept in the order they were created)
+    let progress = row(&stores, workflow::WORKFLOW_PROGRESS, one.id()).await;
+    assert_eq!((&progress["task"], &progress["mainTaskName"]), (&json!("cellpose"), &json!("cellpose")));
+    // and when that task is added to another run, it is that run's, no longer this one's
+    two.add_task(cellpose.id()).unwrap();
+    save(&app, &mut [&mut two]).await;
+    stardist.update_task_status("RUNNING").unwrap();
+    save(&app, &mut [&mut stardist]).await;
+    catch_up(&stores, &app).await;
+    let progress = row(&stores, workflow::WORKFLOW_PROGRESS, one.id()).await;
+    assert_eq!((&progress["task"], &progress["mainTaskName"]), (&json!("cellpose"), &json!("stardist")));
+}

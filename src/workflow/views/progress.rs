@@ -13,7 +13,7 @@ use crate::projection::{Handler, Notified, Staged};
 /// Per workflow id: `status`, `progress`, `user`, `group`, `name`, `task`,
 /// `mainTaskName`, `startTime` (BIOMERO's `biomero_workflow_progress_view`).
 /// The run's lookup row holds the same fields plus `taskProgress` and the
-/// names of its tasks; the public row is written when BIOMERO writes its table.
+/// tasks it holds (see [`tasks`]); the public row is written when BIOMERO writes its table.
 pub(super) struct WorkflowProgress;
 
 #[async_trait(?Send)]
@@ -23,23 +23,39 @@ impl Handler for WorkflowProgress {
         match event.event.name() {
             "WorkflowInitiated" => {
                 let run = json!({ "status": "INITIALIZING", "progress": "0%", "user": field(event, "user"), "group": field(event, "group"),
-                    "name": field(event, "name"), "task": null, "startTime": to_iso(&event.event.timestamp), "taskNames": [] });
+                    "name": field(event, "name"), "task": null, "startTime": to_iso(&event.event.timestamp), "tasks": [] });
                 write(view, &id, run);
             }
             "WorkflowCompleted" => update(view, &id, |run| set(run, &[("status", json!("DONE")), ("progress", json!("100%"))])).await?,
             "WorkflowFailed" => update(view, &id, |run| set(run, &[("status", json!("FAILED"))])).await?,
-            "TaskCreated" => view.put(private("task", &id), json!({ "taskName": field(event, "task_name"), "workflowId": null })),
+            "TaskCreated" => {
+                let task = json!({ "taskName": field(event, "task_name"), "workflowId": null, "created": event.notification_id });
+                view.put(private("task", &id), task)
+            }
             "TaskAdded" => {
-                let task_key = private("task", id_key(&field(event, "task_id")));
+                let task_id = id_key(&field(event, "task_id"));
+                let task_key = private("task", &task_id);
                 let Some(mut task) = object(view, &task_key).await? else { return Ok(()) };
-                task.insert("workflowId".into(), Value::from(id.clone()));
+                let moved = task.insert("workflowId".into(), Value::from(id.clone()));
                 view.put(task_key, Value::Object(task.clone()));
+                // A task is of one run at a time: the one it was added to last.
+                if let Some(previous) = moved.as_ref().and_then(Value::as_str).filter(|previous| *previous != id) {
+                    if let Some(mut run) = object(view, &private("run", previous)).await? {
+                        let others = tasks(&run).into_iter().filter(|t| t["id"] != task_id.as_str()).collect();
+                        run.insert("tasks".into(), Value::Array(others));
+                        view.put(private("run", previous), Value::Object(run));
+                    }
+                }
                 // BIOMERO notes the task on the run but writes its table only at the next update.
                 if let Some(mut run) = object(view, &private("run", &id)).await? {
                     run.insert("task".into(), task["taskName"].clone());
-                    if let Some(Value::Array(names)) = run.get_mut("taskNames") {
-                        names.push(task["taskName"].clone());
+                    let mut held = tasks(&run);
+                    if !held.iter().any(|t| t["id"] == task_id.as_str()) {
+                        held.push(json!({ "id": task_id, "name": task["taskName"], "created": task.get("created").unwrap_or(&json!(0)) }));
+                        held.sort_by_key(|t| t["created"].as_u64().unwrap_or(0));
                     }
+                    run.insert("tasks".into(), Value::Array(held));
+                    run.remove("taskNames");
                     view.put(private("run", &id), Value::Object(run));
                 }
             }
@@ -85,10 +101,20 @@ fn write(view: &Staged, run_id: &str, run: Value) {
     view.put(run_id, row);
 }
 
-/// The first of the run's tasks that is not infrastructure, else its current task.
+/// The tasks a run holds, in the order they were created (as BIOMERO keeps its
+/// tasks): `{ id, name, created }`. A lookup written before kept their names only.
+fn tasks(run: &Map<String, Value>) -> Vec<Value> {
+    match (run.get("tasks"), run.get("taskNames")) {
+        (Some(Value::Array(tasks)), _) => tasks.clone(),
+        (_, Some(Value::Array(names))) => names.iter().map(|name| json!({ "id": null, "name": name, "created": 0 })).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The first created of the run's tasks that is not infrastructure, else its current task.
 fn main_task_name(run: &Value) -> Value {
-    let names = run["taskNames"].as_array().map(Vec::as_slice).unwrap_or_default();
-    let main = names.iter().find(|name| {
+    let held = run.as_object().map(tasks).unwrap_or_default();
+    let main = held.iter().map(|task| &task["name"]).find(|name| {
         let name = name.as_str().unwrap_or_default().to_ascii_lowercase();
         !(name.starts_with("_slurm_") || name.starts_with("slurm_") || name.starts_with("convert_"))
     });
