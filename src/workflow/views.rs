@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use super::{Task, WorkflowRun};
 use crate::application::Application;
 use crate::error::Result;
-use crate::persistence::{ViewDefinition, PRIVATE};
+use crate::persistence::{is_private, ViewDefinition, PRIVATE};
 use crate::projection::{Handler, Notified, Staged};
 
 pub const JOB_ACCOUNTING: &str = "jobAccounting";
@@ -109,10 +109,11 @@ fn id_key(value: &Value) -> String {
 }
 
 /// A Slurm job id as a row key: BIOMERO's are integers, kept as their digits.
+/// A string that reads as a private key is no job's: its row would replace a lookup.
 fn job_key(job_id: &Value) -> Option<String> {
     match job_id {
         Value::Number(n) => Some(n.to_string()),
-        Value::String(s) => Some(s.clone()),
+        Value::String(s) if !is_private(s) => Some(s.clone()),
         _ => None,
     }
 }

@@ -271,3 +271,26 @@ pub async fn the_main_task_is_the_first_created_of_those_its_run_holds_now_as_bi
     let progress = row(&stores, workflow::WORKFLOW_PROGRESS, one.id()).await;
     assert_eq!((&progress["task"], &progress["mainTaskName"]), (&json!("cellpose"), &json!("stardist")));
 }
+
+pub async fn a_job_id_shaped_like_a_private_key_leaves_the_other_tasks_rows_alone(stores: ProjectionStores) {
+    // given two tasks of a run, the first given a job id that reads as the second's lookup key
+    let app = app(&stores);
+    let mut run = WorkflowRun::initiate("w", "", 5, 7).unwrap();
+    save(&app, &mut [&mut run]).await;
+    let mut hostile = Task::create(run.id(), "cellpose", "1", json!({}), json!({})).unwrap();
+    let mut honest = Task::create(run.id(), "stardist", "1", json!({}), json!({})).unwrap();
+    save(&app, &mut [&mut hostile, &mut honest]).await;
+    run.add_task(hostile.id()).unwrap();
+    run.add_task(honest.id()).unwrap();
+    save(&app, &mut [&mut run]).await;
+    hostile.add_job_id(json!(format!("\u{0}task:{}", honest.id()))).unwrap();
+    hostile.update_task_status("RUNNING").unwrap();
+    honest.add_job_id(json!(18)).unwrap();
+    save(&app, &mut [&mut hostile, &mut honest]).await;
+    honest.update_task_status("PENDING").unwrap();
+    save(&app, &mut [&mut honest]).await;
+    catch_up(&stores, &app).await;
+    // then the honest task's job is accounted for and followed as if the other were not there
+    assert_eq!(row(&stores, workflow::JOB_ACCOUNTING, 18).await, json!({ "user": 5, "group": 7, "taskId": honest.id().to_string() }));
+    assert_eq!(row(&stores, workflow::JOB_PROGRESS, 18).await, json!({ "status": "PENDING", "progress": null }));
+}

@@ -21,9 +21,11 @@ impl Handler for JobAccounting {
             "TaskAdded" => view.put(private("task", id_key(&field(event, "task_id"))), json!({ "workflowId": originator(event) })),
             _ => {
                 let Some(task) = object(view, &private("task", originator(event))).await? else { return Ok(()) };
-                let Some(run) = object(view, &private("run", id_key(&task["workflowId"]))).await? else { return Ok(()) };
+                let Some(run) = object(view, &private("run", id_key(task.get("workflowId").unwrap_or(&Value::Null)))).await? else {
+                    return Ok(());
+                };
                 let Some(job) = job_key(&field(event, "job_id")) else { return Ok(()) };
-                view.put(job, json!({ "user": run["user"], "group": run["group"], "taskId": originator(event) }));
+                view.put(job, json!({ "user": run.get("user"), "group": run.get("group"), "taskId": originator(event) }));
             }
         }
         Ok(())
@@ -41,7 +43,7 @@ impl Handler for JobProgress {
             view.put(task, json!({ "jobId": field(event, "job_id") }));
             return Ok(());
         }
-        let Some(job) = object(view, &task).await?.and_then(|t| job_key(&t["jobId"])) else { return Ok(()) };
+        let Some(job) = object(view, &task).await?.and_then(|t| job_key(t.get("jobId")?)) else { return Ok(()) };
         let mut row = object(view, &job).await?;
         let row = match (event.event.name(), &mut row) {
             ("StatusUpdated", Some(row)) => {
