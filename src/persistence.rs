@@ -20,4 +20,4 @@ pub use recorder::{
     poll, AggregateRecorder, ApplicationRecorder, NotificationQuery, Prepare, Recording, Removal, SnapshotRecorder, SyncRecorder,
     SyncWrite, TrackingRecorder, ViewRecorder,
 };
-pub use rows::{is_private, IndexKey, Row, RowChanges, RowQuery, ViewDefinition, PRIVATE};
+pub use rows::{is_private, text_order, Bound, IndexKey, Row, RowChanges, RowQuery, ViewDefinition, PRIVATE};

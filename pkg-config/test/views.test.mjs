@@ -208,3 +208,52 @@ test("a rebuild runs while the application keeps accepting saves, and ends exact
   assert.deepEqual(out, [["beg", 1000], ["roll", 1000], ["sit", 1300]]);
   await close();
 });
+
+test("index queries give the same rows in the same order in IndexedDB and in memory: both bounds hold, an empty range is empty, strings sort as IndexedDB sorts them", async () => {
+  const { pages: [page], close } = await tabs();
+  const out = await page.evaluate(async () => {
+    const { openDogSchool } = await import("/test/dogschool.js");
+    const answers = {};
+    for (const storage of ["indexeddb", "memory"]) {
+      const app = await openDogSchool(`ranges-${storage}`, { storage });
+      const view = app.defineView("rows", {
+        indexes: ["n", "s"],
+        handle: (event, writer) => writer.put(event.data.name, { n: event.data.n, s: event.data.s }),
+      });
+      // "\uff61" sorts after "\u{1f600}" in UTF-16 (IndexedDB's order), before it in UTF-8
+      const rows = [["a", 1, "z"], ["b", 2, "\uff61"], ["c", 3, "\u{1f600}"], ["d", 4, "y"], ["\uff61", 5, "x"], ["\u{1f600}", 6, "w"]];
+      let last = 0;
+      for (const [name, n, s] of rows) last = (await app.create("Dog", "Registered", { name, n, s })).notificationId;
+      await view.wait(last, { timeoutMs: 5000 });
+      const keys = async (query) => {
+        try {
+          return (await view.query(query)).map((row) => row.key);
+        } catch (error) {
+          return `${error.name}: ${error.message}`;
+        }
+      };
+      answers[storage] = {
+        bothLower: await keys({ index: "n", gt: 1, gte: 3 }),
+        bothUpper: await keys({ index: "n", lt: 4, lte: 2 }),
+        crossed: await keys({ index: "n", gt: 3, lt: 2 }),
+        halfOpenPoint: await keys({ index: "n", gte: 2, lt: 2 }),
+        byString: await keys({ index: "s" }),
+        stringRange: await keys({ index: "s", gt: "\uff00" }),
+        all: await keys(),
+      };
+    }
+    return answers;
+  });
+  const expected = {
+    bothLower: ["c", "d", "\uff61", "\u{1f600}"],
+    bothUpper: ["a", "b"],
+    crossed: [],
+    halfOpenPoint: [],
+    byString: ["\u{1f600}", "\uff61", "d", "a", "c", "b"],
+    stringRange: ["b"],
+    all: ["a", "b", "c", "d", "\u{1f600}", "\uff61"],
+  };
+  assert.deepEqual(out.indexeddb, expected, "IndexedDB");
+  assert.deepEqual(out.memory, expected, "memory");
+  await close();
+});

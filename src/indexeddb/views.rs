@@ -13,7 +13,7 @@ use super::recorder::{range, IndexedDbRecorder};
 use super::schema::{ROWS, ROW_INDEX, TRACKING};
 use super::write::{write_all, write_confirmed, Mode, Row as Written, Write};
 use crate::error::{Error, Result};
-use crate::persistence::{is_private, IndexKey, Row, RowChanges, RowQuery, Tracking, ViewDefinition, ViewRecorder};
+use crate::persistence::{is_private, Bound, IndexKey, Row, RowChanges, RowQuery, Tracking, ViewDefinition, ViewRecorder};
 
 #[async_trait(?Send)]
 impl ViewRecorder for IndexedDbRecorder {
@@ -56,8 +56,10 @@ impl ViewRecorder for IndexedDbRecorder {
                 found
             }
             Some(field) => {
+                // A range no key is in is empty (the browser would refuse it).
+                let Some((lower, upper)) = query.range() else { return Ok(Vec::new()) };
                 let index = store.index(ROW_INDEX).map_err(failed)?;
-                index.get_all(Some(index_range(view, field, query)?), limit).await.map_err(failed)?
+                index.get_all(Some(index_range(view, field, lower, upper)?), limit).await.map_err(failed)?
             }
         };
         found.iter().map(|row| Ok(Row { key: read_key(row)?, value: read_value(row)? })).collect()
@@ -176,22 +178,13 @@ fn listed(view: &str) -> Result<KeyRange> {
     range(pair(name.clone(), JsValue::from_str("\u{1}")), pair(name, Array::new().into()))
 }
 
-/// The part of the row index for one view's field within the query's bounds.
-fn index_range(view: &str, field: &str, query: &RowQuery) -> Result<KeyRange> {
+/// The part of the row index for one view's field within a range (see [`RowQuery::range`]).
+fn index_range(view: &str, field: &str, lower: Option<Bound>, upper: Option<Bound>) -> Result<KeyRange> {
     let entry = |value: JsValue| -> JsValue { Array::of3(&JsValue::from_str(view), &JsValue::from_str(field), &value).into() };
-    let (lower, lower_open) = match (&query.gt, &query.gte) {
-        (Some(gt), _) => (key_value(gt), true),
-        (None, Some(gte)) => (key_value(gte), false),
-        (None, None) => (JsValue::from_f64(f64::NEG_INFINITY), false),
-    };
-    let (upper, upper_open) = match (&query.lt, &query.lte) {
-        (Some(lt), _) => (key_value(lt), true),
-        (None, Some(lte)) => (key_value(lte), false),
-        (None, None) => (Array::new().into(), false),
-    };
-    // The browser refuses only a lower bound above the upper one.
+    let (lower, lower_open) = lower.map_or((JsValue::from_f64(f64::NEG_INFINITY), false), |(key, open)| (key_value(&key), open));
+    let (upper, upper_open) = upper.map_or((Array::new().into(), false), |(key, open)| (key_value(&key), open));
     KeyRange::bound(&entry(lower), &entry(upper), Some(lower_open), Some(upper_open))
-        .map_err(|_| Error::invalid(format!("the range on {field:?} is empty: its lower bound is above its upper bound")))
+        .map_err(|_| Error::invalid(format!("the browser refused the range on {field:?}")))
 }
 
 fn read_key(row: &JsValue) -> Result<String> {

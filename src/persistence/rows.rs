@@ -92,12 +92,21 @@ impl PartialOrd for IndexKey {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         match (self, other) {
             (IndexKey::Number(a), IndexKey::Number(b)) => a.partial_cmp(b),
-            (IndexKey::Text(a), IndexKey::Text(b)) => a.partial_cmp(b),
+            (IndexKey::Text(a), IndexKey::Text(b)) => Some(text_order(a, b)),
             (IndexKey::Number(_), IndexKey::Text(_)) => Some(Ordering::Less),
             (IndexKey::Text(_), IndexKey::Number(_)) => Some(Ordering::Greater),
         }
     }
 }
+
+/// Strings in IndexedDB's order: by UTF-16 code unit. (Rust's is by code point,
+/// which differs where a character above U+FFFF meets one from U+E000 to U+FFFF.)
+pub fn text_order(a: &str, b: &str) -> Ordering {
+    a.encode_utf16().cmp(b.encode_utf16())
+}
+
+/// One end of a range: its key, and whether the key itself is left out.
+pub type Bound = (IndexKey, bool);
 
 /// Which rows to read: all (by key), or those whose `index` field is in range
 /// (by index value, then key).
@@ -123,6 +132,26 @@ impl RowQuery {
             && self.gte.as_ref().is_none_or(|b| key >= b)
             && self.lt.as_ref().is_none_or(|b| key < b)
             && self.lte.as_ref().is_none_or(|b| key <= b)
+    }
+
+    /// The range the bounds leave, each end the tighter of its two bounds (all
+    /// of them hold), as `(lower, upper)`; `None` when no key is in it.
+    pub fn range(&self) -> Option<(Option<Bound>, Option<Bound>)> {
+        let tighter = |closed: &Option<IndexKey>, open: &Option<IndexKey>, wanted: Ordering| match (closed, open) {
+            (Some(c), Some(o)) if c.partial_cmp(o) == Some(wanted) => Some((c.clone(), false)),
+            (_, Some(o)) => Some((o.clone(), true)),
+            (Some(c), None) => Some((c.clone(), false)),
+            (None, None) => None,
+        };
+        let (lower, upper) = (tighter(&self.gte, &self.gt, Ordering::Greater), tighter(&self.lte, &self.lt, Ordering::Less));
+        if let (Some((low, low_open)), Some((high, high_open))) = (&lower, &upper) {
+            match low.partial_cmp(high) {
+                Some(Ordering::Less) => {}
+                Some(Ordering::Equal) if !low_open && !high_open => {}
+                _ => return None,
+            }
+        }
+        Some((lower, upper))
     }
 
     /// Checks the query against a view's declared indexes.

@@ -44,7 +44,8 @@ macro_rules! contract_suite {
             rows_and_position_commit_together,
             a_commit_from_a_stale_position_writes_nothing,
             index_queries_are_ordered_and_bounded,
-            clearing_a_view_drops_its_rows_and_position_only
+            clearing_a_view_drops_its_rows_and_position_only,
+            every_bound_of_a_range_holds_an_empty_range_is_empty_and_text_sorts_by_utf16
         );
         $run!(
             projection,

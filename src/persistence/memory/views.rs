@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::{check_tracking, MemoryApplicationRecorder};
 use crate::error::{Error, Result};
-use crate::persistence::{is_private, IndexKey, Row, RowChanges, RowQuery, Tracking, ViewDefinition, ViewRecorder};
+use crate::persistence::{is_private, text_order, IndexKey, Row, RowChanges, RowQuery, Tracking, ViewDefinition, ViewRecorder};
 
 #[async_trait(?Send)]
 impl ViewRecorder for MemoryApplicationRecorder {
@@ -37,11 +37,17 @@ impl ViewRecorder for MemoryApplicationRecorder {
         let Some(rows) = log.views.get(view) else { return Ok(vec![]) };
         let all = rows.iter().filter(|(key, _)| !is_private(key)).map(|(key, value)| Row { key: key.clone(), value: value.clone() });
         let mut selected: Vec<Row> = match &query.index {
-            None => all.collect(),
+            None => {
+                let mut rows: Vec<Row> = all.collect();
+                rows.sort_by(|a, b| text_order(&a.key, &b.key));
+                rows
+            }
             Some(index) => {
                 let mut keyed: Vec<(IndexKey, Row)> =
                     all.filter_map(|row| IndexKey::of(&row.value, index).filter(|k| query.contains(k)).map(|k| (k, row))).collect();
-                keyed.sort_by(|(a, ra), (b, rb)| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal).then_with(|| ra.key.cmp(&rb.key)));
+                keyed.sort_by(|(a, ra), (b, rb)| {
+                    a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal).then_with(|| text_order(&ra.key, &rb.key))
+                });
                 keyed.into_iter().map(|(_, row)| row).collect()
             }
         };
