@@ -157,9 +157,13 @@ export class View<R = Json> {
     this.#runner.stop(why);
   }
 
-  /** @internal sync removed events this view may have seen: it starts again from the beginning. */
+  /**
+   * @internal sync removed events this view may have seen, and cleared it: it starts
+   * again from the beginning. Rows are gone that no step will name, so every key changed.
+   */
   restart(): void {
     this.#runner.reset();
+    this.#changed({ view: this.name, keys: null, position: 0 });
     this.#runner.start();
   }
 

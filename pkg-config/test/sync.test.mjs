@@ -18,7 +18,7 @@ async function server() {
 
 /** A device: a fresh browser context with the dog school open and syncing with `url`. */
 async function device(url, options = {}) {
-  const { pages: [page], close } = await tabs();
+  const { pages: [page], close, open } = await tabs();
   await page.evaluate(async ([url, token, options]) => {
     const { openDogSchool, defineTrickCounts } = await import("/test/dogschool.js");
     globalThis.app = await openDogSchool("dogschool");
@@ -27,7 +27,7 @@ async function device(url, options = {}) {
     globalThis.changes = [];
     sync.subscribe((change) => changes.push(change));
   }, [url, TOKEN, options]);
-  return { page, close };
+  return { page, close, open };
 }
 
 /** A proxy to `target` that answers itself what `answer(req)` returns ({ status, body }), else forwards. */
@@ -136,6 +136,43 @@ test("a conflict keeps both sides until resolved; the log and every view then ag
   assert.equal(resolved.conflicts, 0);
   const final = await one.page.evaluate(async (id) => { await sync.now(); return (await app.get("Dog", id)).state.tricks; }, id);
   assert.deepEqual(final, ["sit", "beg", "roll"]);
+  await one.close();
+  await two.close();
+});
+
+test("a conflict that takes rows out of a view tells its subscribers, in this tab and another", async () => {
+  const url = (await server()).app("dogschool");
+  const [one, two] = [await device(url), await device(url)];
+  const id = await one.page.evaluate(async () => {
+    const { id } = await app.create("Dog", "Registered", { name: "Fido" });
+    await sync.now();
+    return id;
+  });
+  await two.page.evaluate(() => sync.now());
+  await one.page.evaluate(async (id) => { await app.record("Dog", id, "TrickAdded", { trick: "sit" }); await sync.now(); }, id);
+  // device two teaches "beg" offline, and watches its row here and in a second tab
+  const other = await two.open();
+  await other.evaluate(async () => {
+    const { openDogSchool, defineTrickCounts } = await import("/test/dogschool.js");
+    globalThis.counts = defineTrickCounts(await openDogSchool("dogschool"));
+    globalThis.heard = [];
+    counts.subscribe((change) => heard.push(change), { key: "beg" });
+  });
+  const out = await two.page.evaluate(async (id) => {
+    const { notificationId } = await app.record("Dog", id, "TrickAdded", { trick: "beg" });
+    await counts.wait(notificationId, { timeoutMs: 5000 });
+    const before = await counts.get("beg");
+    globalThis.heard = [];
+    counts.subscribe((change) => heard.push(change), { key: "beg" });
+    await sync.now(); // the server's "sit" takes version 2: "beg" is lost
+    await counts.wait(await app.maxNotificationId(), { timeoutMs: 5000 });
+    await new Promise((done) => setTimeout(done, 300));
+    return { before, after: await counts.get("beg"), heard: heard.length };
+  }, id);
+  assert.deepEqual([out.before, out.after], [{ count: 1 }, undefined], "the conflict took the row out");
+  assert.ok(out.heard > 0, "a subscriber of the row heard that it changed");
+  const otherTab = await other.evaluate(() => heard.length);
+  assert.ok(otherTab > 0, "so did one in another tab");
   await one.close();
   await two.close();
 });
