@@ -73,7 +73,8 @@ macro_rules! contract_suite {
             task_statistics_give_failure_rates_and_mean_durations_per_task_name,
             views_rebuilt_from_10000_events_equal_the_views_built_incrementally,
             the_main_task_is_the_first_created_of_those_its_run_holds_now_as_biomero_names_it,
-            a_job_id_shaped_like_a_private_key_leaves_the_other_tasks_rows_alone
+            a_job_id_shaped_like_a_private_key_leaves_the_other_tasks_rows_alone,
+            a_huge_task_progress_gives_the_workflow_progress_biomero_writes
         );
         $run!(
             events_as_aggregate_recorder,

@@ -294,3 +294,26 @@ pub async fn a_job_id_shaped_like_a_private_key_leaves_the_other_tasks_rows_alon
     assert_eq!(row(&stores, workflow::JOB_ACCOUNTING, 18).await, json!({ "user": 5, "group": 7, "taskId": honest.id().to_string() }));
     assert_eq!(row(&stores, workflow::JOB_PROGRESS, 18).await, json!({ "status": "PENDING", "progress": null }));
 }
+
+pub async fn a_huge_task_progress_gives_the_workflow_progress_biomero_writes(stores: ProjectionStores) {
+    // BIOMERO writes f"{50 + (int(p.strip('%')) / 100) * 40}%", its floats as Python's repr
+    let app = app(&stores);
+    let mut run = WorkflowRun::initiate("w", "", 1, 2).unwrap();
+    save(&app, &mut [&mut run]).await;
+    let mut task = Task::create(run.id(), "cellpose", "1", json!({}), json!({})).unwrap();
+    save(&app, &mut [&mut task]).await;
+    run.add_task(task.id()).unwrap();
+    save(&app, &mut [&mut run]).await;
+    for (progress, expected) in [
+        ("1%", "50.4%"),
+        ("25000000000000000%", "1.000000000000005e+16%"),
+        ("9223372036854775807%", "3.6893488147419105e+18%"),
+        ("-25000000000000000%", "-9999999999999950.0%"),
+    ] {
+        task.update_task_progress(progress).unwrap();
+        task.update_task_status("RUNNING").unwrap();
+        save(&app, &mut [&mut task]).await;
+        catch_up(&stores, &app).await;
+        assert_eq!(row(&stores, workflow::WORKFLOW_PROGRESS, run.id()).await["progress"], expected, "{progress}");
+    }
+}

@@ -162,7 +162,16 @@ fn percent(text: &str) -> Option<i64> {
     text.trim_matches('%').trim().replace('_', "").parse().ok()
 }
 
-/// A float as Python's `repr` writes it (`67.2`, `50.0`), for the values progress takes.
+/// A float as Python's `repr` writes it (`67.2`, `50.0`, `1e+16`): Rust's shortest
+/// form, switching to an exponent at the same points, with Python's signed,
+/// two-digit exponent.
 fn python_float(value: f64) -> String {
-    format!("{value:?}")
+    let text = format!("{value:?}");
+    match text.split_once('e') {
+        Some((mantissa, exponent)) => {
+            let (sign, digits) = exponent.strip_prefix('-').map_or(("+", exponent), |digits| ("-", digits));
+            format!("{mantissa}e{sign}{digits:0>2}")
+        }
+        None => text,
+    }
 }
