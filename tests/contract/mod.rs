@@ -74,7 +74,8 @@ macro_rules! contract_suite {
             views_rebuilt_from_10000_events_equal_the_views_built_incrementally,
             the_main_task_is_the_first_created_of_those_its_run_holds_now_as_biomero_names_it,
             a_job_id_shaped_like_a_private_key_leaves_the_other_tasks_rows_alone,
-            a_huge_task_progress_gives_the_workflow_progress_biomero_writes
+            a_huge_task_progress_gives_the_workflow_progress_biomero_writes,
+            a_task_name_that_python_lowers_to_a_known_one_counts_as_that_task
         );
         $run!(
             events_as_aggregate_recorder,

@@ -317,3 +317,19 @@ pub async fn a_huge_task_progress_gives_the_workflow_progress_biomero_writes(sto
         assert_eq!(row(&stores, workflow::WORKFLOW_PROGRESS, run.id()).await["progress"], expected, "{progress}");
     }
 }
+
+pub async fn a_task_name_that_python_lowers_to_a_known_one_counts_as_that_task(stores: ProjectionStores) {
+    // Python's lower() turns the Kelvin sign into "k": BIOMERO reads this as SLURM_Run_Workflow.py
+    let app = app(&stores);
+    let mut run = WorkflowRun::initiate("w", "", 1, 2).unwrap();
+    save(&app, &mut [&mut run]).await;
+    let mut task = Task::create(run.id(), "SLURM_Run_Wor\u{212A}flow.py", "1", json!({}), json!({})).unwrap();
+    save(&app, &mut [&mut task]).await;
+    run.add_task(task.id()).unwrap();
+    save(&app, &mut [&mut run]).await;
+    task.update_task_status("PENDING").unwrap();
+    save(&app, &mut [&mut task]).await;
+    catch_up(&stores, &app).await;
+    let progress = row(&stores, workflow::WORKFLOW_PROGRESS, run.id()).await;
+    assert_eq!((&progress["status"], &progress["progress"]), (&json!("RUNNING"), &json!("50%")));
+}

@@ -123,12 +123,12 @@ fn main_task_name(run: &Value) -> Value {
 
 /// The workflow status and progress a task's new status means, by the task's
 /// name, as BIOMERO's `WorkflowProgress` derives them. Python's `lower()` and
-/// ASCII lowercasing match the same names (the only non-ASCII letters that
-/// lower to ASCII are the Kelvin sign and dotted I, absent from these names),
-/// and ASCII spares the wasm the Unicode case tables.
+/// ASCII lowercasing match the same names once the Kelvin sign reads as `k`
+/// (the only non-ASCII letter `lower()` turns into ASCII alone: dotted I gives
+/// `i` and a combining dot), and ASCII spares the wasm the Unicode case tables.
 fn derive(task_name: &str, status: &str, run: &Map<String, Value>) -> (String, String) {
     let known = |s: &str| s.to_owned();
-    match task_name.to_ascii_lowercase().as_str() {
+    match task_name.replace('\u{212A}', "k").to_ascii_lowercase().as_str() {
         "_slurm_image_transfer.py" => (known("TRANSFERRING"), known("5%")),
         name if name.starts_with("convert_") => (known("CONVERTING"), known("25%")),
         "slurm_get_results.py" if status == "POSTPROCESSING" => (known("POSTPROCESSING"), known("95%")),
