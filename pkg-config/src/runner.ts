@@ -109,6 +109,11 @@ export class Runner {
     this.#moved(position);
   }
 
+  /** Another tab cleared what this runs (to build it again): its position is 0 again. */
+  cleared(): void {
+    this.#position = 0;
+  }
+
   /** Clears a failure and the position (before a rebuild). */
   reset(): void {
     this.#failure = undefined;

@@ -61,6 +61,11 @@ export interface RowQuery {
  */
 export type Message = { type: "recorded" } | ({ type: "view"; builtBy: string } & ViewChange);
 
+/** The change that says a view was cleared: every key, and no position. */
+function cleared(view: string): ViewChange {
+  return { view, keys: null, position: 0 };
+}
+
 /** A view of an application: read it, wait for it, watch it, rebuild it. */
 export class View<R = Json> {
   readonly name: string;
@@ -123,6 +128,7 @@ export class View<R = Json> {
     await this.#runner.exclusive(async () => {
       await calling(() => this.#core.clear());
       this.#runner.reset();
+      this.#changed(cleared(this.name));
       await this.#runner.catchUp((step) => {
         try {
           onProgress?.({ processed: step.position, total: step.head });
@@ -163,14 +169,16 @@ export class View<R = Json> {
    */
   restart(): void {
     this.#runner.reset();
-    this.#changed({ view: this.name, keys: null, position: 0 });
+    this.#changed(cleared(this.name));
     this.#runner.start();
   }
 
   /** @internal another tab changed the view. */
   heard({ builtBy, view, keys, position }: Message & { type: "view" }): void {
     if (builtBy !== this.#builtBy) return;
-    this.#runner.heard(position);
+    // Cleared there (a rebuild, or sync): what this tab knew of its position is past.
+    if (keys === null && position === 0) this.#runner.cleared();
+    else this.#runner.heard(position);
     this.#notify({ view, keys, position });
   }
 

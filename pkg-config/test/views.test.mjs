@@ -257,3 +257,31 @@ test("index queries give the same rows in the same order in IndexedDB and in mem
   assert.deepEqual(out.memory, expected, "memory");
   await close();
 });
+
+test("while another tab rebuilds a view, wait in this tab resolves only once the view is back where it was asked to be", async () => {
+  const { pages: [one, two], close } = await tabs(2);
+  const open = (page) => page.evaluate(async () => {
+    const { openDogSchool, defineTrickCounts } = await import("/test/dogschool.js");
+    globalThis.app = await openDogSchool("dogschool");
+    globalThis.counts = defineTrickCounts(app);
+  });
+  await open(one);
+  await open(two);
+  const head = await one.evaluate(async () => {
+    const { teach } = await import("/test/dogschool.js");
+    const head = await teach(app, 20000, ["sit", "beg"]);
+    await counts.wait(head, { timeoutMs: 30000 });
+    return head;
+  });
+  await two.evaluate((head) => counts.wait(head, { timeoutMs: 30000 }), head);
+  // tab one rebuilds; tab two, which saw the view at the head, waits for the head and reads
+  await one.evaluate(() => { globalThis.rebuilding = counts.rebuild(); });
+  const read = await two.evaluate(async (head) => {
+    await new Promise((heard) => { const stop = counts.subscribe(() => { stop(); heard(); }); });
+    await counts.wait(head, { timeoutMs: 30000 });
+    return counts.get("sit");
+  }, head);
+  await one.evaluate(() => rebuilding);
+  assert.deepEqual(read, { count: 10000 }, "what wait promised was there");
+  await close();
+});
