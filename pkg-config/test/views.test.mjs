@@ -209,7 +209,7 @@ test("a rebuild runs while the application keeps accepting saves, and ends exact
   await close();
 });
 
-test("index queries give the same rows in the same order in IndexedDB and in memory: both bounds hold, an empty range is empty, strings sort as IndexedDB sorts them", async () => {
+test("index queries give the same rows in the same order in IndexedDB and in memory: both bounds hold, an empty range is empty, strings sort as IndexedDB sorts them, a limit of 0 is none", async () => {
   const { pages: [page], close } = await tabs();
   const out = await page.evaluate(async () => {
     const { openDogSchool } = await import("/test/dogschool.js");
@@ -240,6 +240,7 @@ test("index queries give the same rows in the same order in IndexedDB and in mem
         byString: await keys({ index: "s" }),
         stringRange: await keys({ index: "s", gt: "\uff00" }),
         all: await keys(),
+        none: await keys({ index: "n", limit: 0 }),
       };
     }
     return answers;
@@ -252,6 +253,7 @@ test("index queries give the same rows in the same order in IndexedDB and in mem
     byString: ["\u{1f600}", "\uff61", "d", "a", "c", "b"],
     stringRange: ["b"],
     all: ["a", "b", "c", "d", "\u{1f600}", "\uff61"],
+    none: [],
   };
   assert.deepEqual(out.indexeddb, expected, "IndexedDB");
   assert.deepEqual(out.memory, expected, "memory");

@@ -43,6 +43,10 @@ impl ViewRecorder for IndexedDbRecorder {
     async fn query_rows(&self, view: &str, query: &RowQuery) -> Result<Vec<Row>> {
         let transaction = self.connection().transaction(&[ROWS], TransactionMode::ReadOnly)?;
         let store = transaction.store(ROWS).map_err(|e| storage("reading a view", e))?;
+        // The browser reads a count of 0 as no limit at all.
+        if query.limit == Some(0) {
+            return Ok(Vec::new());
+        }
         let limit = query.limit.map(|l| u32::try_from(l).unwrap_or(u32::MAX));
         let failed = |e| storage("reading a view", e);
         let found = match &query.index {

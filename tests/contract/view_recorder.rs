@@ -119,4 +119,6 @@ pub async fn every_bound_of_a_range_holds_an_empty_range_is_empty_and_text_sorts
     assert_eq!(keys(name(RowQuery::default())).await, vec!["d", "a", "c", "b"]);
     assert_eq!(keys(name(RowQuery { gt: t("\u{ff00}"), ..RowQuery::default() })).await, vec!["b"]);
     assert_eq!(keys(RowQuery::default()).await, vec!["a", "b", "c", "d", "\u{1f600}", "\u{ff61}"]);
+    assert_eq!(keys(count(RowQuery { limit: Some(0), ..RowQuery::default() })).await, Vec::<String>::new(), "a limit of 0");
+    assert_eq!(keys(RowQuery { limit: Some(0), ..RowQuery::default() }).await, Vec::<String>::new());
 }
