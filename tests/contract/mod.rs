@@ -45,7 +45,7 @@ macro_rules! contract_suite {
             a_commit_from_a_stale_position_writes_nothing,
             index_queries_are_ordered_and_bounded,
             clearing_a_view_drops_its_rows_and_position_only,
-            every_bound_of_a_range_holds_an_empty_range_is_empty_and_text_sorts_by_utf16
+            every_bound_of_a_range_holds_an_empty_range_is_empty_and_a_limit_of_0_gives_none
         );
         $run!(
             projection,

@@ -91,15 +91,13 @@ pub async fn clearing_a_view_drops_its_rows_and_position_only(recorder: Rc<impl 
     recorder.commit_view(&view(), &changes(&[("beg", Some(json!({"count": 1})))]), None, &tracking(2)).await.unwrap();
 }
 
-pub async fn every_bound_of_a_range_holds_an_empty_range_is_empty_and_text_sorts_by_utf16(recorder: Rc<impl ViewRecorder + ?Sized>) {
-    // "\u{ff61}" sorts after "\u{1f600}" by UTF-16 code unit (IndexedDB's order), before it by code point
+pub async fn every_bound_of_a_range_holds_an_empty_range_is_empty_and_a_limit_of_0_gives_none(recorder: Rc<impl ViewRecorder + ?Sized>) {
     let rows = changes(&[
-        ("a", Some(json!({"count": 1, "name": "z"}))),
-        ("b", Some(json!({"count": 2, "name": "\u{ff61}"}))),
-        ("c", Some(json!({"count": 3, "name": "\u{1f600}"}))),
-        ("d", Some(json!({"count": 4, "name": "y"}))),
-        ("\u{ff61}", Some(json!({"count": 5}))),
-        ("\u{1f600}", Some(json!({"count": 6}))),
+        ("a", Some(json!({"count": 1}))),
+        ("b", Some(json!({"count": 2}))),
+        ("c", Some(json!({"count": 3}))),
+        ("d", Some(json!({"count": 4}))),
+        ("e", Some(json!({"count": "many"}))),
     ]);
     recorder.commit_view(&view(), &rows, None, &tracking(1)).await.unwrap();
     let keys = |query: RowQuery| {
@@ -107,18 +105,14 @@ pub async fn every_bound_of_a_range_holds_an_empty_range_is_empty_and_text_sorts
         async move { recorder.query_rows("tricks", &query).await.unwrap().into_iter().map(|r| r.key).collect::<Vec<_>>() }
     };
     let count = |q: RowQuery| RowQuery { index: Some("count".into()), ..q };
-    let name = |q: RowQuery| RowQuery { index: Some("name".into()), ..q };
     let (n, t) = (|v: f64| Some(IndexKey::Number(v)), |v: &str| Some(IndexKey::Text(v.into())));
-    assert_eq!(keys(count(RowQuery { gt: n(1.0), gte: n(3.0), ..RowQuery::default() })).await, vec!["c", "d", "\u{ff61}", "\u{1f600}"]);
-    assert_eq!(keys(count(RowQuery { gt: n(3.0), gte: n(3.0), ..RowQuery::default() })).await, vec!["d", "\u{ff61}", "\u{1f600}"]);
+    let none = Vec::<String>::new();
+    assert_eq!(keys(count(RowQuery { gt: n(1.0), gte: n(3.0), ..RowQuery::default() })).await, vec!["c", "d", "e"]);
+    assert_eq!(keys(count(RowQuery { gt: n(3.0), gte: n(3.0), ..RowQuery::default() })).await, vec!["d", "e"]);
     assert_eq!(keys(count(RowQuery { lt: n(4.0), lte: n(2.0), ..RowQuery::default() })).await, vec!["a", "b"]);
-    assert_eq!(keys(count(RowQuery { gt: n(3.0), lt: n(2.0), ..RowQuery::default() })).await, Vec::<String>::new(), "crossed");
-    assert_eq!(keys(count(RowQuery { gte: n(2.0), lt: n(2.0), ..RowQuery::default() })).await, Vec::<String>::new(), "half-open point");
-    assert_eq!(keys(count(RowQuery { gte: t("a"), lte: n(9.0), ..RowQuery::default() })).await, Vec::<String>::new(), "text above numbers");
-    assert_eq!(keys(RowQuery::equal("count", IndexKey::Number(2.0))).await, vec!["b"]);
-    assert_eq!(keys(name(RowQuery::default())).await, vec!["d", "a", "c", "b"]);
-    assert_eq!(keys(name(RowQuery { gt: t("\u{ff00}"), ..RowQuery::default() })).await, vec!["b"]);
-    assert_eq!(keys(RowQuery::default()).await, vec!["a", "b", "c", "d", "\u{1f600}", "\u{ff61}"]);
-    assert_eq!(keys(count(RowQuery { limit: Some(0), ..RowQuery::default() })).await, Vec::<String>::new(), "a limit of 0");
-    assert_eq!(keys(RowQuery { limit: Some(0), ..RowQuery::default() }).await, Vec::<String>::new());
+    assert_eq!(keys(count(RowQuery { gt: n(3.0), lt: n(2.0), ..RowQuery::default() })).await, none, "crossed");
+    assert_eq!(keys(count(RowQuery { gte: n(2.0), lt: n(2.0), ..RowQuery::default() })).await, none, "half-open point");
+    assert_eq!(keys(count(RowQuery { gte: t("a"), lte: n(9.0), ..RowQuery::default() })).await, none, "text above numbers");
+    assert_eq!(keys(count(RowQuery { limit: Some(0), ..RowQuery::default() })).await, none, "a limit of 0");
+    assert_eq!(keys(RowQuery { limit: Some(0), ..RowQuery::default() }).await, none);
 }
