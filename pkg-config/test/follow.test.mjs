@@ -86,3 +86,26 @@ test("a failing policy stops following at the last good event, and resumes once 
   assert.equal(out.after, out.notificationId);
   await close();
 });
+
+test("a view cannot take the name of an application its application follows (one position would serve both)", async () => {
+  const { pages: [page], close } = await tabs();
+  const out = await page.evaluate(async () => {
+    const { openDogSchool, openCounters, caught } = await import("/test/dogschool.js");
+    const dogschool = await openDogSchool("dogschool");
+    const view = { handle: (event, view) => view.put("seen", { n: 1 }) };
+    const { counters } = await openCounters(dogschool);
+    const viewAfterFollow = await caught(() => counters.defineView("dogschool", view));
+    const sameView = await caught(() => counters.defineView("dogschool-tricks", view));
+    const { openApplication } = await import("tributary");
+    const lonely = await openApplication("lonely");
+    lonely.defineView("dogschool", view);
+    const followAfterView = await caught(() => lonely.follow(dogschool, { policy: () => [] }));
+    return { viewAfterFollow, sameView, followAfterView };
+  });
+  assert.equal(out.viewAfterFollow?.name, "ValidationError", JSON.stringify(out.viewAfterFollow));
+  assert.match(out.viewAfterFollow.message, /"dogschool" names an application it follows/);
+  assert.equal(out.sameView, null, "other names are fine");
+  assert.equal(out.followAfterView?.name, "ValidationError", JSON.stringify(out.followAfterView));
+  assert.match(out.followAfterView.message, /"dogschool" names a view/);
+  await close();
+});

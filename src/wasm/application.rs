@@ -231,6 +231,7 @@ impl CoreApplication {
         if crate::persistence::is_private(&name) {
             return Err(js_error(Error::invalid("view names starting with \\u0000 are the core's own")));
         }
+        self.shared.claim_position(&name, false).map_err(js_error)?;
         CoreView::defined(self.shared.clone(), name, &definition).map_err(js_error)
     }
 

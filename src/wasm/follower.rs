@@ -91,6 +91,7 @@ impl CoreFollower {
     pub(crate) fn defined(me: Rc<Shared>, leader: Rc<Shared>, definition: &JsValue, app: JsValue) -> Result<CoreFollower> {
         let name = leader.app()?.name().to_owned();
         let (topics, policy) = read_definition(&name, definition, &app)?;
+        me.claim_position(&name, true)?;
         Ok(CoreFollower { me, leader, leader_name: name, topics, policy: RefCell::new(policy), app })
     }
 }

@@ -26,6 +26,9 @@ pub(crate) struct Shared {
     pub(crate) sync: Rc<dyn SyncRecorder>,
     /// The views defined in this session: sync clears those that saw removed events.
     pub(crate) defined_views: RefCell<ByName<ViewDefinition>>,
+    /// The applications this one follows, by name. A view's position is kept
+    /// under its name as a follower's under its leader's: the names must differ.
+    pub(crate) followed: RefCell<Vec<String>>,
     indexeddb: Option<IndexedDbRecorder>,
     closed: Cell<bool>,
 }
@@ -43,9 +46,29 @@ impl Shared {
             views,
             sync,
             defined_views: RefCell::default(),
+            followed: RefCell::default(),
             indexeddb,
             closed: Cell::new(false),
         })
+    }
+
+    /// Takes `name` for a view or (`followed`) for the position of a leader,
+    /// refusing it if taken by the other kind: one tracking record would keep
+    /// both positions.
+    pub(crate) fn claim_position(&self, name: &str, followed: bool) -> Result<()> {
+        let (taken, by) = match followed {
+            true => (self.defined_views.borrow().get(name).is_some(), "a view"),
+            false => (self.followed.borrow().iter().any(|leader| leader == name), "an application it follows"),
+        };
+        if taken {
+            return Err(Error::invalid(format!(
+                "{name:?} names {by} of this application already: a view's position is kept under its name, a follower's under its leader's, so they must differ"
+            )));
+        }
+        if followed && !self.followed.borrow().iter().any(|leader| leader == name) {
+            self.followed.borrow_mut().push(name.to_owned());
+        }
+        Ok(())
     }
 
     /// The application as it is now; a storage error once closed.
