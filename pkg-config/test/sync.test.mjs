@@ -141,14 +141,7 @@ test("a conflict keeps both sides until resolved; the log and every view then ag
 });
 
 test("a conflict that takes rows out of a view tells its subscribers, in this tab and another", async () => {
-  const url = (await server()).app("dogschool");
-  const [one, two] = [await device(url), await device(url)];
-  const id = await one.page.evaluate(async () => {
-    const { id } = await app.create("Dog", "Registered", { name: "Fido" });
-    await sync.now();
-    return id;
-  });
-  await two.page.evaluate(() => sync.now());
+  const { one, two, id } = await twoDevicesWithFido();
   await one.page.evaluate(async (id) => { await app.record("Dog", id, "TrickAdded", { trick: "sit" }); await sync.now(); }, id);
   // device two teaches "beg" offline, and watches its row here and in a second tab
   const other = await two.open();
