@@ -64,14 +64,17 @@ impl Tenants {
 
     /// Closes the stores not asked for in `idle` that nobody waits on (a
     /// long-poll), so that every application ever used does not keep its
-    /// threads and connections. A request still holding one finishes on it;
-    /// the next opens the store again. Answers how many were closed.
+    /// threads and connections, nor one whose opening failed. A request still
+    /// holding one finishes on it; the next opens the store again. Answers how
+    /// many were dropped.
     pub fn close_idle(&self, idle: Duration) -> usize {
         let Ok(mut stores) = self.stores.lock() else { return 0 };
         let before = stores.len();
         stores.retain(|_, (cell, used)| match cell.get() {
             Some(store) => used.elapsed() < idle || store.waited_on(),
-            None => true, // still opening
+            // Still opening while a caller holds it; else its open failed:
+            // kept, every name a token tried would stay for good.
+            None => Arc::strong_count(cell) > 1,
         });
         before - stores.len()
     }
@@ -87,4 +90,31 @@ impl Tenants {
 /// Compares tokens in time that does not depend on where they differ.
 fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::config::Config;
+
+    /// A name whose opening fails (a SQLite file that cannot be opened, a
+    /// PostgreSQL table name over 63 bytes) is not kept for good: an
+    /// authenticated client could grow the registry by one per name tried.
+    #[tokio::test]
+    async fn an_application_that_failed_to_open_is_not_kept_by_the_registry() {
+        let folder = tempfile::tempdir().unwrap();
+        let data = folder.path().display().to_string();
+        let config = Config::try_parse_from(["tributary-server", "--data", &data, "--tenant", "acme=secret-token"]).unwrap();
+        let tenants = Tenants::new(&config.tenants, Placement::open(&config).await.unwrap());
+        // a database file that cannot be opened (a folder stands in its place)
+        std::fs::create_dir_all(folder.path().join("acme").join("broken.sqlite")).unwrap();
+        for i in 0..3 {
+            assert!(tenants.store("acme", "broken").await.is_err(), "attempt {i}");
+        }
+        assert!(tenants.store("acme", "dogs").await.is_ok());
+        tenants.close_idle(Duration::ZERO);
+        assert_eq!(tenants.stores.lock().unwrap().len(), 0, "neither the closed store nor the one that never opened is kept");
+    }
 }
