@@ -309,6 +309,9 @@ pub async fn a_huge_task_progress_gives_the_workflow_progress_biomero_writes(sto
         ("25000000000000000%", "1.000000000000005e+16%"),
         ("9223372036854775807%", "3.6893488147419105e+18%"),
         ("-25000000000000000%", "-9999999999999950.0%"),
+        // Python divides the int by 100 exactly, then rounds once: not the int rounded to a float first
+        ("7408596316092197599%", "2.963438526436879e+18%"),
+        ("591064915700530116%", "2.364259662802121e+17%"),
     ] {
         task.update_task_progress(progress).unwrap();
         task.update_task_status("RUNNING").unwrap();

@@ -141,7 +141,7 @@ fn derive(task_name: &str, status: &str, run: &Map<String, Value>) -> (String, S
         _ => {
             // A Slurm job's own status; progress from 50% to 90% as the task reports it.
             let progress = match run.get("taskProgress").and_then(Value::as_str).filter(|p| !p.is_empty()).and_then(percent) {
-                Some(task) => format!("{}%", python_float(50.0 + ((task as f64 / 100.0) * (90.0 - 50.0)))),
+                Some(task) => format!("{}%", python_float(50.0 + (hundredths(task) * (90.0 - 50.0)))),
                 None => known("50%"),
             };
             (format!("JOB_{status}"), progress)
@@ -160,6 +160,12 @@ fn workflow_status(status: &str) -> String {
 /// Python's `int("43%".strip("%"))`.
 fn percent(text: &str) -> Option<i64> {
     text.trim_matches('%').trim().replace('_', "").parse().ok()
+}
+
+/// Python's `n / 100` for an int: the exact quotient rounded once (Rust's
+/// parse rounds so), where `n as f64 / 100.0` rounds twice past 2^53.
+fn hundredths(n: i64) -> f64 {
+    format!("{n}e-2").parse().unwrap_or(n as f64 / 100.0)
 }
 
 /// A float as Python's `repr` writes it (`67.2`, `50.0`, `1e+16`): Rust's shortest
