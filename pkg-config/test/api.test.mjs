@@ -354,3 +354,21 @@ test("an open blocked by another tab holding an old version fails clearly instea
   assert.equal(reopened, 1);
   await close();
 });
+
+test("an aggregate defined again without uuidFields writes its fields as plain strings again", async () => {
+  const { pages: [page], close } = await tabs();
+  const out = await page.evaluate(async () => {
+    const { openApplication } = await import("tributary");
+    const owner = "0b6f3c1e-2a4d-4c8e-9f10-3d2b1a0c9e8f";
+    const apply = { Adopted: (state, e) => ({ ...state, owner: e.owner }) };
+    const app = (await openApplication("shelter")).defineAggregate("Pet", { initial: () => ({}), apply, uuidFields: { Adopted: ["owner"] } });
+    await app.create("Pet", "Adopted", { owner });
+    // defined again (a new release, a hot reload): the owner is no UUID field any more
+    app.defineAggregate("Pet", { initial: () => ({}), apply });
+    await app.create("Pet", "Adopted", { owner });
+    const { items } = await app.notificationLog.section("1,2");
+    return items.map((item) => JSON.parse(atob(item.state)).owner);
+  });
+  await close();
+  assert.deepEqual(out, [{ _type_: "uuid_hex", _data_: "0b6f3c1e2a4d4c8e9f103d2b1a0c9e8f" }, "0b6f3c1e-2a4d-4c8e-9f10-3d2b1a0c9e8f"]);
+});

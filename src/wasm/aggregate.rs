@@ -157,8 +157,10 @@ pub(crate) fn define(registry: &mut Registry, name: String, definition: &JsValue
     let events = versions.into_iter().map(|(e, v)| Ok((e, to_u32(v)?))).collect::<Result<BTreeMap<_, _>>>()?;
     let aggregate_type =
         AggregateType { name: name.clone(), schema_version: to_u32(schema_version)?, events, initial_version, fold: aggregate.clone() };
+    // Every event's, none for those not declared: a type defined again keeps nothing of before.
+    let undeclared: Vec<String> = aggregate_type.events.keys().filter(|e| !uuid_fields.iter().any(|(d, _)| d == *e)).cloned().collect();
     registry.register(aggregate_type)?;
-    for (event, fields) in uuid_fields {
+    for (event, fields) in uuid_fields.into_iter().chain(undeclared.into_iter().map(|event| (event, Vec::new()))) {
         registry.uuid_fields(format!("{name}.{event}"), &fields.iter().map(String::as_str).collect::<Vec<_>>());
     }
     for (key, from, upcast) in upcasters {
