@@ -109,3 +109,19 @@ test("a view cannot take the name of an application its application follows (one
   assert.match(out.followAfterView.message, /"dogschool" names a view/);
   await close();
 });
+
+test("the workflow views cannot take the name of an application their application follows", async () => {
+  const { pages: [page], close } = await tabs();
+  const out = await page.evaluate(async () => {
+    const { openApplication } = await import("tributary");
+    const { caught } = await import("/test/dogschool.js");
+    const leader = await openApplication("workflowProgress");
+    const app = await openApplication("biomero");
+    app.follow(leader, { policy: () => [] });
+    const clash = await caught(() => app.defineWorkflows());
+    return { clash, views: clash ? null : app.view("workflowProgress")?.name };
+  });
+  assert.equal(out.clash?.name, "ValidationError", JSON.stringify(out));
+  assert.match(out.clash.message, /"workflowProgress" names an application it follows/);
+  await close();
+});

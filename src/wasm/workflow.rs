@@ -17,16 +17,17 @@ impl CoreApplication {
     /// Registers the workflow aggregates and returns the handles of the workflow views.
     #[wasm_bindgen(js_name = defineWorkflows)]
     pub fn define_workflows(&self) -> JsResult<Array> {
+        let views = workflow::views();
+        for (definition, _) in &views {
+            self.shared.claim_position(&definition.name, false).map_err(js_error)?;
+        }
         self.shared
             .update(|app| {
                 workflow::register(app);
                 Ok(())
             })
             .map_err(js_error)?;
-        Ok(workflow::views()
-            .into_iter()
-            .map(|(definition, handler)| JsValue::from(CoreView::of(self.shared.clone(), definition, handler)))
-            .collect())
+        Ok(views.into_iter().map(|(definition, handler)| JsValue::from(CoreView::of(self.shared.clone(), definition, handler))).collect())
     }
 
     /// Failure rate and mean duration per task name.
