@@ -82,6 +82,8 @@ pub struct Store {
     reads: mpsc::UnboundedSender<Job>,
     head: Arc<watch::Sender<u64>>,
     recent: Arc<Recent>,
+    /// One per handle: more than one while a request (a long-poll too) holds one.
+    handles: Arc<()>,
 }
 
 impl Store {
@@ -98,7 +100,7 @@ impl Store {
             let serve = move |local| read(local, jobs, recent);
             start(format!("db {name} reader {i}"), name.clone(), open.clone(), Some(head.clone()), serve).await?;
         }
-        Ok(Store { pushes, reads, head, recent })
+        Ok(Store { pushes, reads, head, recent, handles: Arc::default() })
     }
 
     /// Records a push, in the next group.
@@ -153,9 +155,10 @@ impl Store {
         self.head.subscribe()
     }
 
-    /// Whether a long-poll waits on the head.
-    pub fn waited_on(&self) -> bool {
-        self.head.receiver_count() > 0
+    /// Whether a handle other than this one is held (by a request, a long-poll
+    /// too): closing the registry's then would let a second store open beside it.
+    pub fn in_use(&self) -> bool {
+        Arc::strong_count(&self.handles) > 1
     }
 
     /// The published head itself, for a listener that learns of other writers.
