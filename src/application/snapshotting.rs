@@ -56,10 +56,12 @@ impl Application {
                 continue;
             }
             let first = run[0].originator_version;
-            let (mut state, created_on) = if first == 1 {
+            // The first event is at the type's initial version (1, or 0 for types counting from 0).
+            let (mut state, created_on) = if first == aggregate_type.initial_version {
                 (aggregate_type.fold.initial()?, run[0].timestamp)
             } else {
-                match self.replay(id, At::Version(first - 1)).await {
+                let Some(before) = first.checked_sub(1) else { continue }; // below the initial version: no history to fold
+                match self.replay(id, At::Version(before)).await {
                     Ok(before) => (before.state, before.created_on),
                     Err(Error::NotFound(_)) => continue, // the insert will say what is wrong
                     Err(error) => return Err(error),

@@ -485,3 +485,49 @@ pub async fn record_by_name_refuses_bad_requests_and_writes_nothing(stores: Stor
         NewEvent { aggregate_type: "Cat".into(), id: Some(dog), event: "Adopted".into(), payload: json!({}), expected_version: None };
     assert!(matches!(app.record(&[as_cat]).await, Err(Error::Validation(m)) if m.contains("is a Dog, not a Cat")));
 }
+
+/// A run counting from 0, as BIOMERO's aggregates (Python's `INITIAL_VERSION = 0`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Run {
+    steps: Vec<String>,
+}
+
+impl Aggregate for Run {
+    const TYPE: &'static str = "Run";
+    const EVENTS: &'static [EventType] = &[EventType::new("Started"), EventType::new("Stepped")];
+    const INITIAL_VERSION: u64 = 0;
+
+    fn apply(&mut self, event: &DomainEvent) -> Result<()> {
+        self.steps.push(event.name().to_owned());
+        Ok(())
+    }
+}
+
+pub async fn a_type_counting_from_0_is_snapshotted_from_its_first_event(stores: Stores) {
+    // given runs counting from 0, snapshotted every 2 versions (0 % 2 == 0, as in Python)
+    let mut app = stores.app();
+    app.register::<Run>();
+    app.snapshot_every("Run", 2).unwrap();
+    let mut run = Root::<Run>::create("Started", json!({})).unwrap();
+    app.save(&mut [&mut run]).await.unwrap();
+    // when versions 1 and 2 are saved after the first event
+    run.trigger("Stepped", json!({})).unwrap();
+    run.trigger("Stepped", json!({})).unwrap();
+    app.save(&mut [&mut run]).await.unwrap();
+    // then the snapshot at 2 holds all three events, and so does the run read back
+    let snapshots = stores.snapshots.select_events(run.id(), EventQuery::all()).await.unwrap();
+    assert_eq!(snapshots.iter().map(|s| s.originator_version).collect::<Vec<_>>(), vec![0, 2]);
+    let at_2 = app.mapper().to_snapshot(&snapshots[1]).unwrap();
+    assert_eq!(at_2.state, json!({ "steps": ["Started", "Stepped", "Stepped"] }));
+    assert_eq!(at_2.created_on, run.created_on());
+    assert_eq!(app.get::<Run>(run.id()).await.unwrap().state(), run.state());
+    // and so when recorded by name
+    let started = NewEvent { aggregate_type: "Run".into(), id: None, event: "Started".into(), payload: json!({}), expected_version: None };
+    let id = app.record(&[started]).await.unwrap()[0].id;
+    let stepped =
+        NewEvent { aggregate_type: "Run".into(), id: Some(id), event: "Stepped".into(), payload: json!({}), expected_version: None };
+    app.record(&[stepped.clone(), stepped]).await.unwrap();
+    assert_eq!(app.replay(id, At::Latest).await.unwrap().state, json!({ "steps": ["Started", "Stepped", "Stepped"] }));
+    let newest = stores.snapshots.select_events(id, EventQuery::last(None)).await.unwrap();
+    assert_eq!(app.mapper().to_snapshot(&newest[0]).unwrap().state, json!({ "steps": ["Started", "Stepped", "Stepped"] }));
+}

@@ -146,7 +146,8 @@ macro_rules! contract_suite {
             a_corrupt_stored_record_is_a_typed_error,
             sections_follow_the_python_rules,
             record_by_name_creates_appends_and_checks_expected_versions,
-            record_by_name_refuses_bad_requests_and_writes_nothing
+            record_by_name_refuses_bad_requests_and_writes_nothing,
+            a_type_counting_from_0_is_snapshotted_from_its_first_event
         );
     };
 }
