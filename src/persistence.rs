@@ -21,3 +21,4 @@ pub use recorder::{
     SyncWrite, TrackingRecorder, ViewRecorder,
 };
 pub use rows::{is_private, text_order, Bound, IndexKey, Row, RowChanges, RowQuery, ViewDefinition, PRIVATE};
+pub(crate) use transcoder::python_float;

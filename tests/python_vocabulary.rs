@@ -251,3 +251,97 @@ fn biomero_replays_workflow_events_tributary_recorded() {
         assert_eq!(app.get::<Task>(task.id()).await.unwrap().state().workflow_id, Some(run.id()));
     });
 }
+
+/// Doubles from random bit patterns (finite ones), by a fixed xorshift.
+fn doubles(count: usize) -> Vec<f64> {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut out = Vec::with_capacity(count);
+    while out.len() < count {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let value = f64::from_bits(seed);
+        if value.is_finite() {
+            out.push(value);
+        }
+    }
+    out
+}
+
+#[test]
+fn numbers_and_strings_are_written_byte_for_byte_as_the_python_transcoder_writes_them() {
+    block_on(async {
+        let (app, recorder) = dogschool();
+        let edges = [
+            0.0,
+            -0.0,
+            1.0,
+            0.1,
+            1e-4,
+            1e-5,
+            1e-7,
+            123.456,
+            1e15,
+            1e16,
+            1.5e16,
+            1e20,
+            1e21,
+            1e22,
+            1.5e300,
+            5e-324,
+            2.2250738585072014e-308,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::EPSILON,
+            9007199254740993.0,
+            4503599627370496.5,
+        ];
+        let mut payloads = vec![
+            json!({ "edges": edges, "negated": edges.map(|e| -e) }),
+            json!({ "integers": [0, -1, 9007199254740993u64, -9007199254740993i64, u64::MAX, i64::MIN] }),
+            json!({ "text": "\"\\/\u{0}\u{1f}\u{7f}\u{2028}\u{2029}\t\n\r\u{8}\u{c} é 🐕 \u{feff}", "long": "ß".repeat(100_000) }),
+        ];
+        payloads.extend(doubles(4000).chunks(200).map(|chunk| json!({ "bits": chunk })));
+        let mut ids = Vec::new();
+        for payload in &payloads {
+            let id = Uuid::new_v4();
+            app.save_events(&[DomainEvent::new(id, 1, "Dog.Registered", chrono::Utc::now(), payload.clone()).unwrap()]).await.unwrap();
+            ids.push(id);
+        }
+        let mut states = Vec::new();
+        for id in &ids {
+            states.push(recorder.select_events(*id, EventQuery::all()).await.unwrap().remove(0).state);
+        }
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let lines: String = states.iter().map(|s| format!("{}\n", base64::Engine::encode(&b64, s))).collect();
+        let python = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv-peers/bin/python");
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/transcode.py");
+        let mut child = std::process::Command::new(python)
+            .arg(script)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the Python peers (bash scripts/setup.sh)");
+        let mut stdin = child.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, lines.as_bytes()).unwrap());
+        let output = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let python_states: Vec<Vec<u8>> =
+            String::from_utf8(output.stdout).unwrap().lines().map(|l| base64::Engine::decode(&b64, l).unwrap()).collect();
+        assert_eq!(python_states.len(), states.len());
+        for (ours, theirs) in states.iter().zip(&python_states) {
+            assert!(ours == theirs, "tributary wrote\n{}\nPython writes\n{}", short(ours), short(theirs));
+        }
+        // and each reads back as written
+        for (id, payload) in ids.iter().zip(&payloads) {
+            let read = app.events(*id, EventQuery::all()).await.unwrap().remove(0);
+            assert_eq!(serde_json::to_string(&Value::Object(read.payload)).unwrap(), serde_json::to_string(payload).unwrap());
+        }
+    });
+}
+
+fn short(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(600)]).into_owned()
+}

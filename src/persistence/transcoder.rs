@@ -2,6 +2,7 @@
 //! `JSONTranscoder` writes it (compact, UTF-8, `timestamp` first, `class_version`
 //! last and only above 1, datetimes as `{"_type_": "datetime_iso", ...}`).
 //! Created events carry `originator_topic` after the timestamp, as Python's do.
+//! Floats are written as Python's `repr` writes them (`1e-05`, not `0.00001`).
 
 use serde_json::{Map, Value};
 
@@ -25,7 +26,33 @@ pub(crate) fn encode(timestamp: &Timestamp, originator_topic: Option<&str>, fiel
     }
     object.extend(fields.iter().map(|(k, v)| (k.clone(), v.clone())));
     with_class_version(&mut object, schema_version);
-    serde_json::to_vec(&Value::Object(object)).expect("a JSON map always serialises")
+    let mut bytes = Vec::with_capacity(128);
+    serde::Serialize::serialize(&Value::Object(object), &mut serde_json::Serializer::with_formatter(&mut bytes, PythonFloats))
+        .expect("a JSON map always serialises");
+    bytes
+}
+
+/// serde_json's compact output, with floats as Python writes them.
+struct PythonFloats;
+
+impl serde_json::ser::Formatter for PythonFloats {
+    fn write_f64<W: ?Sized + std::io::Write>(&mut self, writer: &mut W, value: f64) -> std::io::Result<()> {
+        writer.write_all(python_float(value).as_bytes())
+    }
+}
+
+/// A float as Python's `repr` writes it (`67.2`, `50.0`, `1e+16`, `1e-05`): Rust's
+/// shortest form, switching to an exponent at the same points, with Python's
+/// signed, two-digit exponent.
+pub(crate) fn python_float(value: f64) -> String {
+    let text = format!("{value:?}");
+    match text.split_once('e') {
+        Some((mantissa, exponent)) => {
+            let (sign, digits) = exponent.strip_prefix('-').map_or(("+", exponent), |digits| ("-", digits));
+            format!("{mantissa}e{sign}{digits:0>2}")
+        }
+        None => text,
+    }
 }
 
 /// Decodes bytes written by [`encode`] (or by the Python library).

@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 use super::{field, id_key, object, originator, private};
 use crate::domain::to_iso;
 use crate::error::Result;
+use crate::persistence::python_float;
 use crate::projection::{Handler, Notified, Staged};
 
 /// Per workflow id: `status`, `progress`, `user`, `group`, `name`, `task`,
@@ -166,18 +167,4 @@ fn percent(text: &str) -> Option<i64> {
 /// parse rounds so), where `n as f64 / 100.0` rounds twice past 2^53.
 fn hundredths(n: i64) -> f64 {
     format!("{n}e-2").parse().unwrap_or(n as f64 / 100.0)
-}
-
-/// A float as Python's `repr` writes it (`67.2`, `50.0`, `1e+16`): Rust's shortest
-/// form, switching to an exponent at the same points, with Python's signed,
-/// two-digit exponent.
-fn python_float(value: f64) -> String {
-    let text = format!("{value:?}");
-    match text.split_once('e') {
-        Some((mantissa, exponent)) => {
-            let (sign, digits) = exponent.strip_prefix('-').map_or(("+", exponent), |digits| ("-", digits));
-            format!("{mantissa}e{sign}{digits:0>2}")
-        }
-        None => text,
-    }
 }
