@@ -173,6 +173,17 @@ impl Registry {
             }
             at += 1;
         }
+        // and the events of the types renamed to theirs
+        let mut at = 0;
+        while at < named.len() {
+            if let Some((name, event)) = named[at].rsplit_once('.') {
+                let old_types =
+                    self.renames.iter().map(|(old, _)| old).filter(|old| *old != name && self.aggregate(old).is_ok_and(|t| t.name == name));
+                let old_topics: Vec<String> = old_types.map(|old| format!("{old}.{event}")).filter(|old| !named.contains(old)).collect();
+                named.extend(old_topics);
+            }
+            at += 1;
+        }
         let mut all = named.clone();
         for topic in &named {
             let stored = self.stored_topic(topic);
@@ -229,10 +240,14 @@ impl Registry {
     /// Follows renames to a registered topic.
     pub fn resolve<'a>(&'a self, topic: &'a str) -> Result<Resolved<'a>> {
         let mut current = topic;
+        // An event of a mapped or renamed type is its type's event of that name
+        // (as Python resolves `module:OldDog.Event` once `OldDog` is registered).
         if let Some((stored, event)) = topic.rsplit_once('.') {
-            if let Some(name) = self.stored_from.get(stored) {
+            if let Some(name) = self.aggregate(stored).ok().map(|found| &found.name).filter(|name| *name != stored) {
                 let domain = format!("{name}.{event}");
-                if let Some((key, _)) = self.topics.get_key_value(&domain) {
+                if let Some(key) =
+                    self.topics.get_key_value(&domain).map(|(key, _)| key).or(self.renames.get_key_value(&domain).map(|(key, _)| key))
+                {
                     current = key;
                 }
             }

@@ -531,3 +531,54 @@ pub async fn a_type_counting_from_0_is_snapshotted_from_its_first_event(stores: 
     let newest = stores.snapshots.select_events(id, EventQuery::last(None)).await.unwrap();
     assert_eq!(app.mapper().to_snapshot(&newest[0]).unwrap().state, json!({ "steps": ["Started", "Stepped", "Stepped"] }));
 }
+
+pub async fn a_renamed_type_reads_its_old_events_and_snapshots_as_python_resolves_them(stores: Stores) {
+    // given a dog stored when the type was called OldDog: two events, a snapshot, an event after it
+    let at = |time: &str| format!(r#"{{"timestamp":{{"_type_":"datetime_iso","_data_":"2024-01-02T03:04:0{time}+00:00"}}"#);
+    let id = Uuid::new_v4();
+    let record = |version, topic: &str, rest: &str| StoredEvent {
+        originator_id: id,
+        originator_version: version,
+        topic: topic.into(),
+        state: format!("{},{rest}}}", at(&version.to_string())).into_bytes(),
+    };
+    stores
+        .events
+        .insert_events(&[
+            record(1, "OldDog.Registered", r#""originator_topic":"OldDog","name":"Fido""#),
+            record(2, "OldDog.TrickAdded", r#""trick":"sit""#),
+            record(3, "OldDog.TrickAdded", r#""trick":"beg""#),
+        ])
+        .await
+        .unwrap();
+    let snapshot = format!(
+        r#"{},"topic":"OldDog","state":{{"_created_on":{{"_type_":"datetime_iso","_data_":"2024-01-02T03:04:01+00:00"}},"_modified_on":{{"_type_":"datetime_iso","_data_":"2024-01-02T03:04:02+00:00"}},"name":"Fido","tricks":["sit"]}}}}"#,
+        at("9")
+    );
+    stores
+        .snapshots
+        .insert_events(&[StoredEvent {
+            originator_id: id,
+            originator_version: 2,
+            topic: tributary::persistence::SNAPSHOT_TOPIC.into(),
+            state: snapshot.into_bytes(),
+        }])
+        .await
+        .unwrap();
+    // when the type is renamed Dog (as Python's register_topic("OldDog", Dog) renames its nested events too)
+    let mut app = stores.app();
+    app.registry_mut().rename("OldDog", "Dog");
+    // then every way of reading takes the old events in, from the snapshot or not
+    let dog = Dog { name: "Fido".into(), tricks: vec!["sit".into(), "beg".into()] };
+    assert_eq!(app.get::<Dog>(id).await.unwrap().state(), &dog);
+    assert_eq!(app.get_at::<Dog>(id, At::Version(1)).await.unwrap().state().tricks, Vec::<String>::new());
+    let events = app.events(id, EventQuery::all()).await.unwrap();
+    assert_eq!(events.iter().map(|e| e.topic.as_str()).collect::<Vec<_>>(), ["Dog.Registered", "Dog.TrickAdded", "Dog.TrickAdded"]);
+    let query = NotificationQuery { topics: vec!["Dog.TrickAdded".into()], ..NotificationQuery::new(1, 10) };
+    assert_eq!(app.notifications(&query).await.unwrap().len(), 2, "a filter by the new topic finds the old ones");
+    // and new events go under the new name
+    let mut dog = app.get::<Dog>(id).await.unwrap();
+    dog.trigger("TrickAdded", json!({ "trick": "roll" })).unwrap();
+    app.save(&mut [&mut dog]).await.unwrap();
+    assert_eq!(stores.events.select_events(id, EventQuery::last(None)).await.unwrap()[0].topic, "Dog.TrickAdded");
+}
