@@ -138,3 +138,16 @@ fn timestamps_are_written_as_python_isoformat_writes_them() {
     assert_eq!(to_iso(&parse_iso("2024-01-02T03:04:05.000001").unwrap()), "2024-01-02T03:04:05.000001+00:00");
     assert!(matches!(parse_iso("yesterday"), Err(Error::Validation(_))));
 }
+
+#[test]
+fn event_times_given_in_nanoseconds_are_kept_to_the_microsecond_as_stored() {
+    let t = parse_iso("2024-01-02T03:04:05.678901+00:00").unwrap() + chrono::Duration::nanoseconds(999);
+    let event = DomainEvent::new(Uuid::new_v4(), 1, "Dog.Registered", t, json!({})).unwrap();
+    assert_eq!(event.timestamp.timestamp_subsec_nanos(), 678_901_000);
+    // so that an aggregate's times are those it is read back with
+    let mut dog = Root::<Dog>::create("Registered", json!({"name": "Fido"})).unwrap();
+    let later = Utc::now() + chrono::Duration::days(1) + chrono::Duration::nanoseconds(1);
+    dog.trigger_at("TrickAdded", json!({"trick": "sit"}), later).unwrap();
+    assert_eq!(dog.modified_on(), parse_iso(&to_iso(&later)).unwrap());
+    assert_eq!(dog.pending_events()[1].timestamp, dog.modified_on());
+}

@@ -21,6 +21,7 @@ pub struct DomainEvent {
     pub originator_version: u64,
     /// `"{aggregate type}.{event name}"`, e.g. `Dog.TrickAdded`.
     pub topic: String,
+    /// Truncated to microseconds by [`DomainEvent::new`].
     pub timestamp: Timestamp,
     pub payload: Payload,
 }
@@ -45,6 +46,8 @@ impl DomainEvent {
         if let Some(key) = RESERVED_KEYS.iter().find(|key| payload.contains_key(**key)) {
             return Err(Error::invalid(format!("the payload of {topic} uses the reserved key {key:?}")));
         }
+        // Microseconds, as stored (and as Python's datetime): an event reads back as it was made.
+        let timestamp = chrono::SubsecRound::trunc_subsecs(timestamp, 6);
         Ok(DomainEvent { originator_id, originator_version, topic, timestamp, payload })
     }
 
