@@ -90,7 +90,7 @@ export class Application<T extends Types = {}> {
     return this.#recorded(await this.#callAsync(() => this.#core.record(events)));
   }
 
-  /** An aggregate: latest, or as it was at `{ version }` or `{ at: Date }`. */
+  /** An aggregate: latest, or as it was at `{ version }` or `{ at: Date }` (with every event of that millisecond: events are stamped to the microsecond). */
   get<N extends AggregateName<T>>(aggregate: N, id: string, options?: { version?: number; at?: Date }): Promise<AggregateView<State<T, N>>> {
     return this.#callAsync(() => this.#core.get(aggregate, id, options));
   }

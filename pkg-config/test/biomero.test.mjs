@@ -72,3 +72,34 @@ test("a page following a BIOMERO server with zlib and AES holds BIOMERO's four t
     await biomero.stop();
   }
 });
+
+test("an aggregate pulled from Python, got at its own modifiedOn or at any event's timestamp, includes that event", async () => {
+  // Python stamps events to the microsecond; a Date holds milliseconds.
+  const key = randomBytes(32).toString("base64");
+  const biomero = await startBiomero({ workflows: 3, key });
+  const { pages: [page], close } = await tabs();
+  try {
+    const out = await page.evaluate(async ([url, key]) => {
+      const { openApplication } = await import("tributary");
+      const app = (await openApplication("biomero-at", { compress: true, cipherKey: key })).defineWorkflows();
+      await app.sync({ url, push: false }).now();
+      const ids = [...new Set((await app.notifications({ limit: 1000 })).filter((n) => n.topic.includes("WorkflowRun")).map((n) => n.originatorId))];
+      const misses = [];
+      for (const id of ids) {
+        const latest = await app.get("WorkflowRun", id);
+        const atOwnTime = await app.get("WorkflowRun", id, { at: latest.modifiedOn }).then((r) => r.version, (e) => e.name);
+        if (atOwnTime !== latest.version) misses.push(`${id} latest v${latest.version}, at its modifiedOn: ${atOwnTime}`);
+        for (const event of await app.history(id)) {
+          const at = await app.get("WorkflowRun", id, { at: event.timestamp }).then((r) => r.version, (e) => e.name);
+          if (!(at >= event.originatorVersion)) misses.push(`${id} v${event.originatorVersion} at its timestamp: ${at}`);
+        }
+      }
+      return { runs: ids.length, misses };
+    }, [biomero.url, key]);
+    assert.ok(out.runs >= 3, `${out.runs} runs`);
+    assert.deepEqual(out.misses, []);
+  } finally {
+    await close();
+    await biomero.stop();
+  }
+});

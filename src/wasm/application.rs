@@ -332,7 +332,11 @@ fn at(options: &JsValue) -> Result<At> {
         (None, Some(time)) => {
             let date = time.dyn_ref::<js_sys::Date>().filter(|d| time_of(d).is_ok_and(|t| !t.is_nan()));
             let date = date.ok_or_else(|| Error::invalid("get options.at must be a valid Date"))?;
-            Ok(At::Time(parse_iso(&String::from(date.to_iso_string()))?))
+            // A Date names a millisecond; events are stamped to the microsecond (Python's
+            // are): the state at a Date takes in every event of its millisecond, so that an
+            // aggregate got at its own `modifiedOn` (or an event's `timestamp`) includes it.
+            let millisecond = parse_iso(&String::from(date.to_iso_string()))?;
+            Ok(At::Time(millisecond + chrono::Duration::microseconds(999)))
         }
         (None, None) => Ok(At::Latest),
     }
