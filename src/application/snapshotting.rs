@@ -104,7 +104,7 @@ fn runs_by_aggregate(events: &[DomainEvent]) -> Result<Vec<(Uuid, Vec<DomainEven
         match runs.iter_mut().find(|(id, _)| *id == event.originator_id) {
             Some((_, run)) => {
                 let last = run.last().expect("runs are never empty").originator_version;
-                if event.originator_version != last + 1 {
+                if last.checked_add(1) != Some(event.originator_version) {
                     return Err(Error::invalid(format!(
                         "aggregate {}: version {} follows {last} in one save; versions must follow one another",
                         event.originator_id, event.originator_version

@@ -582,3 +582,15 @@ pub async fn a_renamed_type_reads_its_old_events_and_snapshots_as_python_resolve
     app.save(&mut [&mut dog]).await.unwrap();
     assert_eq!(stores.events.select_events(id, EventQuery::last(None)).await.unwrap()[0].topic, "Dog.TrickAdded");
 }
+
+pub async fn a_batch_past_the_last_version_is_a_typed_error_not_an_overflow(stores: Stores) {
+    // given snapshots every 2 versions, and a batch whose versions run past u64::MAX
+    let mut app = stores.app();
+    app.snapshot_every("Dog", 2).unwrap();
+    let id = Uuid::new_v4();
+    let event = |v| DomainEvent::new(id, v, "Dog.TrickAdded", Utc::now(), json!({ "trick": "x" })).unwrap();
+    // then it is refused as any batch whose versions do not follow one another
+    let refused = app.save_events(&[event(u64::MAX), event(0)]).await.unwrap_err();
+    assert!(matches!(&refused, Error::Validation(m) if m.contains("follow")), "{refused:?}");
+    assert_eq!(log_length(&app).await, 0, "nothing was written");
+}
