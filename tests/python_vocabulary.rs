@@ -219,18 +219,7 @@ fn biomero_replays_workflow_events_tributary_recorded() {
                 format!("{}\n", json!({ "originator_id": n.originator_id, "originator_version": n.originator_version, "topic": n.topic, "state_b64": state }))
             })
             .collect();
-        let python = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv-peers/bin/python");
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/biomero_replay.py");
-        let mut child = std::process::Command::new(python)
-            .arg(script)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("the Python peers (bash scripts/setup.sh)");
-        std::io::Write::write_all(child.stdin.as_mut().unwrap(), lines.as_bytes()).unwrap();
-        let output = child.wait_with_output().unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let output = python_peer("biomero_replay.py", lines);
         let replayed: Value = serde_json::from_slice(&output.stdout).unwrap();
         let run_py = &replayed[run.id().to_string()];
         assert_eq!((&run_py["class"], &run_py["version"]), (&json!("WorkflowRun"), &json!(3)));
@@ -314,20 +303,7 @@ fn numbers_and_strings_are_written_byte_for_byte_as_the_python_transcoder_writes
         }
         let b64 = base64::engine::general_purpose::STANDARD;
         let lines: String = states.iter().map(|s| format!("{}\n", base64::Engine::encode(&b64, s))).collect();
-        let python = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv-peers/bin/python");
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/transcode.py");
-        let mut child = std::process::Command::new(python)
-            .arg(script)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("the Python peers (bash scripts/setup.sh)");
-        let mut stdin = child.stdin.take().unwrap();
-        let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, lines.as_bytes()).unwrap());
-        let output = child.wait_with_output().unwrap();
-        writer.join().unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let output = python_peer("transcode.py", lines);
         let python_states: Vec<Vec<u8>> =
             String::from_utf8(output.stdout).unwrap().lines().map(|l| base64::Engine::decode(&b64, l).unwrap()).collect();
         assert_eq!(python_states.len(), states.len());
@@ -340,6 +316,26 @@ fn numbers_and_strings_are_written_byte_for_byte_as_the_python_transcoder_writes
             assert_eq!(serde_json::to_string(&Value::Object(read.payload)).unwrap(), serde_json::to_string(payload).unwrap());
         }
     });
+}
+
+/// Runs a peer script of tests/peers/ with the peers' Python, `input` on its
+/// stdin (written from a thread: a large input must not wait on its output);
+/// its output, once it exited successfully.
+fn python_peer(script: &str, input: String) -> std::process::Output {
+    let python = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv-peers/bin/python");
+    let mut child = std::process::Command::new(python)
+        .arg(format!("{}/tests/peers/{script}", env!("CARGO_MANIFEST_DIR")))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the Python peers (bash scripts/setup.sh)");
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, input.as_bytes()).unwrap());
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert!(output.status.success(), "{script}: {}", String::from_utf8_lossy(&output.stderr));
+    output
 }
 
 fn short(bytes: &[u8]) -> String {
