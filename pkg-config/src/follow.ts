@@ -44,7 +44,7 @@ export class Follower {
 
   /** Resolves once the leader's notification `notificationId` has been processed here. */
   wait(notificationId: number, options?: { timeoutMs?: number }): Promise<void> {
-    return this.#runner.wait(notificationId, () => this.#core.wait(notificationId, options));
+    return this.#runner.wait(notificationId, (wanted) => this.#core.wait(notificationId, options, wanted));
   }
 
   /** Where it is, and whether (and at which of the leader's notifications) it failed. */

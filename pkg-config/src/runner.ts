@@ -148,12 +148,18 @@ export class Runner {
    * Resolves once the position reaches `at`; rejects on a failure at or before it.
    * `polled` is the core's wait: it throws at once for wrong arguments (checked
    * before anything here compares `at`), sees positions that other tabs commit,
-   * and fails with a TimeoutError when its time is up.
+   * and fails with a TimeoutError when its time is up; it asks `wanted()` at each
+   * turn and ends once this wait is decided.
    */
-  async wait(at: number, polled: () => Promise<void>): Promise<void> {
-    const polling = callingSync(polled);
+  async wait(at: number, polled: (wanted: () => boolean) => Promise<void>): Promise<void> {
+    // Once this wait is decided, the core's polling ends at its next turn (it read on to its timeout).
+    let decided = false;
+    const polling = callingSync(() => polled(() => !decided));
     polling.catch(() => {}); // when the runner settles first, nobody needs to hear how polling ended
-    if (this.#failure && at >= this.#failure.at) throw this.#failure.error;
+    if (this.#failure && at >= this.#failure.at) {
+      decided = true;
+      throw this.#failure.error;
+    }
     let waiter!: { at: number; settle: (failure?: Failure) => void };
     const settled = new Promise<void>((resolve, reject) => {
       waiter = { at, settle: (failure) => (failure ? reject(failure.error) : resolve()) };
@@ -164,6 +170,7 @@ export class Runner {
       this.poke();
       await Promise.race([calling(() => polling), settled]);
     } finally {
+      decided = true;
       this.#waiters.delete(waiter);
     }
   }

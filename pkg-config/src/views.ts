@@ -108,7 +108,7 @@ export class View<R = Json> {
 
   /** Resolves once the view has processed `notificationId`; a TimeoutError after `timeoutMs` (default 5000). */
   wait(notificationId: number, options?: { timeoutMs?: number }): Promise<void> {
-    return this.#runner.wait(notificationId, () => this.#core.wait(notificationId, options));
+    return this.#runner.wait(notificationId, (wanted) => this.#core.wait(notificationId, options, wanted));
   }
 
   /** Calls `listener` after each committed change (of `key`, if given), in this tab or another. Returns an unsubscribe function. */

@@ -124,6 +124,35 @@ test("a failing handler stops its view at the last good position, reports it, an
   await close();
 });
 
+test("a wait decided by the view's failure (or by the view itself) stops reading the storage at once", async () => {
+  const { pages: [page], close } = await tabs();
+  const out = await page.evaluate(async () => {
+    const { openDogSchool, defineTrickCounts, caught } = await import("/test/dogschool.js");
+    const app = await openDogSchool("dogschool");
+    const counts = defineTrickCounts(app, { failOn: "boom" });
+    const { id } = await app.create("Dog", "Registered", { name: "Fido" });
+    const { notificationId: sit } = await app.record("Dog", id, "TrickAdded", { trick: "sit" });
+    await counts.wait(sit, { timeoutMs: 3000 });
+    const { notificationId: boom } = await app.record("Dog", id, "TrickAdded", { trick: "boom" });
+    // IndexedDB transactions begun while nothing else is under way: only a wait's polling could begin them
+    const transaction = IDBDatabase.prototype.transaction;
+    let begun = 0;
+    IDBDatabase.prototype.transaction = function (...args) { begun++; return transaction.apply(this, args); };
+    const quiet = async () => { begun = 0; await new Promise((done) => setTimeout(done, 600)); return begun; };
+    const failure = await caught(() => counts.wait(boom, { timeoutMs: 5000 }));
+    const afterFailure = await quiet();
+    const waits = Array.from({ length: 20 }, () => caught(() => counts.wait(boom + 5, { timeoutMs: 5000 })));
+    const refused = (await Promise.all(waits)).map((e) => e?.name);
+    const afterRefused = await quiet();
+    IDBDatabase.prototype.transaction = transaction;
+    return { failure: failure?.name, afterFailure, refused: [...new Set(refused)], afterRefused };
+  });
+  assert.equal(out.failure, "HandlerError");
+  assert.deepEqual(out.refused, ["HandlerError"]);
+  assert.deepEqual([out.afterFailure, out.afterRefused], [0, 0], "no wait went on polling after it was decided");
+  await close();
+});
+
 test("wait times out with a TimeoutError when the view cannot get there", async () => {
   const { pages: [page], close } = await tabs();
   const out = await page.evaluate(async () => {

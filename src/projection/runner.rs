@@ -106,8 +106,14 @@ impl ProjectionRunner {
     /// Resolves once the view has processed `notification_id` (by this
     /// definition), whoever runs it; [`Error::Timeout`] after `timeout_ms`.
     pub async fn wait(&self, notification_id: u64, timeout_ms: u64) -> Result<()> {
+        self.wait_while(notification_id, timeout_ms, || true).await
+    }
+
+    /// [`wait`](Self::wait), ending at once (with `Ok`) when `wanted` says
+    /// nobody waits for it any more, rather than reading on to the timeout.
+    pub async fn wait_while(&self, notification_id: u64, timeout_ms: u64, wanted: impl Fn() -> bool) -> Result<()> {
         let what = || format!("{:?} to reach notification {notification_id}", self.definition.name);
-        poll(timeout_ms, what, || async { Ok(self.position().await? >= notification_id) }).await
+        poll(timeout_ms, what, || async { Ok(!wanted() || self.position().await? >= notification_id) }).await
     }
 
     /// Processes the next batch after the view's position.

@@ -77,13 +77,20 @@ impl CoreFollower {
         )
     }
 
-    /// Resolves once the leader's notification `id` is processed here; a `TimeoutError` after `{ timeoutMs }`.
-    /// Wrong arguments throw at once, so the facade hears of them before anything else.
-    pub fn wait(&self, id: JsValue, options: JsValue) -> JsResult<Promise> {
+    /// Resolves once the leader's notification `id` is processed here; a `TimeoutError` after `{ timeoutMs }`;
+    /// at once when `wanted()` (if given) says nobody waits any more. Wrong arguments
+    /// throw at once, so the facade hears of them before anything else.
+    pub fn wait(&self, id: JsValue, options: JsValue, wanted: Option<Function>) -> JsResult<Promise> {
         let me = self.me.app().map_err(js_error)?;
         let (id, timeout) = super::view::wait_args(&id, &options).map_err(js_error)?;
         let leader = self.leader();
-        Ok(promise(Ok(async move { me.recorder().wait(&leader, id, timeout).await.map(|()| JsValue::UNDEFINED) })))
+        Ok(promise(Ok(async move {
+            let what = || format!("{leader:?} to reach notification {id}");
+            let reached = || async {
+                Ok(!super::view::still_wanted(&wanted) || me.recorder().max_tracking_id(&leader).await?.is_some_and(|n| n >= id))
+            };
+            crate::persistence::poll(timeout, what, reached).await.map(|()| JsValue::UNDEFINED)
+        })))
     }
 }
 

@@ -108,12 +108,13 @@ impl CoreView {
         promise(self.runner().map(|runner| async move { Ok(JsValue::from_f64(runner.position().await? as f64)) }))
     }
 
-    /// Resolves once the view has processed `id`; a `TimeoutError` after `{ timeoutMs }` (default 5,000).
-    /// Wrong arguments throw at once, so the facade hears of them before anything else.
-    pub fn wait(&self, id: JsValue, options: JsValue) -> JsResult<Promise> {
+    /// Resolves once the view has processed `id`; a `TimeoutError` after `{ timeoutMs }` (default 5,000);
+    /// at once when `wanted()` (if given) says nobody waits any more. Wrong arguments
+    /// throw at once, so the facade hears of them before anything else.
+    pub fn wait(&self, id: JsValue, options: JsValue, wanted: Option<Function>) -> JsResult<Promise> {
         let runner = self.runner().map_err(js_error)?;
         let (id, timeout) = wait_args(&id, &options).map_err(js_error)?;
-        Ok(promise(Ok(async move { runner.wait(id, timeout).await.map(|()| JsValue::UNDEFINED) })))
+        Ok(promise(Ok(async move { runner.wait_while(id, timeout, || still_wanted(&wanted)).await.map(|()| JsValue::UNDEFINED) })))
     }
 }
 
@@ -174,6 +175,12 @@ fn index_key(value: &JsValue, path: &str) -> Result<IndexKey> {
         (_, Some(_)) => Ok(IndexKey::Text(text(value, path)?)),
         _ => Err(Error::invalid(format!("{path} must be a finite number or a string, not {}", super::convert::describe(value)))),
     }
+}
+
+/// Whether a wait's `wanted()` says it is still waited for (no function: always;
+/// one that throws or answers anything but `true`: no more).
+pub(crate) fn still_wanted(wanted: &Option<Function>) -> bool {
+    wanted.as_ref().is_none_or(|wanted| wanted.call0(&JsValue::NULL).ok().and_then(|answer| answer.as_bool()).unwrap_or(false))
 }
 
 /// `wait(notificationId, { timeoutMs })`, checked.
