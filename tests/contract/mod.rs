@@ -9,6 +9,7 @@ pub mod aggregate_recorder;
 pub mod application;
 pub mod application_recorder;
 pub mod dog;
+pub mod evolution;
 pub mod projection;
 pub mod snapshot_recorder;
 pub mod sync_recorder;
@@ -140,16 +141,21 @@ macro_rules! contract_suite {
             state_at_a_time_far_into_a_long_history,
             get_starts_from_the_latest_snapshot_at_or_below_the_version,
             snapshots_are_pruned_to_the_newest_k,
-            a_v1_event_and_a_v1_snapshot_are_upcast_on_read,
-            an_unknown_topic_without_upcaster_is_a_clear_error_and_a_rename_reads_it,
             bad_input_gives_clear_errors_and_writes_nothing,
             a_corrupt_stored_record_is_a_typed_error,
             sections_follow_the_python_rules,
             record_by_name_creates_appends_and_checks_expected_versions,
             record_by_name_refuses_bad_requests_and_writes_nothing,
             a_type_counting_from_0_is_snapshotted_from_its_first_event,
-            a_renamed_type_reads_its_old_events_and_snapshots_as_python_resolves_them,
             a_batch_past_the_last_version_is_a_typed_error_not_an_overflow
+        );
+        $run!(
+            evolution,
+            evolution,
+            $app,
+            a_v1_event_and_a_v1_snapshot_are_upcast_on_read,
+            an_unknown_topic_without_upcaster_is_a_clear_error_and_a_rename_reads_it,
+            a_renamed_type_reads_its_old_events_and_snapshots_as_python_resolves_them
         );
     };
 }
