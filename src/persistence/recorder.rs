@@ -131,8 +131,14 @@ pub trait TrackingRecorder {
     /// [`Error::Timeout`] after `timeout_ms`. Polls with a growing interval, so any
     /// adapter gets it, including ones written by other tabs or processes.
     async fn wait(&self, application_name: &str, notification_id: u64, timeout_ms: u64) -> Result<()> {
+        self.wait_while(application_name, notification_id, timeout_ms, &|| true).await
+    }
+
+    /// [`wait`](Self::wait), ending at once (with `Ok`) when `wanted` says
+    /// nobody waits for it any more, rather than reading on to the timeout.
+    async fn wait_while(&self, application_name: &str, notification_id: u64, timeout_ms: u64, wanted: &dyn Fn() -> bool) -> Result<()> {
         let what = || format!("{application_name:?} to reach notification {notification_id}");
-        poll(timeout_ms, what, || self.has_tracking_id(application_name, notification_id)).await
+        poll(timeout_ms, what, || async { Ok(!wanted() || self.has_tracking_id(application_name, notification_id).await?) }).await
     }
 }
 

@@ -84,13 +84,8 @@ impl CoreFollower {
         let me = self.me.app().map_err(js_error)?;
         let (id, timeout) = super::view::wait_args(&id, &options).map_err(js_error)?;
         let leader = self.leader();
-        Ok(promise(Ok(async move {
-            let what = || format!("{leader:?} to reach notification {id}");
-            let reached = || async {
-                Ok(!super::view::still_wanted(&wanted) || me.recorder().max_tracking_id(&leader).await?.is_some_and(|n| n >= id))
-            };
-            crate::persistence::poll(timeout, what, reached).await.map(|()| JsValue::UNDEFINED)
-        })))
+        let wanted = move || super::view::still_wanted(&wanted);
+        Ok(promise(Ok(async move { me.recorder().wait_while(&leader, id, timeout, &wanted).await.map(|()| JsValue::UNDEFINED) })))
     }
 }
 
