@@ -11,4 +11,4 @@ mod state;
 
 pub use client::{Progress, SyncClient, SyncOptions};
 pub use conflict::{Conflict, Resolution};
-pub use http::{Http, Method, Request, Response};
+pub use http::{Http, Method, Request, Response, MORE};

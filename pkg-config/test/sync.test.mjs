@@ -83,6 +83,28 @@ test("two devices sync as the README shows it: pushed, pulled, and seen by views
   await two.close();
 });
 
+test("one round pulls a log of large events whole, over pages the server cut for their size", async () => {
+  const url = (await server()).app("dogschool");
+  const one = await device(url);
+  const sent = await one.page.evaluate(async () => {
+    const { id } = await app.create("Dog", "Registered", { name: "Fido" });
+    const big = "x".repeat(1 << 20);
+    for (let n = 0; n < 24; n++) await app.record("Dog", id, "TrickAdded", { trick: `${n} ${big}` });
+    return { id, round: await sync.now() };
+  });
+  assert.deepEqual(sent.round, { pushed: 25, pulled: 0 });
+  const two = await device(url, { batch: 10000 });
+  const seen = await two.page.evaluate(async (id) => {
+    const round = await sync.now();
+    const dog = await app.get("Dog", id);
+    return { round, tricks: dog.state.tricks.map((t) => t.split(" ")[0]) };
+  }, sent.id);
+  assert.deepEqual(seen.round, { pushed: 0, pulled: 25 }, "every event in one round (the server's pages hold about 8 MiB)");
+  assert.deepEqual(seen.tricks, Array.from({ length: 24 }, (_, n) => String(n)));
+  await one.close();
+  await two.close();
+});
+
 /** Two devices on a fresh server, both holding Fido (registered by the first, synced by both). */
 async function twoDevicesWithFido() {
   const url = (await server()).app("dogschool");

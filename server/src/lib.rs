@@ -4,6 +4,7 @@
 //! - [`config`]: the command line;
 //! - [`http`]: routes and layers; [`push`]: recording clients' pushes once, in groups;
 //! - [`tenants`]: tokens and stores; [`store`]: one database's threads;
+//!   [`recent`] and [`page`]: the notifications devices pull;
 //!   [`recorder`]: what the server needs of a recorder beyond the core's ports;
 //! - [`backend`]: where the databases live, [`placement`]: which tenant is in
 //!   which; [`sqlite`] and [`postgres`]: the
@@ -13,6 +14,7 @@ pub mod backend;
 pub mod config;
 pub mod http;
 pub mod integers;
+pub mod page;
 pub mod placement;
 pub mod postgres;
 pub mod push;

@@ -24,8 +24,9 @@ use tributary::persistence::NotificationQuery;
 use tributary::sync::protocol::Push;
 use tributary::{Application, Error, Result};
 
+use crate::page::Page;
 use crate::push::{accept_all, Accepted};
-use crate::recent::{page, Item, Recent};
+use crate::recent::{Item, Recent};
 use crate::recorder::ServerRecorder;
 
 /// Reader threads per application.
@@ -126,28 +127,43 @@ impl Store {
         replied.await.map_err(|_| Error::Storage("the database's reader stopped".into()))?
     }
 
-    /// Notifications from `start` on (at most `limit`), as
-    /// `notifications_to_json` writes them: those the recent ones hold, the
-    /// rest read from the log on a reader thread (and then held).
-    pub async fn notifications(&self, start: u64, limit: usize) -> Result<String> {
-        let (mut items, next) = self.recent.from(start, limit);
-        let rest = limit - items.len();
-        if rest > 0 {
-            let recent = self.recent.clone();
+    /// A page of notifications from `start` on (at most `limit`, and
+    /// [`PAGE_BYTES`](crate::page::PAGE_BYTES)), of these topics (none: all):
+    /// those the recent ones hold, the rest read from the log on a reader
+    /// thread (and then held, when unfiltered).
+    pub async fn page(&self, start: u64, limit: usize, topics: Vec<String>) -> Result<Page> {
+        let mut page = Page::new(limit);
+        let mut next = start;
+        if topics.is_empty() {
+            let (held, after) = self.recent.from(start, limit);
+            page.extend(held);
+            next = after;
+        }
+        while !page.is_full() {
+            let select = NotificationQuery { start: next, limit: page.next_read(), stop: None, topics: topics.clone() };
+            let asked = select.limit;
+            let recent = select.topics.is_empty().then(|| self.recent.clone());
             let read = self
                 .read(move |local| {
                     Box::pin(async move {
-                        let select = NotificationQuery { start: next, limit: rest, stop: None, topics: vec![] };
                         let read: Vec<Item> =
                             local.app.notifications(&select).await?.iter().map(|n| (n.id, Arc::from(notification_to_json(n)))).collect();
-                        recent.note(next, &read);
+                        if let Some(recent) = recent {
+                            recent.note(select.start, &read);
+                        }
                         Ok(read)
                     })
                 })
                 .await?;
-            items.extend(read);
+            let Some((last, _)) = read.last() else { break };
+            next = last + 1;
+            let ended = read.len() < asked;
+            page.extend(read);
+            if ended {
+                break;
+            }
         }
-        Ok(page(&items))
+        Ok(page)
     }
 
     /// The newest notification id, as published.
@@ -322,12 +338,16 @@ mod tests {
         let event =
             StoredEvent { originator_id: Uuid::new_v4(), originator_version: 1, topic: "Dog.Registered".into(), state: b"{}".to_vec() };
         store.push(Push { client_id: Uuid::new_v4(), events: vec![(1, event)] }).await.unwrap();
-        let page = store.notifications(1, 10).await.unwrap();
+        let json = |store: &Store| {
+            let store = store.clone();
+            async move { store.page(1, 10, vec![]).await.unwrap().to_json() }
+        };
+        let page = json(&store).await;
         assert!(page.contains("Dog.Registered"), "{page}");
         assert!(store.recent.held() > 0, "a read is kept");
-        assert_eq!(store.notifications(1, 10).await.unwrap(), page, "and answered from what is kept");
+        assert_eq!(json(&store).await, page, "and answered from what is kept");
         tokio::time::sleep(REST + std::time::Duration::from_secs(1)).await;
         assert_eq!(store.recent.held(), 0, "let go once the readers rested");
-        assert_eq!(store.notifications(1, 10).await.unwrap(), page, "then read from the log again");
+        assert_eq!(json(&store).await, page, "then read from the log again");
     }
 }

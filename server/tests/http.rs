@@ -313,6 +313,41 @@ fn pulled_pages_are_the_log_while_devices_push_and_pull() {
 /// A token names its tenant: one given to two tenants is refused at start
 /// (it let in one of them, which one a matter of chance, and the other got 403).
 #[test]
+fn a_page_of_large_events_stops_at_its_byte_bound_and_says_more_follow() {
+    use tributary::sync::{Http, Method, Request};
+    let server = Server::start(&data_folder("page-bytes"), &[]);
+    let url = server.app("acme", "dogs");
+    let state = serde_json::to_vec(&json!({ "trick": "x".repeat(1 << 20) })).unwrap();
+    for pair in 0..6u64 {
+        let events = (1..=2).map(|i| pair * 2 + i).map(|v| event(v, DOG, v, "Dog.TrickAdded", &state)).collect();
+        let reply = post(&format!("{url}/push"), Some(TOKEN), &push_body(CLIENT, events));
+        assert_eq!(reply.status, 200, "{}", reply.text());
+    }
+    let item = 4 * state.len() / 3 + 200;
+    let (mut start, mut seen, mut pages) = (1, Vec::new(), 0);
+    loop {
+        let request = Request {
+            method: Method::Get,
+            url: format!("{url}/notifications?start={start}&limit=10000"),
+            token: Some(TOKEN.into()),
+            body: None,
+        };
+        let reply = futures::executor::block_on(support::Ureq.send(request)).unwrap();
+        assert_eq!(reply.status, 200);
+        assert!(reply.body.len() <= (8 << 20) + item, "a page of {} bytes", reply.body.len());
+        let ids: Vec<u64> = serde_json::from_slice::<Vec<Value>>(&reply.body).unwrap().iter().map(|n| n["id"].as_u64().unwrap()).collect();
+        let Some(&last) = ids.last() else { break };
+        assert!(ids.len() < 12 && reply.more, "a page cut for its bytes says more follow: {} items, more {}", ids.len(), reply.more);
+        seen.extend(ids);
+        (start, pages) = (last + 1, pages + 1);
+    }
+    assert_eq!(seen, (1..=12).collect::<Vec<u64>>(), "every event once, in order, over {pages} pages");
+    let last_page =
+        headers_of("GET", &format!("{url}/notifications?start=12&limit=10000"), &[("authorization", &format!("Bearer {TOKEN}"))]);
+    assert!(!last_page.lines().any(|line| line.starts_with("tributary-more:")), "a page that is not cut says nothing: {last_page}");
+}
+
+#[test]
 fn a_token_given_to_two_tenants_is_refused_at_start() {
     let data = data_folder("shared-token").display().to_string();
     let (status, stderr) = support::refused(&["--data", &data, "--tenant", "acme=shared-secret", "--tenant", "beta=shared-secret"]);

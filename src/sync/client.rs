@@ -26,6 +26,13 @@ use crate::persistence::{
 /// How often a server with no `wait` route is asked for news.
 pub const POLL_MS: u64 = 1_000;
 
+/// What a pulled page said of the rest of the log: a full page, or one the
+/// server cut short for its size, may leave more.
+struct Page {
+    received: usize,
+    more: bool,
+}
+
 /// How a client syncs with one server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncOptions {
@@ -142,14 +149,14 @@ impl SyncClient {
     async fn pull_all(&self, progress: &mut dyn FnMut(Progress)) -> Result<Progress> {
         let mut total = Progress::default();
         loop {
-            let (step, received) = self.pull_batch().await?;
+            let (step, page) = self.pull_batch().await?;
             total.pulled += step.pulled;
             total.conflicts += step.conflicts;
             total.position = step.position;
-            if received > 0 {
+            if page.received > 0 {
                 progress(step);
             }
-            if received < self.options.batch {
+            if page.received < self.options.batch && !page.more {
                 return Ok(total);
             }
         }
@@ -172,13 +179,16 @@ impl SyncClient {
         Ok(self.pull_batch().await?.0)
     }
 
-    /// One batch, and how many notifications the server sent (a full batch may leave more).
-    async fn pull_batch(&self) -> Result<(Progress, usize)> {
+    /// One batch, and what the server's page said of the rest.
+    async fn pull_batch(&self) -> Result<(Progress, Page)> {
         let position = self.position().await?;
         let url = format!("{}/notifications?start={}&limit={}", self.options.url, position + 1, self.options.batch);
-        let body = self.send(Method::Get, url, None, "pulling").await?.ok("pulling")?;
+        let response = self.send(Method::Get, url, None, "pulling").await?;
+        let more = response.more;
+        let body = response.ok("pulling")?;
         let notifications = read_notifications(&body, position + 1, self.options.batch)?;
-        let Some(last) = notifications.last().map(|n| n.id) else { return Ok((Progress { position, ..Progress::default() }, 0)) };
+        let page = Page { received: notifications.len(), more };
+        let Some(last) = notifications.last().map(|n| n.id) else { return Ok((Progress { position, ..Progress::default() }, page)) };
         // State this application cannot read (another cipher key, or none) is refused before anything is written.
         for notification in &notifications {
             self.app.mapper().readable(&notification.stored_event())?;
@@ -234,7 +244,7 @@ impl SyncClient {
                 let _ = self.resolve(conflict.id, Resolution::Rebase).await;
             }
         }
-        Ok((progress, notifications.len()))
+        Ok((progress, page))
     }
 
     /// Pushes one batch of pending local events; a refusal for conflicts is

@@ -26,7 +26,13 @@ pub enum Method {
 pub struct Response {
     pub status: u16,
     pub body: Vec<u8>,
+    /// The server cut this page of notifications short for its size, and
+    /// more may follow (its `tributary-more` header): read on.
+    pub more: bool,
 }
+
+/// The header by which a server says a page was cut short for its size.
+pub const MORE: &str = "tributary-more";
 
 /// Sends requests. A request that got no response (no network, refused, timed
 /// out) is an `Err` with the reason; any response, whatever its status, is `Ok`.

@@ -8,7 +8,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use super::convert::thrown;
-use crate::sync::{Http, Method, Request, Response};
+use crate::sync::{Http, Method, Request, Response, MORE};
 
 /// Longer than any wait the client asks a server for.
 const TIMEOUT_MS: f64 = 90_000.0;
@@ -65,8 +65,16 @@ impl Http for Fetch {
             .map_err(|_| "fetch gave no promise".to_owned())?;
         let response = JsFuture::from(pending).await.map_err(|e| thrown(&e))?;
         let status = get(&response, "status")?.as_f64().unwrap_or(0.0) as u16;
+        let more = header(&get(&response, "headers")?, MORE)?.as_deref() == Some("true");
         let read: Function = get(&response, "arrayBuffer")?.dyn_into().map_err(|_| "a response without a body".to_owned())?;
         let buffer = JsFuture::from(Promise::from(read.call0(&response).map_err(|e| thrown(&e))?)).await.map_err(|e| thrown(&e))?;
-        Ok(Response { status, body: Uint8Array::new(&buffer).to_vec() })
+        Ok(Response { status, body: Uint8Array::new(&buffer).to_vec(), more })
     }
+}
+
+/// A response header's value (`Headers.get`), if it has one.
+fn header(headers: &JsValue, name: &str) -> Result<Option<String>, String> {
+    let get: Function =
+        Reflect::get(headers, &"get".into()).map_err(|e| thrown(&e))?.dyn_into().map_err(|_| "a response without headers".to_owned())?;
+    Ok(get.call1(headers, &JsValue::from_str(name)).map_err(|e| thrown(&e))?.as_string())
 }

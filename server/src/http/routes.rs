@@ -8,16 +8,15 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
-use tributary::application::notifications_to_json;
-use tributary::persistence::NotificationQuery;
 use tributary::sync::protocol::{ConflictReply, PushRequest, WaitReply};
 
 use super::error::ApiError;
 use super::Server;
+use crate::page::MORE;
 use crate::push::Accepted;
 use crate::store::Store;
 
@@ -67,7 +66,8 @@ pub struct NotificationsQuery {
 }
 
 /// `GET /{tenant}/{app}/notifications?start=N&limit=M[&topics=A,B][&inclusive_of_start=false]`:
-/// as `NotificationLogJSONService.get_notifications` writes them.
+/// as `NotificationLogJSONService.get_notifications` writes them. A page cut
+/// short for its bytes says so in the `tributary-more` header (see [`crate::page`]).
 pub async fn notifications(
     State(server): State<Arc<Server>>,
     path: Base,
@@ -81,15 +81,12 @@ pub async fn notifications(
     }
     let start = if query.inclusive_of_start.unwrap_or(true) { query.start } else { query.start.saturating_add(1) };
     let topics: Vec<String> = query.topics.map(|t| t.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect()).unwrap_or_default();
-    let limit = query.limit as usize;
-    let json = match topics.is_empty() {
-        true => store.notifications(start, limit).await?,
-        false => {
-            let select = NotificationQuery { start, limit, stop: None, topics };
-            store.read(move |local| Box::pin(async move { Ok(notifications_to_json(&local.app.notifications(&select).await?)) })).await?
-        }
-    };
-    Ok(json_text(json))
+    let page = store.page(start, query.limit as usize, topics).await?;
+    let mut response = json_text(page.to_json());
+    if page.is_cut() {
+        response.headers_mut().insert(MORE, HeaderValue::from_static("true"));
+    }
+    Ok(response)
 }
 
 /// `POST /{tenant}/{app}/push`: a client's events, recorded once with its position.

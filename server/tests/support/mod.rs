@@ -246,8 +246,9 @@ impl tributary::sync::Http for Ureq {
         };
         let mut response = result.map_err(|e| e.to_string())?;
         let status = response.status().as_u16();
+        let more = response.headers().get(tributary::sync::MORE).is_some_and(|value| value == "true");
         let body = response.body_mut().with_config().limit(256 << 20).read_to_vec().map_err(|e| e.to_string())?;
-        Ok(tributary::sync::Response { status, body })
+        Ok(tributary::sync::Response { status, body, more })
     }
 }
 

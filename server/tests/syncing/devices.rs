@@ -27,10 +27,18 @@ pub fn device(url: &str) -> Device {
 
 /// A device syncing with the application at `url`, with a tenant's token.
 pub fn device_with(url: &str, token: &str) -> Device {
+    device_of(SyncOptions { token: Some(token.into()), batch: 7, ..SyncOptions::new(url) })
+}
+
+/// A device of the tenant `acme` asking for `batch` events per request.
+pub fn device_with_batch(url: &str, batch: usize) -> Device {
+    device_of(SyncOptions { token: Some(TOKEN.into()), batch, ..SyncOptions::new(url) })
+}
+
+fn device_of(options: SyncOptions) -> Device {
     let recorder = Rc::new(MemoryApplicationRecorder::new());
     let mut app = Application::new("dogschool", recorder.clone());
     app.register::<Dog>();
-    let options = SyncOptions { token: Some(token.into()), batch: 7, ..SyncOptions::new(url) };
     let sync = SyncClient::new(app.clone(), recorder, Rc::new(Ureq), options).unwrap();
     Device { app, sync }
 }
