@@ -48,6 +48,11 @@ pub struct Config {
     /// again on its next request.
     #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
     pub close_idle_after: u64,
+    /// How many applications a process keeps open at once (each holds files
+    /// and threads); past it, the one asked for longest ago that no request
+    /// holds is closed. By default, what half its open-file limit allows.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_open_applications: Option<u64>,
 }
 
 impl Config {

@@ -12,7 +12,7 @@ use tracing_subscriber::EnvFilter;
 use tributary_server::config::Config;
 use tributary_server::http::{router, Server};
 use tributary_server::placement::Placement;
-use tributary_server::tenants::Tenants;
+use tributary_server::tenants::{applications_within, Tenants};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -40,7 +40,11 @@ async fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    let server = Arc::new(Server::new(Tenants::new(&config.tenants, placement), config.max_body_bytes));
+    // Each open application holds files: the soft open-file limit is raised to
+    // the hard one, as servers do, and applications are kept within half of it.
+    let files = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
+    let most_open = config.max_open_applications.map_or_else(|| applications_within(files), |n| n as usize);
+    let server = Arc::new(Server::new(Tenants::new(&config.tenants, placement, most_open), config.max_body_bytes));
     let listener = match tokio::net::TcpListener::bind(config.listen).await {
         Ok(listener) => listener,
         Err(error) => {

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::http::StatusCode;
 use tokio::sync::OnceCell;
 
 use crate::http::error::ApiError;
@@ -14,10 +15,22 @@ use crate::store::Store;
 /// opens wait for it), and when it was last asked for.
 type Stores = HashMap<(String, String), (Arc<OnceCell<Store>>, Instant)>;
 
+/// Open files an application's store may hold: its database's files or
+/// sockets, and its threads' event loops (about 20 on SQLite, measured).
+const FILES_PER_APPLICATION: u64 = 24;
+
 pub struct Tenants {
     tokens: HashMap<String, String>,
     placement: Placement,
     stores: Mutex<Stores>,
+    /// How many stores may be open at once.
+    most_open: usize,
+}
+
+/// How many applications a process keeps open within `files` open files:
+/// half of them, the other half left to clients' connections (one at least).
+pub fn applications_within(files: u64) -> usize {
+    usize::try_from(files / 2 / FILES_PER_APPLICATION).unwrap_or(usize::MAX).max(1)
 }
 
 /// A tenant or application name: safe as a file name, and as a path segment.
@@ -28,8 +41,9 @@ pub fn valid_name(name: &str) -> bool {
 }
 
 impl Tenants {
-    pub fn new(tenants: &[(String, String)], placement: Placement) -> Self {
-        Tenants { tokens: tenants.iter().cloned().collect(), placement, stores: Mutex::new(HashMap::new()) }
+    /// The tenants, keeping at most `most_open` applications open at once.
+    pub fn new(tenants: &[(String, String)], placement: Placement, most_open: usize) -> Self {
+        Tenants { tokens: tenants.iter().cloned().collect(), placement, stores: Mutex::new(HashMap::new()), most_open }
     }
 
     /// Checks the bearer token against the tenant named in the path: none or a
@@ -55,7 +69,11 @@ impl Tenants {
         let backend = self.placement.backend(tenant).ok_or_else(|| ApiError::not_found(format!("no tenant {tenant:?}")))?;
         let cell = {
             let mut stores = self.stores.lock().map_err(|_| ApiError::internal("the store registry is poisoned"))?;
-            let (cell, used) = stores.entry((tenant.to_owned(), app.to_owned())).or_insert_with(|| (Arc::default(), Instant::now()));
+            let key = (tenant.to_owned(), app.to_owned());
+            if !stores.contains_key(&key) && stores.len() >= self.most_open {
+                make_room(&mut stores)?;
+            }
+            let (cell, used) = stores.entry(key).or_insert_with(|| (Arc::default(), Instant::now()));
             *used = Instant::now();
             cell.clone()
         };
@@ -86,6 +104,23 @@ impl Tenants {
     }
 }
 
+/// Closes the store asked for longest ago that no request holds, for one more
+/// to open: every open store holds files, and a process that runs out of them
+/// fails every tenant. With every store held, the new one waits for a retry.
+fn make_room(stores: &mut Stores) -> Result<(), ApiError> {
+    // A request that holds the cell may be about to take the store from it.
+    let unheld = stores.iter().filter(|(_, (cell, _))| Arc::strong_count(cell) == 1 && cell.get().is_none_or(|store| !store.in_use()));
+    let Some(oldest) = unheld.min_by_key(|(_, (_, used))| *used).map(|(key, _)| key.clone()) else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UnavailableError",
+            format!("{} applications are in use on this server process, as many as it keeps open: retry soon", stores.len()),
+        ));
+    };
+    stores.remove(&oldest);
+    Ok(())
+}
+
 /// Compares tokens in time that does not depend on where they differ.
 fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
@@ -106,7 +141,7 @@ mod tests {
         let folder = tempfile::tempdir().unwrap();
         let data = folder.path().display().to_string();
         let config = Config::try_parse_from(["tributary-server", "--data", &data, "--tenant", "acme=secret-token"]).unwrap();
-        let tenants = Tenants::new(&config.tenants, Placement::open(&config).await.unwrap());
+        let tenants = Tenants::new(&config.tenants, Placement::open(&config).await.unwrap(), 100);
         // a database file that cannot be opened (a folder stands in its place)
         std::fs::create_dir_all(folder.path().join("acme").join("broken.sqlite")).unwrap();
         for i in 0..3 {
@@ -125,7 +160,7 @@ mod tests {
         let folder = tempfile::tempdir().unwrap();
         let data = folder.path().display().to_string();
         let config = Config::try_parse_from(["tributary-server", "--data", &data, "--tenant", "acme=secret-token"]).unwrap();
-        let tenants = Tenants::new(&config.tenants, Placement::open(&config).await.unwrap());
+        let tenants = Tenants::new(&config.tenants, Placement::open(&config).await.unwrap(), 100);
         let held = tenants.store("acme", "dogs").await.unwrap();
         tenants.close_idle(Duration::ZERO);
         let next = tenants.store("acme", "dogs").await.unwrap();

@@ -348,6 +348,51 @@ fn a_page_of_large_events_stops_at_its_byte_bound_and_says_more_follow() {
 }
 
 #[test]
+fn many_applications_in_turn_are_all_served_within_the_open_file_limit() {
+    // 256 open files: about 20 per open application, so a dozen at most.
+    let server = Server::start_with_files(&data_folder("many-apps"), 256, &[]);
+    let statuses: Vec<u16> = (0..150)
+        .map(|n| get(&format!("{}/notifications?start=1&limit=1", server.app("acme", &format!("app{n}"))), Some(TOKEN)).status)
+        .collect();
+    assert!(statuses.iter().all(|status| *status == 200), "{statuses:?}");
+    let again = get(&format!("{}/notifications?start=1&limit=1", server.app("acme", "app0")), Some(TOKEN));
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert!(server.threads() < 40, "{} threads: closed applications' threads end", server.threads());
+}
+
+#[test]
+fn past_the_most_open_applications_the_longest_unused_closes_and_a_held_one_never() {
+    let server = Server::start(&data_folder("most-open"), &["--max-open-applications", "2"]);
+    let url = |app: &str| server.app("acme", app);
+    // A long-poll holds the first application open.
+    let waiting = {
+        let wait = format!("{}/wait?after=0&timeout_ms=3000", url("held"));
+        std::thread::spawn(move || get(&wait, Some(TOKEN)))
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    for app in ["one", "two", "three"] {
+        assert_eq!(get(&format!("{}/notifications?start=1&limit=1", url(app)), Some(TOKEN)).status, 200);
+    }
+    let pushed = post(&format!("{}/push", url("held")), Some(TOKEN), &push_body(CLIENT, vec![event(1, DOG, 1, "Dog.Registered", b"{}")]));
+    assert_eq!(pushed.status, 200, "{}", pushed.text());
+    let woke = waiting.join().unwrap();
+    assert_eq!(woke.json(), json!({ "max_notification_id": 1 }), "the held application stayed the one its long-poll waits on");
+    // With both places held by long-polls, another application waits for a retry.
+    let holders: Vec<_> = ["held", "one"]
+        .into_iter()
+        .map(|app| {
+            let wait = format!("{}/wait?after=5&timeout_ms=2000", url(app));
+            std::thread::spawn(move || get(&wait, Some(TOKEN)))
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let busy = get(&format!("{}/notifications?start=1&limit=1", url("four")), Some(TOKEN));
+    assert_eq!((busy.status, busy.json()["error"].clone()), (503, json!("UnavailableError")), "{}", busy.text());
+    holders.into_iter().for_each(|holder| assert_eq!(holder.join().unwrap().status, 200));
+    assert_eq!(get(&format!("{}/notifications?start=1&limit=1", url("four")), Some(TOKEN)).status, 200);
+}
+
+#[test]
 fn a_token_given_to_two_tenants_is_refused_at_start() {
     let data = data_folder("shared-token").display().to_string();
     let (status, stderr) = support::refused(&["--data", &data, "--tenant", "acme=shared-secret", "--tenant", "beta=shared-secret"]);

@@ -37,10 +37,23 @@ impl Server {
     }
 
     pub fn start_on(data: &Path, listen: &str, extra: &[&str]) -> Server {
+        Self::spawn(data, listen, extra, Command::new(env!("CARGO_BIN_EXE_tributary-server")))
+    }
+
+    /// Starts the binary allowed at most `files` open files (soft and hard limit).
+    pub fn start_with_files(data: &Path, files: u64, extra: &[&str]) -> Server {
+        use std::os::unix::process::CommandExt;
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tributary-server"));
+        // SAFETY: setrlimit is async-signal-safe, and the closure touches nothing else.
+        unsafe { command.pre_exec(move || rlimit::setrlimit(rlimit::Resource::NOFILE, files, files)) };
+        Self::spawn(data, "127.0.0.1:0", extra, command)
+    }
+
+    fn spawn(data: &Path, listen: &str, extra: &[&str], mut command: Command) -> Server {
         let mut args: Vec<String> = vec!["--data".into(), data.display().to_string()];
         args.extend(["--tenant".into(), format!("acme={TOKEN}"), "--tenant".into(), format!("beta={OTHER_TOKEN}")]);
         args.extend(extra.iter().map(|a| a.to_string()));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tributary-server"))
+        let mut child = command
             .args(["--listen", listen])
             .args(&args)
             .stdout(Stdio::piped())
