@@ -130,7 +130,7 @@ impl Application {
         let snapshots = self.due_snapshots(events).await?;
         let snapshots = snapshots.iter().map(|s| self.mapper.to_stored_snapshot(s)).collect::<Result<Vec<_>>>()?;
         let ids = self.recorder.record(Recording { events: &stored, snapshots: &snapshots, tracking }).await?;
-        self.prune_snapshots(&snapshots).await?;
+        self.prune_snapshots(&snapshots).await;
         Ok(ids)
     }
 

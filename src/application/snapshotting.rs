@@ -40,7 +40,7 @@ impl Application {
             Ok(_) | Err(Error::Conflict { .. }) => {}
             Err(error) => return Err(error),
         }
-        self.prune_snapshots(&[stored]).await?;
+        self.prune_snapshots(&[stored]).await;
         Ok(snapshot)
     }
 
@@ -85,14 +85,16 @@ impl Application {
         Ok(due)
     }
 
-    /// Keeps the newest snapshots of each aggregate just snapshotted.
-    pub(crate) async fn prune_snapshots(&self, written: &[StoredEvent]) -> Result<()> {
-        let Some(keep) = self.keep_snapshots else { return Ok(()) };
+    /// Keeps the newest snapshots of each aggregate just snapshotted. Best
+    /// effort: it runs after the write has committed, so a failure must not
+    /// report that write as failed (its caller would make it again); the
+    /// aggregate's next snapshot prunes what this one left.
+    pub(crate) async fn prune_snapshots(&self, written: &[StoredEvent]) {
+        let Some(keep) = self.keep_snapshots else { return };
         let ids: HashSet<Uuid> = written.iter().map(|s| s.originator_id).collect();
         for id in ids {
-            self.snapshots.prune(id, keep).await?;
+            let _ = self.snapshots.prune(id, keep).await;
         }
-        Ok(())
     }
 }
 
