@@ -68,9 +68,18 @@ impl Mapper {
         let resolved = self.registry.resolve(&stored.topic)?;
         let mut decoded = self.decode(stored)?;
         decoded.fields.shift_remove("originator_topic");
-        let payload = self.registry.upcast(resolved.topic, decoded.schema_version, resolved.schema_version, decoded.fields)?;
+        let from = decoded.schema_version;
+        let payload = self.registry.upcast(resolved.topic, from, resolved.schema_version, decoded.fields)?;
+        // A payload refused here (a reserved key) was made so by an upcaster, or
+        // stored so by no writer of this format: not a wrong call of the reader.
         DomainEvent::new(stored.originator_id, stored.originator_version, resolved.topic, decoded.timestamp, Value::Object(payload))
-            .map_err(|e| at(stored, e))
+            .map_err(|e| match e {
+                Error::Validation(why) if from < resolved.schema_version => {
+                    Error::Handler(format!("the upcasters of {} from version {from}: {why}", resolved.topic))
+                }
+                Error::Validation(why) => at(stored, Error::corrupt(why)),
+                other => at(stored, other),
+            })
     }
 
     /// Encodes a snapshot as the Python library's `Snapshot` event.

@@ -141,3 +141,30 @@ pub async fn a_renamed_type_reads_its_old_events_and_snapshots_as_python_resolve
     app.save(&mut [&mut dog]).await.unwrap();
     assert_eq!(stores.events.select_events(id, EventQuery::last(None)).await.unwrap()[0].topic, "Dog.TrickAdded");
 }
+
+pub async fn an_upcaster_returning_a_reserved_key_is_a_handler_error_and_a_stored_one_is_corrupt(stores: Stores) {
+    // given a v1 Registered event, and a release whose upcaster adds a key the stored state reserves
+    let old = stores.app();
+    let mut rex = registered("Rex");
+    old.save(&mut [&mut rex]).await.unwrap();
+    let mut new = Application::new("dogschool", stores.events.clone());
+    new.register::<DogV2>();
+    new.registry_mut().upcaster("Dog.Registered", 1, |mut payload| {
+        payload.insert("breed".into(), json!("unknown"));
+        payload.insert("timestamp".into(), json!("2024-01-01"));
+        Ok(payload)
+    });
+    // then reading it blames the upcaster, not the call
+    let error = new.get::<DogV2>(rex.id()).await.unwrap_err();
+    assert!(matches!(&error, Error::Handler(m) if m.contains("Dog.Registered") && m.contains("timestamp")), "{error:?}");
+    // and a stored state holding a reserved key is a corrupt record
+    let forged = StoredEvent {
+        originator_id: rex.id(),
+        originator_version: 2,
+        topic: "Dog.TrickAdded".into(),
+        state: br#"{"timestamp":{"_type_":"datetime_iso","_data_":"2030-01-01T00:00:00+00:00"},"trick":"sit","originator_id":1}"#.to_vec(),
+    };
+    stores.events.insert_events(&[forged]).await.unwrap();
+    let error = old.get::<Dog>(rex.id()).await.unwrap_err();
+    assert!(matches!(&error, Error::Corrupt(m) if m.contains("originator_id")), "{error:?}");
+}
