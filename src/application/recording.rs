@@ -145,7 +145,9 @@ impl Application {
                 _ => (current + 1) as u64,
             };
             let timestamp = head.map_or_else(now, |(_, _, last)| now().max(*last));
-            events.push(DomainEvent::new(*id, version, aggregate_type.topic(&request.event), timestamp, request.payload.clone())?);
+            let event = DomainEvent::new(*id, version, aggregate_type.topic(&request.event), timestamp, request.payload.clone())?;
+            aggregate_type.fold.check(&event)?;
+            events.push(event);
             heads.insert(*id, (aggregate_type.name.clone(), version, timestamp));
         }
         Ok(events)

@@ -63,6 +63,14 @@ pub trait Aggregate: Default + Serialize + DeserializeOwned + Clone {
     /// Changes the state by one event. An error leaves the aggregate unchanged.
     fn apply(&mut self, event: &DomainEvent) -> Result<()>;
 
+    /// Refuses an event this type could never apply, whatever its state (a
+    /// field of the wrong type, say). Recording by name writes without a
+    /// replay, so it asks this before writing: an event refused later, by
+    /// every replay, would make the aggregate unreadable. Accepts any by default.
+    fn check(_event: &DomainEvent) -> Result<()> {
+        Ok(())
+    }
+
     /// The id derived from a name; the same name always gives the same id.
     /// Python's tutorial writes `uuid5(NAMESPACE_URL, "/dogs/Fido")`: override to match.
     fn create_id(name: &str) -> Uuid {

@@ -23,6 +23,10 @@ pub trait Fold {
     fn initial(&self) -> Result<Value>;
     /// The state after `events`, in one call so that a foreign fold crosses once.
     fn apply(&self, state: Value, events: &[DomainEvent]) -> Result<Value>;
+    /// Refuses a new event no state could take in (see [`Aggregate::check`]).
+    fn check(&self, _event: &DomainEvent) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// One aggregate type, described as data.
@@ -70,6 +74,10 @@ impl<A: Aggregate> Fold for TypedFold<A> {
             aggregate.apply(event)?;
         }
         to_json(&aggregate)
+    }
+
+    fn check(&self, event: &DomainEvent) -> Result<()> {
+        A::check(event)
     }
 }
 

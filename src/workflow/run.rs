@@ -53,6 +53,12 @@ impl Aggregate for WorkflowRun {
         }
         Ok(())
     }
+
+    /// Its `apply` reads only the event's fields: one it cannot apply to a new
+    /// run it cannot apply to any.
+    fn check(event: &DomainEvent) -> Result<()> {
+        Self::default().apply(event)
+    }
 }
 
 impl WorkflowRun {

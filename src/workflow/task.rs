@@ -63,6 +63,12 @@ impl Aggregate for Task {
         }
         Ok(())
     }
+
+    /// Its `apply` reads only the event's fields: one it cannot apply to a new
+    /// task it cannot apply to any.
+    fn check(event: &DomainEvent) -> Result<()> {
+        Self::default().apply(event)
+    }
 }
 
 impl Task {

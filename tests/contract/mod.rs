@@ -76,7 +76,8 @@ macro_rules! contract_suite {
             the_main_task_is_the_first_created_of_those_its_run_holds_now_as_biomero_names_it,
             a_job_id_shaped_like_a_private_key_leaves_the_other_tasks_rows_alone,
             a_huge_task_progress_gives_the_workflow_progress_biomero_writes,
-            a_task_name_that_python_lowers_to_a_known_one_counts_as_that_task
+            a_task_name_that_python_lowers_to_a_known_one_counts_as_that_task,
+            events_whose_fields_a_workflow_aggregate_cannot_read_are_refused_and_nothing_is_written
         );
         $run!(
             events_as_aggregate_recorder,

@@ -8,7 +8,7 @@ use tributary::domain::{to_iso, Pending};
 use tributary::persistence::RowQuery;
 use tributary::projection::ProjectionRunner;
 use tributary::workflow::{self, task_statistics, RunCommands, Task, TaskCommands, WorkflowRun, TASK_ANALYTICS};
-use tributary::{Application, Root};
+use tributary::{Application, Error, NewEvent, Root};
 
 use super::projection::ProjectionStores;
 
@@ -335,4 +335,93 @@ pub async fn a_task_name_that_python_lowers_to_a_known_one_counts_as_that_task(s
     catch_up(&stores, &app).await;
     let progress = row(&stores, workflow::WORKFLOW_PROGRESS, run.id()).await;
     assert_eq!((&progress["status"], &progress["progress"]), (&json!("RUNNING"), &json!("50%")));
+}
+
+/// Every field a workflow event carries, with a valid value and the JSON kinds it takes.
+const FIELDS: &[(&str, &str, &str, &[&str])] = &[
+    ("WorkflowRun", "WorkflowInitiated", "name", &["string"]),
+    ("WorkflowRun", "WorkflowInitiated", "description", &["string", "null"]),
+    ("WorkflowRun", "WorkflowInitiated", "user", &["integer"]),
+    ("WorkflowRun", "WorkflowInitiated", "group", &["integer"]),
+    ("WorkflowRun", "TaskAdded", "task_id", &["uuid"]),
+    ("WorkflowRun", "WorkflowFailed", "error_message", &["string", "null"]),
+    ("Task", "TaskCreated", "workflow_id", &["uuid", "null"]),
+    ("Task", "TaskCreated", "task_name", &["string"]),
+    ("Task", "TaskCreated", "task_version", &["string", "null"]),
+    ("Task", "StatusUpdated", "status", &["string", "null"]),
+    ("Task", "ProgressUpdated", "progress", &["string", "null"]),
+    ("Task", "TaskCompleted", "result", &["string", "null"]),
+    ("Task", "TaskFailed", "error_message", &["string", "null"]),
+];
+
+pub async fn events_whose_fields_a_workflow_aggregate_cannot_read_are_refused_and_nothing_is_written(stores: ProjectionStores) {
+    // given a run and a task, recorded by name as a page records them
+    let app = app(&stores);
+    let (run, task) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let valid = |aggregate: &str, event: &str| -> Value {
+        match event {
+            "WorkflowInitiated" => json!({ "name": "w", "description": "d", "user": 1, "group": 2 }),
+            "TaskAdded" => json!({ "task_id": task.to_string() }),
+            "TaskCreated" => {
+                json!({ "workflow_id": run.to_string(), "task_name": "cellpose", "task_version": "1", "input_data": {}, "params": {} })
+            }
+            "StatusUpdated" => json!({ "status": "RUNNING" }),
+            "ProgressUpdated" => json!({ "progress": "5%" }),
+            "TaskCompleted" => json!({ "result": "ok" }),
+            _ if aggregate == "Task" => json!({ "error_message": "lost" }),
+            _ => json!({ "error_message": "failed" }),
+        }
+    };
+    let request = |aggregate: &str, event: &str, payload: Value| NewEvent {
+        aggregate_type: aggregate.into(),
+        id: Some(if aggregate == "Task" { task } else { run }),
+        event: event.into(),
+        payload,
+        expected_version: None,
+    };
+    app.record(&[request("WorkflowRun", "WorkflowInitiated", valid("WorkflowRun", "WorkflowInitiated"))]).await.unwrap();
+    app.record(&[request("Task", "TaskCreated", valid("Task", "TaskCreated"))]).await.unwrap();
+    let head = app.max_notification_id().await.unwrap();
+    // when each field is given values of kinds it does not take (generated), alone or beside a valid event
+    let kinds: &[(&str, Value)] = &[
+        ("null", Value::Null),
+        ("bool", json!(true)),
+        ("integer", json!(7)),
+        ("float", json!(1.5)),
+        ("huge", json!(1e300)),
+        ("u64", json!(u64::MAX)),
+        ("string", json!("not a uuid")),
+        ("array", json!(["x"])),
+        ("object", json!({ "a": 1 })),
+    ];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |n: usize| {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) as usize % n
+    };
+    let mut refused = 0;
+    for _ in 0..300 {
+        let (aggregate, event, field, takes) = FIELDS[next(FIELDS.len())];
+        let (kind, wrong) = &kinds[next(kinds.len())];
+        if takes.contains(kind) {
+            continue;
+        }
+        let mut payload = valid(aggregate, event);
+        payload[field] = wrong.clone();
+        let mut batch = vec![request(aggregate, event, payload.clone())];
+        if next(2) == 0 {
+            batch.insert(0, request("Task", "StatusUpdated", valid("Task", "StatusUpdated")));
+        }
+        // then each is refused as a wrong call, and nothing of its batch is written
+        match app.record(&batch).await {
+            Err(Error::Validation(message)) => assert!(message.contains(field), "{message}"),
+            other => panic!("{aggregate}.{event} with {field} = {wrong}: {other:?}"),
+        }
+        refused += 1;
+    }
+    assert!(refused > 150, "{refused} refused");
+    assert_eq!(app.max_notification_id().await.unwrap(), head, "nothing was written");
+    // and both aggregates read as before
+    assert_eq!(app.get::<WorkflowRun>(run).await.unwrap().state().user, 1);
+    assert_eq!(app.get::<Task>(task).await.unwrap().state().task_name, "cellpose");
 }
