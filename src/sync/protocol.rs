@@ -120,7 +120,8 @@ struct Item {
 }
 
 /// Reads a `get_notifications` reply for notifications from `start` (inclusive),
-/// at most `limit`: ids increasing, none before `start`, each a valid event.
+/// at most `limit`: ids increasing, none before `start`, each a valid event, no
+/// aggregate version twice (which the local write would take for a conflict).
 pub fn read_notifications(body: &[u8], start: u64, limit: usize) -> Result<Vec<Notification>> {
     let items: Vec<Item> =
         serde_json::from_slice(body).map_err(|e| malformed(format!("the notifications are not the expected JSON list: {e}")))?;
@@ -129,6 +130,7 @@ pub fn read_notifications(body: &[u8], start: u64, limit: usize) -> Result<Vec<N
     }
     let mut last = start.saturating_sub(1);
     let mut notifications = Vec::with_capacity(items.len());
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
     for item in items {
         if item.id <= last {
             return Err(malformed(format!("notification {} came after {last}: ids must increase from {start}", item.id)));
@@ -136,6 +138,9 @@ pub fn read_notifications(body: &[u8], start: u64, limit: usize) -> Result<Vec<N
         last = item.id;
         let event = stored(&item.originator_id, item.originator_version, item.topic, &item.state)
             .map_err(|e| malformed(format!("notification {}: {e}", item.id)))?;
+        if !seen.insert((event.originator_id, event.originator_version)) {
+            return Err(malformed(format!("notification {} holds {} v{} again", item.id, event.originator_id, event.originator_version)));
+        }
         notifications.push(Notification::new(item.id, event));
     }
     Ok(notifications)

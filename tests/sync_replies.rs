@@ -1,0 +1,119 @@
+//! The core's sync client against a hostile server: replies generated from a
+//! seed that no honest server sends fail the round with a `SyncError` (so live
+//! sync backs off and retries), and leave the local log and the sync state as
+//! they were.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+#[path = "contract/dog.rs"]
+mod dog;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use async_trait::async_trait;
+use futures::executor::block_on;
+use serde_json::{json, Value};
+use tributary::application::notifications_to_json;
+use tributary::persistence::{MemoryApplicationRecorder, NotificationQuery};
+use tributary::sync::{Http, Request, Response, SyncClient, SyncOptions};
+use tributary::{Application, Error, NewEvent};
+
+use dog::Dog;
+
+/// A server that answers each route with what the test set.
+#[derive(Default)]
+struct Scripted {
+    notifications: RefCell<String>,
+    push: RefCell<(u16, String)>,
+}
+
+#[async_trait(?Send)]
+impl Http for Scripted {
+    async fn send(&self, request: Request) -> Result<Response, String> {
+        let (status, body) = if request.url.contains("/notifications?") {
+            let first = request.url.contains("start=1&");
+            (200, if first { self.notifications.borrow().clone() } else { "[]".into() })
+        } else if request.url.ends_with("/push") {
+            self.push.borrow().clone()
+        } else {
+            (200, r#"{"max_notification_id": 0}"#.into())
+        };
+        Ok(Response { status, body: body.into_bytes() })
+    }
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) as usize % n
+    }
+}
+
+fn dog_school() -> (Application, Rc<MemoryApplicationRecorder>) {
+    let recorder = Rc::new(MemoryApplicationRecorder::new());
+    let mut app = Application::new("dogschool", recorder.clone());
+    app.register::<Dog>();
+    (app, recorder)
+}
+
+fn device(server: &Rc<Scripted>) -> (Application, SyncClient) {
+    let (app, recorder) = dog_school();
+    let sync = SyncClient::new(app.clone(), recorder, server.clone(), SyncOptions::new("http://server.test/acme/dogs")).unwrap();
+    (app, sync)
+}
+
+fn tricks(count: usize, dogs: usize) -> Vec<NewEvent> {
+    (0..count)
+        .map(|i| NewEvent {
+            aggregate_type: "Dog".into(),
+            id: Some(uuid::Uuid::from_u128(1 + (i % dogs) as u128)),
+            event: if i < dogs { "Registered" } else { "TrickAdded" }.into(),
+            payload: if i < dogs { json!({ "name": "Rex" }) } else { json!({ "trick": format!("t{i}") }) },
+            expected_version: None,
+        })
+        .collect()
+}
+
+/// What a round must leave as it was: the log, the position reached, what is pending.
+async fn written(app: &Application, sync: &SyncClient) -> (u64, u64, u64) {
+    (app.max_notification_id().await.unwrap(), sync.position().await.unwrap(), sync.pending_count().await.unwrap())
+}
+
+async fn refused(sync: &SyncClient, what: &str) {
+    match sync.round(&mut |_| {}).await {
+        Err(Error::Sync(message)) => assert!(message.contains("malformed"), "{what}: {message}"),
+        other => panic!("{what}: {other:?}"),
+    }
+}
+
+#[test]
+fn a_pulled_page_holding_an_aggregate_version_twice_is_a_malformed_reply_and_writes_nothing() {
+    block_on(async {
+        // a server's honest page of notifications
+        let (origin, _) = dog_school();
+        origin.record(&tricks(40, 4)).await.unwrap();
+        let honest: Vec<Value> =
+            serde_json::from_str(&notifications_to_json(&origin.notifications(&NotificationQuery::new(1, 100)).await.unwrap())).unwrap();
+        let mut rng = Rng(0x5eed_0f5e_ed01);
+        for round in 0..100 {
+            // when one item is repeated later in the page, under a later id
+            let mut page: Vec<Value> = honest[..2 + rng.below(honest.len() - 2)].to_vec();
+            let from = rng.below(page.len());
+            let to = from + 1 + rng.below(page.len() - from);
+            page.insert(to, page[from].clone());
+            for (i, item) in page.iter_mut().enumerate() {
+                item["id"] = json!(i + 1);
+            }
+            let server = Rc::new(Scripted::default());
+            *server.notifications.borrow_mut() = serde_json::to_string(&page).unwrap();
+            let (app, sync) = device(&server);
+            let before = written(&app, &sync).await;
+            // then the round fails as for any malformed reply, and nothing is pulled
+            refused(&sync, &format!("round {round}")).await;
+            assert_eq!(written(&app, &sync).await, before, "round {round}");
+        }
+    });
+}
