@@ -117,3 +117,28 @@ fn a_pulled_page_holding_an_aggregate_version_twice_is_a_malformed_reply_and_wri
         }
     });
 }
+
+#[test]
+fn a_push_reply_giving_notification_id_0_is_a_malformed_reply_and_the_events_stay_pending() {
+    block_on(async {
+        let mut rng = Rng(0x0ddb_a11d_5eed_0002);
+        for round in 0..50 {
+            // given a device with local events to push
+            let server = Rc::new(Scripted::default());
+            *server.notifications.borrow_mut() = "[]".into();
+            let (app, sync) = device(&server);
+            let count = 1 + rng.below(20);
+            app.record(&tricks(count, 1 + rng.below(count))).await.unwrap();
+            let before = written(&app, &sync).await;
+            // when the server's reply gives the first of them id 0, the rest increasing after it
+            let mut ids = vec![0];
+            for _ in 1..count {
+                ids.push(ids.last().unwrap() + 1 + rng.below(3) as u64);
+            }
+            *server.push.borrow_mut() = (200, json!({ "notification_ids": ids, "position": count }).to_string());
+            // then the round fails as for any malformed reply, and every event is still to be pushed
+            refused(&sync, &format!("round {round}: {ids:?}")).await;
+            assert_eq!(written(&app, &sync).await, before, "round {round}");
+        }
+    });
+}

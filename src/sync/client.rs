@@ -279,6 +279,10 @@ impl SyncClient {
         if reply.notification_ids.len() != batch.len() || reply.notification_ids.windows(2).any(|w| w[0] >= w[1]) {
             return Err(malformed(format!("{} notification ids for {} events pushed", reply.notification_ids.len(), batch.len())));
         }
+        // Ids count from 1: a 0 would settle an event the server has given no place.
+        if reply.notification_ids.first() == Some(&0) {
+            return Err(malformed("a pushed event was given notification id 0"));
+        }
         let position = self.position().await?;
         for (notification, server_id) in batch.iter().zip(&reply.notification_ids) {
             let at = (notification.originator_id, notification.originator_version);
