@@ -142,3 +142,32 @@ fn a_push_reply_giving_notification_id_0_is_a_malformed_reply_and_the_events_sta
         }
     });
 }
+
+#[test]
+fn a_conflict_reply_naming_an_event_the_push_did_not_hold_is_a_malformed_reply() {
+    block_on(async {
+        let mut rng = Rng(0x0c0f_11c7_5eed_0003);
+        for round in 0..50 {
+            // given a device with local events to push
+            let server = Rc::new(Scripted::default());
+            *server.notifications.borrow_mut() = "[]".into();
+            let (app, sync) = device(&server);
+            let count = 1 + rng.below(10);
+            let dogs = 1 + rng.below(count);
+            app.record(&tricks(count, dogs)).await.unwrap();
+            let before = written(&app, &sync).await;
+            // when the server refuses the push for a version of an aggregate it did not hold
+            let (id, version) = match rng.below(3) {
+                0 => (uuid::Uuid::from_u128(1 + dogs as u128), 1),
+                1 => (uuid::Uuid::from_u128(1), count as u64 + 1 + rng.below(5) as u64),
+                _ => (uuid::Uuid::nil(), 1),
+            };
+            let conflict = json!({ "position": 1, "originator_id": id.simple().to_string(), "originator_version": version });
+            let reply = json!({ "error": "ConflictError", "message": "taken", "conflicts": [conflict] });
+            *server.push.borrow_mut() = (409, reply.to_string());
+            // then the round fails as for any malformed reply, and nothing changes
+            refused(&sync, &format!("round {round}: {id} v{version}")).await;
+            assert_eq!(written(&app, &sync).await, before, "round {round}");
+        }
+    });
+}

@@ -273,6 +273,13 @@ impl SyncClient {
             let reply: ConflictReply = serde_json::from_slice(&response.body).map_err(|e| malformed(format!("the conflict reply: {e}")))?;
             let first = reply.conflicts.first().ok_or_else(|| malformed("a conflict reply names no event"))?;
             let originator_id = first.originator_id.parse().map_err(|_| malformed("a conflict names no valid aggregate"))?;
+            // Only an event of this push can conflict: another would send the round pulling and pushing again for nothing.
+            if !batch.iter().any(|n| n.originator_id == originator_id && n.originator_version == first.originator_version) {
+                return Err(malformed(format!(
+                    "a conflict names {originator_id} v{}, which this push did not hold",
+                    first.originator_version
+                )));
+            }
             return Err(Error::Conflict { originator_id, originator_version: first.originator_version, detail: reply.message });
         }
         let reply: PushReply = serde_json::from_slice(&response.ok("pushing")?).map_err(|e| malformed(format!("the push reply: {e}")))?;
