@@ -6,18 +6,19 @@
 use async_trait::async_trait;
 use futures::future::join_all;
 use rexie::TransactionMode;
+use uuid::Uuid;
 use wasm_bindgen::JsValue;
 
 use super::codec::{event_row, number, pair, tracking_row, MAX_SAFE};
 use super::columns::read_rows;
 use super::failure::storage;
-use super::newest::{count_of_removals, newest_id, removal_row};
+use super::newest::{count_of_removals, newest_event, newest_id, removal_row};
 use super::recorder::{notification_id, range, IndexedDbRecorder};
-use super::schema::{ALL_STORES, EVENTS, ROWS, SNAPSHOTS, TRACKING};
+use super::schema::{ALL_STORES, EVENTS, POSITION, ROWS, SNAPSHOTS, TRACKING};
 use super::views::{row, whole};
 use super::write::{write_all, Mode, Row, Write};
 use crate::error::{Error, Result};
-use crate::persistence::{validate_batch, SyncRecorder, SyncWrite, ViewDefinition};
+use crate::persistence::{validate_batch, Removal, SyncRecorder, SyncWrite, ViewDefinition};
 
 #[async_trait(?Send)]
 impl SyncRecorder for IndexedDbRecorder {
@@ -44,7 +45,13 @@ impl SyncRecorder for IndexedDbRecorder {
                 false => count_of_removals(&tracking, self.hints()).await.map(Some),
             }
         };
-        let (last, removed, ahead, removals) = futures::join!(newest_id(&events, self.hints()), removed, ahead, removals);
+        // Each aggregate losing events: its newest, which must go with them.
+        let mut losing: Vec<Uuid> = write.removed.iter().map(|r| r.originator_id).collect();
+        losing.sort_unstable();
+        losing.dedup();
+        let index = events.index(POSITION).map_err(|e| storage("reading events", e))?;
+        let heads = join_all(losing.iter().map(|id| newest_event(&index, id, self.hints())));
+        let (last, removed, ahead, removals, heads) = futures::join!(newest_id(&events, self.hints()), removed, ahead, removals, heads);
         if let (true, Some(record)) = (ahead?, write.tracking) {
             return Err(Error::DuplicateTracking {
                 application_name: record.application_name.clone(),
@@ -61,6 +68,12 @@ impl SyncRecorder for IndexedDbRecorder {
                 )));
             }
         }
+        let mut newest = Vec::with_capacity(losing.len());
+        for (id, head) in losing.iter().zip(heads) {
+            let head = read_rows(&head?.into_iter().collect::<Vec<_>>())?.pop().map(|(_, event)| event.originator_version);
+            newest.push((*id, head));
+        }
+        Removal::check_tails(write.removed, |id| newest.iter().find(|(n, _)| n == id).and_then(|(_, head)| *head))?;
         let last = last?.map(|key| notification_id(&key)).transpose()?.unwrap_or(0);
         let ids: Vec<u64> = (last + 1..).take(write.events.len()).collect();
         // Removals first: a pulled event may take a removed one's version. They

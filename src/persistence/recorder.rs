@@ -195,6 +195,29 @@ pub struct Removal {
     pub originator_version: u64,
 }
 
+impl Removal {
+    /// Refuses removals that would leave a later version of their aggregate in
+    /// the log (`newest`: its newest version there): an event saved on a lost
+    /// one after sync read what was pending (in another tab, say) must go
+    /// aside with it, not stay to be pushed on top of the server's.
+    pub(crate) fn check_tails(removed: &[Removal], newest: impl Fn(&Uuid) -> Option<u64>) -> Result<()> {
+        for removal in removed {
+            let last = removed.iter().filter(|r| r.originator_id == removal.originator_id).map(|r| r.originator_version).max();
+            match newest(&removal.originator_id) {
+                Some(version) if Some(version) > last => {
+                    return Err(Error::Conflict {
+                        originator_id: removal.originator_id,
+                        originator_version: version,
+                        detail: format!("v{version} was saved after v{} was read as pending: read again", removal.originator_version),
+                    })
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One atomic change of the local log by sync.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SyncWrite<'a> {

@@ -68,6 +68,8 @@ pub struct Progress {
 
 /// A push the server refused: another client took these versions first.
 const REFUSED_ROUNDS: usize = 8;
+/// How many times a pulled batch is decided again when a save made meanwhile refuses its write.
+const PULL_ATTEMPTS: usize = 3;
 /// Bytes of state per push at most (base64 adds a third; servers take 8 MiB by default).
 const PUSH_BYTES: usize = 4 << 20;
 
@@ -193,12 +195,36 @@ impl SyncClient {
         for notification in &notifications {
             self.app.mapper().readable(&notification.stored_event())?;
         }
+        // A save made meanwhile on an aggregate losing events refuses the write
+        // (a conflict): what is pending is read again, and the batch decided again.
+        let mut attempt = 1;
+        let (pulled, kept) = loop {
+            match self.record_pulled(&notifications, last).await {
+                Err(Error::Conflict { .. }) if attempt < PULL_ATTEMPTS => attempt += 1,
+                written => break written?,
+            }
+        };
+        let progress = Progress { pulled, conflicts: kept.len() as u64, position: last, ..Progress::default() };
+        if self.options.rebase_conflicts {
+            for conflict in &kept {
+                // A rebase that cannot be made leaves the conflict for the application.
+                let _ = self.resolve(conflict.id, Resolution::Rebase).await;
+            }
+        }
+        Ok((progress, page))
+    }
+
+    /// Records a pulled batch with the server position it reaches, in one
+    /// write: each notification is this client's own coming back, a pending
+    /// event whose acknowledgement was lost, the server's winning over local
+    /// ones (kept aside as a conflict), or new. How many were new, and the conflicts.
+    async fn record_pulled(&self, notifications: &[Notification], last: u64) -> Result<(u64, Vec<Kept>)> {
         let mut state = self.state().await?;
         let mut pending = self.pending(&mut state).await?;
         let mut pulled = Vec::new();
         let mut removed = Vec::new();
         let mut kept = Vec::new();
-        for notification in &notifications {
+        for notification in notifications {
             let (id, version) = (notification.originator_id, notification.originator_version);
             if state.returning.remove(notification.id).is_some() {
                 continue; // this client's own event, already in the log
@@ -237,14 +263,7 @@ impl SyncClient {
         let tracking = Tracking { application_name: self.upstream(), notification_id: last };
         let write = SyncWrite { events: &pulled, removed: &removed, tracking: Some(&tracking), rows: &[(&view, &rows)], cleared: &cleared };
         self.recorder.write_sync(write).await?;
-        let progress = Progress { pulled: pulled.len() as u64, conflicts: kept.len() as u64, position: last, ..Progress::default() };
-        if self.options.rebase_conflicts {
-            for conflict in &kept {
-                // A rebase that cannot be made leaves the conflict for the application.
-                let _ = self.resolve(conflict.id, Resolution::Rebase).await;
-            }
-        }
-        Ok((progress, page))
+        Ok((pulled.len() as u64, kept))
     }
 
     /// Pushes one batch of pending local events; a refusal for conflicts is

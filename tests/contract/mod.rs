@@ -36,7 +36,8 @@ macro_rules! contract_suite {
             $sync,
             pulled_events_removals_position_rows_and_cleared_views_go_in_together,
             a_removed_events_id_is_never_given_again,
-            a_sync_write_that_cannot_be_made_writes_nothing
+            a_sync_write_that_cannot_be_made_writes_nothing,
+            a_removal_that_would_leave_a_later_version_of_its_aggregate_is_a_conflict_and_writes_nothing
         );
         $run!(
             view_recorder,

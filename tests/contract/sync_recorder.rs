@@ -97,3 +97,33 @@ pub async fn a_sync_write_that_cannot_be_made_writes_nothing(recorder: Rc<impl S
     assert_eq!(recorder.max_tracking_id("sync:server").await.unwrap(), Some(5));
     assert_eq!(recorder.get_row("\u{0}sync", "state").await.unwrap(), None);
 }
+
+pub async fn a_removal_that_would_leave_a_later_version_of_its_aggregate_is_a_conflict_and_writes_nothing(
+    recorder: Rc<impl SyncRecorder + ?Sized>,
+) {
+    let dog = Uuid::new_v4();
+    recorder.insert_events(&[stored(dog, 1, "Dog.Registered"), stored(dog, 2, "Dog.TrickAdded")]).await.unwrap();
+    // sync read v2 as pending; v3 was saved on it since, and must not stay on the server's v2
+    recorder.insert_events(&[stored(dog, 3, "Dog.TrickAdded")]).await.unwrap();
+    let theirs = [stored(dog, 2, "Dog.Renamed")];
+    let removal = Removal { notification_id: 2, originator_id: dog, originator_version: 2 };
+    let state = rows(&[("state", Some(json!(1)))]);
+    let write = SyncWrite {
+        events: &theirs,
+        removed: &[removal],
+        tracking: Some(&server(7)),
+        rows: &[("\u{0}sync", &state)],
+        ..SyncWrite::default()
+    };
+    let error = recorder.write_sync(write).await.unwrap_err();
+    assert!(matches!(error, Error::Conflict { originator_version: 3, .. }), "{error:?}");
+    let versions: Vec<u64> = recorder.select_events(dog, EventQuery::all()).await.unwrap().iter().map(|e| e.originator_version).collect();
+    assert_eq!(versions, vec![1, 2, 3]);
+    assert_eq!(recorder.select_events(dog, EventQuery::all()).await.unwrap()[1], stored(dog, 2, "Dog.TrickAdded"));
+    assert_eq!(recorder.max_tracking_id("sync:server").await.unwrap(), None);
+    assert_eq!(recorder.get_row("\u{0}sync", "state").await.unwrap(), None);
+    // read again, both go: the server's v2 is the newest
+    let both = [removal, Removal { notification_id: 3, originator_id: dog, originator_version: 3 }];
+    recorder.write_sync(SyncWrite { events: &theirs, removed: &both, tracking: Some(&server(7)), ..SyncWrite::default() }).await.unwrap();
+    assert_eq!(recorder.select_events(dog, EventQuery::all()).await.unwrap(), vec![stored(dog, 1, "Dog.Registered"), theirs[0].clone()]);
+}

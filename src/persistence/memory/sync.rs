@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use super::{check_batch, check_tracking, MemoryApplicationRecorder};
 use crate::error::{Error, Result};
-use crate::persistence::{SyncRecorder, SyncWrite};
+use crate::persistence::{Removal, SyncRecorder, SyncWrite};
 
 #[async_trait(?Send)]
 impl SyncRecorder for MemoryApplicationRecorder {
@@ -20,6 +20,7 @@ impl SyncRecorder for MemoryApplicationRecorder {
                 )));
             }
         }
+        Removal::check_tails(write.removed, |id| log.streams.get(id).and_then(|s| s.last_position()))?;
         let removed =
             |id: &uuid::Uuid, version: u64| write.removed.iter().any(|r| r.originator_id == *id && r.originator_version == version);
         check_batch(write.events, |id, v| !removed(id, v) && log.streams.get(id).is_some_and(|s| s.contains(v)))?;
