@@ -67,12 +67,12 @@ pub(crate) fn tracked_row(name: JsValue, position: u64) -> Result<JsValue> {
     Ok(object(&[("application_name", name), ("notification_id", number(position)?)]))
 }
 
-/// The second part of a `[name, number]` or `[id, version]` key.
+/// The second part of a `tracking` key: a position, or a count of removals.
+/// A position may be 0: a view that sync cleared, to be built again.
 pub(crate) fn key_number(key: &JsValue) -> Result<u64> {
     let part = Array::from(key).get(1);
-    as_integer(&part).ok_or_else(|| Error::corrupt(format!("key {key:?} does not end in a number")))
-}
-
-fn as_integer(value: &JsValue) -> Option<u64> {
-    value.as_f64().filter(|n| n.fract() == 0.0 && *n >= 1.0 && *n <= MAX_SAFE as f64).map(|n| n as u64)
+    part.as_f64()
+        .filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n <= MAX_SAFE as f64)
+        .map(|n| n as u64)
+        .ok_or_else(|| Error::corrupt(format!("key {key:?} does not end in a number")))
 }

@@ -9,7 +9,7 @@ use rexie::TransactionMode;
 use uuid::Uuid;
 use wasm_bindgen::JsValue;
 
-use super::codec::{event_row, number, pair, tracking_row, MAX_SAFE};
+use super::codec::{event_row, number, pair, tracked_row, tracking_row, MAX_SAFE};
 use super::columns::read_rows;
 use super::failure::storage;
 use super::newest::{count_of_removals, newest_event, newest_id, removal_row};
@@ -94,9 +94,10 @@ impl SyncRecorder for IndexedDbRecorder {
             writes.push((&rows, Write::Delete(whole(view)?.into()), Row::View(view)));
             writes.push((
                 &tracking,
-                Write::Delete(range(pair(name.clone(), number(0)?), pair(name, number(MAX_SAFE)?))?.into()),
+                Write::Delete(range(pair(name.clone(), number(0)?), pair(name.clone(), number(MAX_SAFE)?))?.into()),
                 Row::View(view),
             ));
+            writes.push((&tracking, Write::Add(tracked_row(name, 0)?), Row::View(view)));
         }
         for (id, event) in ids.iter().zip(write.events) {
             writes.push((&events, Write::Add(event_row(*id, event)?), Row::Event(event)));

@@ -230,6 +230,8 @@ pub struct SyncWrite<'a> {
     /// Rows to write, by view: sync keeps its own state in a private one.
     pub rows: &'a [(&'a str, &'a RowChanges)],
     /// Views to clear (rows and position), to be rebuilt: they saw removed events.
+    /// Each is left at position 0, not at none: a first batch read before the
+    /// clear (from no position, perhaps of a removed event) is then stale.
     pub cleared: &'a [String],
 }
 

@@ -58,7 +58,7 @@ pub async fn pulled_events_removals_position_rows_and_cleared_views_go_in_togeth
     );
     assert_eq!(recorder.max_tracking_id("sync:server").await.unwrap(), Some(9));
     assert_eq!(recorder.get_row("\u{0}sync", "state").await.unwrap(), Some(json!({"watermark": 1})));
-    assert_eq!(recorder.max_tracking_id("tricks").await.unwrap(), None, "a cleared view starts again");
+    assert_eq!(recorder.max_tracking_id("tricks").await.unwrap().unwrap_or(0), 0, "a cleared view starts again");
     assert!(recorder.query_rows("tricks", &RowQuery::default()).await.unwrap().is_empty());
     assert_eq!(recorder.max_tracking_id("cats").await.unwrap(), Some(3), "other views stay");
 }
@@ -126,4 +126,28 @@ pub async fn a_removal_that_would_leave_a_later_version_of_its_aggregate_is_a_co
     let both = [removal, Removal { notification_id: 3, originator_id: dog, originator_version: 3 }];
     recorder.write_sync(SyncWrite { events: &theirs, removed: &both, tracking: Some(&server(7)), ..SyncWrite::default() }).await.unwrap();
     assert_eq!(recorder.select_events(dog, EventQuery::all()).await.unwrap(), vec![stored(dog, 1, "Dog.Registered"), theirs[0].clone()]);
+}
+
+pub async fn a_first_commit_of_a_view_read_before_sync_cleared_it_is_stale(recorder: Rc<impl SyncRecorder + ?Sized>) {
+    let dog = Uuid::new_v4();
+    recorder.insert_events(&[stored(dog, 1, "Dog.Registered"), stored(dog, 2, "Dog.TrickAdded")]).await.unwrap();
+    // a view's first batch (from no position) has read both events, v2 among them...
+    assert_eq!(recorder.max_tracking_id("tricks").await.unwrap(), None);
+    // ...when sync takes v2 out for the server's and clears the view
+    let theirs = [stored(dog, 2, "Dog.Renamed")];
+    let removal = Removal { notification_id: 2, originator_id: dog, originator_version: 2 };
+    let cleared = ["tricks".to_string()];
+    recorder.write_sync(SyncWrite { events: &theirs, removed: &[removal], cleared: &cleared, ..SyncWrite::default() }).await.unwrap();
+    // then its commit, made of the removed event, is refused
+    let view = ViewDefinition::new("tricks", &[], &[]).unwrap();
+    let tracking = Tracking { application_name: "tricks".into(), notification_id: 2 };
+    let error = recorder.commit_view(&view, &rows(&[("sit", Some(json!(1)))]), None, &tracking).await.unwrap_err();
+    assert!(matches!(error, Error::Stale { expected: None, .. }), "{error:?}");
+    assert!(recorder.query_rows("tricks", &RowQuery::default()).await.unwrap().is_empty());
+    // and the view starts again from the start
+    let start = recorder.max_tracking_id("tricks").await.unwrap();
+    assert_eq!(start.unwrap_or(0), 0);
+    let tracking = Tracking { application_name: "tricks".into(), notification_id: 3 };
+    recorder.commit_view(&view, &rows(&[("renamed", Some(json!(1)))]), start, &tracking).await.unwrap();
+    assert_eq!(recorder.max_tracking_id("tricks").await.unwrap(), Some(3));
 }

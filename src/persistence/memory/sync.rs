@@ -41,7 +41,7 @@ impl SyncRecorder for MemoryApplicationRecorder {
         }
         for view in write.cleared {
             log.views.remove(view);
-            log.tracking.remove(view);
+            log.tracking.insert(view.clone(), 0);
         }
         for (view, changes) in write.rows {
             let rows = log.views.entry(view.to_string()).or_default();
