@@ -39,7 +39,7 @@ impl Http for Scripted {
         } else {
             (200, r#"{"max_notification_id": 0}"#.into())
         };
-        Ok(Response { status, body: body.into_bytes() })
+        Ok(Response { status, body: body.into_bytes(), more: false })
     }
 }
 
