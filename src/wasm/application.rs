@@ -17,7 +17,7 @@ use super::shared::{promise, Shared};
 use super::sync::CoreSync;
 use super::view::CoreView;
 use crate::application::{Application, At, NewEvent};
-use crate::domain::{id_from_name, to_iso};
+use crate::domain::{id_from_name, parse_iso, to_iso};
 use crate::error::{Error, Result};
 use crate::indexeddb::IndexedDbRecorder;
 use crate::persistence::{Codec, EventQuery, MemoryApplicationRecorder, NotificationQuery, SyncRecorder, ViewRecorder};
@@ -330,20 +330,13 @@ fn at(options: &JsValue) -> Result<At> {
         (Some(_), Some(_)) => Err(Error::invalid("ask for a version or a time, not both")),
         (Some(version), None) => Ok(At::Version(version)),
         (None, Some(time)) => {
-            let millis = time.dyn_ref::<js_sys::Date>().and_then(|d| time_of(d).ok()).filter(|t| !t.is_nan());
-            let millis = millis.ok_or_else(|| Error::invalid("get options.at must be a valid Date"))?;
-            // Read from its number, not its ISO text (past year 9999 that has six digits).
-            // A Date reaches further than a timestamp (273,790 years from 1970, not
-            // 262,143): beyond, it is after (or before) every event.
-            let millisecond = chrono::DateTime::from_timestamp_millis(millis as i64).unwrap_or(if millis < 0.0 {
-                chrono::DateTime::<chrono::Utc>::MIN_UTC
-            } else {
-                chrono::DateTime::<chrono::Utc>::MAX_UTC
-            });
+            let date = time.dyn_ref::<js_sys::Date>().filter(|d| time_of(d).is_ok_and(|t| !t.is_nan()));
+            let date = date.ok_or_else(|| Error::invalid("get options.at must be a valid Date"))?;
             // A Date names a millisecond; events are stamped to the microsecond (Python's
             // are): the state at a Date takes in every event of its millisecond, so that an
             // aggregate got at its own `modifiedOn` (or an event's `timestamp`) includes it.
-            Ok(At::Time(millisecond.checked_add_signed(chrono::Duration::microseconds(999)).unwrap_or(millisecond)))
+            let millisecond = parse_iso(&String::from(date.to_iso_string()))?;
+            Ok(At::Time(millisecond + chrono::Duration::microseconds(999)))
         }
         (None, None) => Ok(At::Latest),
     }
