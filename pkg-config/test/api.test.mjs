@@ -355,6 +355,26 @@ test("an open blocked by another tab holding an old version fails clearly instea
   await close();
 });
 
+test("an aggregate defined again keeps none of the upcasters it was defined with before", async () => {
+  const { pages: [page], close } = await tabs();
+  const out = await page.evaluate(async () => {
+    const { openApplication } = await import("tributary");
+    const { caught } = await import("/test/dogschool.js");
+    const apply = { Adopted: (state, e) => ({ ...state, owner: e.owner }) };
+    const app = (await openApplication("shelter")).defineAggregate("Pet", { initial: () => ({}), apply });
+    const { id } = await app.create("Pet", "Adopted", { name: "Tom" });
+    const upcast = { Adopted: { 1: (data) => ({ owner: data.name }) }, snapshot: { 1: (state) => state } };
+    app.defineAggregate("Pet", { initial: () => ({}), apply, schemaVersion: 2, eventVersions: { Adopted: 2 }, upcasters: upcast });
+    const upcasted = (await app.get("Pet", id)).state;
+    // defined again (a new release, a hot reload) without them: version 1 has no upcaster now
+    app.defineAggregate("Pet", { initial: () => ({}), apply, schemaVersion: 2, eventVersions: { Adopted: 2 } });
+    return { upcasted, after: await caught(() => app.get("Pet", id)) };
+  });
+  await close();
+  assert.deepEqual(out.upcasted, { owner: "Tom" });
+  assert.equal(out.after?.name, "UpcastError", JSON.stringify(out.after));
+});
+
 test("an aggregate defined again without uuidFields writes its fields as plain strings again", async () => {
   const { pages: [page], close } = await tabs();
   const out = await page.evaluate(async () => {

@@ -225,6 +225,12 @@ impl Registry {
         self.upcasters.insert((topic.into(), from), Rc::new(upcaster));
     }
 
+    /// Drops the upcasters of an aggregate type: of its snapshots and of its events.
+    pub fn remove_upcasters(&mut self, aggregate_type: &str) {
+        let events = format!("{aggregate_type}.");
+        self.upcasters.retain(|(key, _), _| key != aggregate_type && !key.starts_with(&events));
+    }
+
     /// Every registered aggregate type.
     pub fn aggregates(&self) -> impl Iterator<Item = &AggregateType> {
         self.aggregates.values()

@@ -160,6 +160,8 @@ pub(crate) fn define(registry: &mut Registry, name: String, definition: &JsValue
     // Every event's, none for those not declared: a type defined again keeps nothing of before.
     let undeclared: Vec<String> = aggregate_type.events.keys().filter(|e| !uuid_fields.iter().any(|(d, _)| d == *e)).cloned().collect();
     registry.register(aggregate_type)?;
+    // A definition holds all its upcasters: one defined again keeps none of before.
+    registry.remove_upcasters(&name);
     for (event, fields) in uuid_fields.into_iter().chain(undeclared.into_iter().map(|event| (event, Vec::new()))) {
         registry.uuid_fields(format!("{name}.{event}"), &fields.iter().map(String::as_str).collect::<Vec<_>>());
     }
