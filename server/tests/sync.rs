@@ -215,3 +215,39 @@ fn a_save_made_while_a_pull_records_the_servers_event_at_its_version_is_a_confli
         assert_eq!(events(&one.app).await, events(&two.app).await);
     });
 }
+
+#[test]
+fn a_conflict_kept_by_a_round_cut_off_before_its_rebase_is_rebased_by_the_next_round_that_rebases_conflicts() {
+    use std::rc::Rc;
+    use syncing::devices::trick;
+    use tributary::sync::{SyncClient, SyncOptions};
+
+    let server = Server::start(&data_folder("rebase-after-a-cut"), &[]);
+    let url = server.app("acme", "dogschool");
+    block_on(async {
+        let one = device(&url);
+        let fido = register(&one, "Fido").await;
+        one.sync.round(&mut |_| {}).await.unwrap();
+        // two rebases conflicts as they happen
+        let log = Rc::new(tributary::persistence::MemoryApplicationRecorder::new());
+        let mut app = tributary::Application::new("dogschool", log.clone());
+        app.register::<dog::Dog>();
+        let options = SyncOptions { token: Some(support::TOKEN.into()), rebase_conflicts: true, ..SyncOptions::new(&url) };
+        let two = SyncClient::new(app.clone(), log.clone(), Rc::new(support::Ureq), options.clone()).unwrap();
+        two.round(&mut |_| {}).await.unwrap();
+        app.record(&[trick(fido, "beg")]).await.unwrap();
+        one.app.record(&[trick(fido, "sit")]).await.unwrap();
+        one.sync.round(&mut |_| {}).await.unwrap();
+        // two's pull keeps the conflict, and the page is closed before the rebase:
+        // the pull's write is what a client that does not rebase makes
+        let cut =
+            SyncClient::new(app.clone(), log.clone(), Rc::new(support::Ureq), SyncOptions { rebase_conflicts: false, ..options }).unwrap();
+        assert_eq!(cut.pull().await.unwrap().conflicts, 1);
+        // opened again, two's next round rebases it and pushes "beg"
+        two.round(&mut |_| {}).await.unwrap();
+        assert!(two.conflicts().await.unwrap().is_empty(), "no conflict left to an application that asked for rebases");
+        one.sync.round(&mut |_| {}).await.unwrap();
+        assert_eq!(one.app.get::<dog::Dog>(fido).await.unwrap().state().tricks, vec!["sit", "beg"], "two's trick reached the server");
+        assert_eq!(events(&one.app).await, events(&app).await);
+    });
+}

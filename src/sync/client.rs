@@ -122,6 +122,7 @@ impl SyncClient {
     /// One round: pulls everything new, pushes every pending local event (pulling
     /// again when the server refuses some for conflicts), then pulls what came meanwhile.
     pub async fn round(&self, progress: &mut dyn FnMut(Progress)) -> Result<Progress> {
+        self.rebase_held().await?;
         let mut total = self.pull_all(progress).await?;
         if self.options.push {
             let mut refused = 0;
@@ -205,11 +206,8 @@ impl SyncClient {
             }
         };
         let progress = Progress { pulled, conflicts: kept.len() as u64, position: last, ..Progress::default() };
-        if self.options.rebase_conflicts {
-            for conflict in &kept {
-                // A rebase that cannot be made leaves the conflict for the application.
-                let _ = self.resolve(conflict.id, Resolution::Rebase).await;
-            }
+        if !kept.is_empty() {
+            self.rebase_held().await?;
         }
         Ok((progress, page))
     }
@@ -411,6 +409,23 @@ impl SyncClient {
         let mut rows = RowChanges::new();
         rows.insert(key, None);
         self.recorder.write_sync(SyncWrite { events: &events, rows: &[(&view, &rows)], ..SyncWrite::default() }).await?;
+        Ok(())
+    }
+
+    /// With `rebase_conflicts`, rebases every conflict held (in version order): those
+    /// a pull just kept, and those a round cut off between its pull and their
+    /// rebase left (a page closed). One that cannot be rebased stays for the application.
+    async fn rebase_held(&self) -> Result<()> {
+        if !self.options.rebase_conflicts {
+            return Ok(());
+        }
+        let rows = self.recorder.query_rows(&self.private_view(), &RowQuery::default()).await?;
+        let mut held: Vec<Kept> =
+            rows.into_iter().filter(|row| row.key.starts_with(PREFIX)).filter_map(|row| Kept::read(row.value).ok()).collect();
+        held.sort_by_key(|kept| (kept.originator_id, kept.version));
+        for kept in held {
+            let _ = self.resolve(kept.id, Resolution::Rebase).await;
+        }
         Ok(())
     }
 
