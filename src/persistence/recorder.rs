@@ -200,7 +200,7 @@ impl Removal {
     /// the log (`newest`: its newest version there): an event saved on a lost
     /// one after sync read what was pending (in another tab, say) must go
     /// aside with it, not stay to be pushed on top of the server's.
-    pub(crate) fn check_tails(removed: &[Removal], newest: impl Fn(&Uuid) -> Option<u64>) -> Result<()> {
+    pub fn check_tails(removed: &[Removal], newest: impl Fn(&Uuid) -> Option<u64>) -> Result<()> {
         for removal in removed {
             let last = removed.iter().filter(|r| r.originator_id == removal.originator_id).map(|r| r.originator_version).max();
             match newest(&removal.originator_id) {

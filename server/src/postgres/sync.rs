@@ -2,14 +2,17 @@
 //! after every id given (`Ids::AfterEveryIdGiven`): a removed event's id is
 //! never given again.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
-use tributary::persistence::{validate_batch, SyncRecorder, SyncWrite, ViewDefinition};
+use tributary::persistence::{validate_batch, Removal, SyncRecorder, SyncWrite, ViewDefinition};
 use tributary::{Error, Result};
 
 use super::append::{insert_events, lock, Ids};
 use super::events::{fits, insert_tracking, int};
+use super::schema::MIGRATION;
 use super::views::{clear, write_rows};
-use super::{execute, failed, PostgresRecorder};
+use super::{column, execute, failed, query, PostgresRecorder};
 
 #[async_trait(?Send)]
 impl SyncRecorder for PostgresRecorder {
@@ -24,6 +27,10 @@ impl SyncRecorder for PostgresRecorder {
         let writing = failed("writing what sync brought");
         for view in write.cleared {
             clear(&tx, tables, view).await?;
+            // At 0, not at none: a first batch read before the clear is then stale.
+            if view != MIGRATION && !view.contains('\0') {
+                execute(&tx, &format!("INSERT INTO {} VALUES ($1, 0)", tables.tracking), &[view]).await.map_err(&writing)?;
+            }
         }
         if let Some(tracking) = write.tracking {
             insert_tracking(&tx, tables, tracking).await?;
@@ -31,8 +38,16 @@ impl SyncRecorder for PostgresRecorder {
         for (view, changes) in write.rows {
             write_rows(&tx, tables, &ViewDefinition::new(*view, &[], &[])?, changes).await?;
         }
+        // Each removed aggregate's newest version, under the log's lock.
+        let mut heads = HashMap::new();
         if !write.removed.is_empty() {
             lock(&tx, tables).await?;
+            for removal in write.removed {
+                let sql = format!("SELECT MAX(originator_version) FROM {} WHERE originator_id = $1", tables.events);
+                let rows = query(&tx, &sql, &[&removal.originator_id]).await.map_err(&writing)?;
+                let head: Option<i64> = rows.first().map(|row| column(row, 0)).transpose()?.flatten();
+                heads.insert(removal.originator_id, head.and_then(|v| u64::try_from(v).ok()));
+            }
         }
         for removal in write.removed {
             let removed = execute(
@@ -56,6 +71,8 @@ impl SyncRecorder for PostgresRecorder {
             .await
             .map_err(&writing)?;
         }
+        // Each removal matches the log (checked above), and leaves no later version behind.
+        Removal::check_tails(write.removed, |id| heads.get(id).copied().flatten())?;
         let ids = insert_events(&tx, tables, write.events, Ids::AfterEveryIdGiven).await?;
         tx.commit().await.map_err(failed("committing what sync brought"))?;
         Ok(ids)
