@@ -218,6 +218,29 @@ test("a conflict's server side holds only the server's events, and resolve count
   await two.close();
 });
 
+test("a conflict kept earlier and rebased by a later round's sync reaches the views", async () => {
+  const { one, two, id } = await twoDevicesWithFido();
+  await one.page.evaluate(async (id) => {
+    await app.record("Dog", id, "TrickAdded", { trick: "sit" });
+    await sync.now();
+  }, id);
+  const seen = await two.page.evaluate(async ([id, token]) => {
+    const url = sync.url;
+    await app.record("Dog", id, "TrickAdded", { trick: "roll" });
+    await sync.now();
+    const kept = (await sync.conflicts()).length;
+    sync.stop();
+    // the round that kept it was cut off before it could rebase: a sync that rebases takes it up
+    const rebasing = app.sync({ url, token, onConflict: "rebase" });
+    const round = await rebasing.now();
+    await counts.wait(await app.maxNotificationId(), { timeoutMs: 3000 });
+    return { kept, round, roll: await counts.get("roll"), sit: await counts.get("sit"), left: (await rebasing.conflicts()).length };
+  }, [id, TOKEN]);
+  assert.deepEqual(seen, { kept: 1, round: { pushed: 1, pulled: 0 }, roll: { count: 1 }, sit: { count: 1 }, left: 0 });
+  await one.close();
+  await two.close();
+});
+
 test("a round goes on when only the server's wait route fails (asked first, for the progress total)", async () => {
   const started = await server();
   const proxy = await faultProxy(started.base);
