@@ -9,6 +9,6 @@ mod http;
 pub mod protocol;
 mod state;
 
-pub use client::{Progress, SyncClient, SyncOptions};
+pub use client::{Progress, SyncClient, SyncOptions, TRACKING_PREFIX};
 pub use conflict::{Conflict, Resolution};
 pub use http::{Http, Method, Request, Response, MORE};

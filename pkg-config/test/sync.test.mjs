@@ -473,3 +473,35 @@ test("two syncs of an in-memory app with the same URL do not race", async () => 
   assert.ok(out.results.every((r) => typeof r === "object"), JSON.stringify(out.results));
   await one.close();
 });
+
+test("a view or a followed application named like a sync's position (\"sync:\" and its url) is refused, and no server event is skipped", async () => {
+  const { app: url } = await server();
+  const origin = await device(url("dogschool"));
+  await origin.page.evaluate(async () => {
+    for (const name of ["Rex", "Fido", "Laika"]) await app.create("Dog", "Registered", { name });
+    await sync.now();
+  });
+  const { pages: [page], close } = await tabs();
+  const out = await page.evaluate(async ([url, token]) => {
+    const { openDogSchool, caught } = await import("/test/dogschool.js");
+    const { openApplication } = await import("tributary");
+    const app = await openDogSchool("dogschool");
+    await app.create("Dog", "Registered", { name: "local1" });
+    const { notificationId } = await app.create("Dog", "Registered", { name: "local2" });
+    const names = [`sync:${url}`, `sync:${url}/`, "sync:", "sync:anything"];
+    const views = [];
+    for (const name of names) views.push(await caught(() => app.defineView(name, { handle() {} }).wait(notificationId, { timeoutMs: 2000 })));
+    const leader = await openApplication(`sync:${url}`);
+    const following = await caught(() => app.follow(leader, { policy: () => [] }));
+    const round = await app.sync({ url, token, push: false }).now();
+    return { views, following, round, names: (await app.notifications({ limit: 100 })).map((n) => n.data.name) };
+  }, [url("dogschool"), TOKEN]);
+  await close();
+  await origin.close();
+  assert.equal(out.round.pulled, 3, "every server event pulled");
+  assert.deepEqual(out.names.slice(2).sort(), ["Fido", "Laika", "Rex"]);
+  for (const error of [...out.views, out.following]) {
+    assert.equal(error?.name, "ValidationError", JSON.stringify(error));
+    assert.match(error.message, /sync:/);
+  }
+});

@@ -66,6 +66,9 @@ pub struct Progress {
     pub position: u64,
 }
 
+/// What the tracking names of sync clients' positions start with (then the server's URL).
+pub const TRACKING_PREFIX: &str = "sync:";
+
 /// A push the server refused: another client took these versions first.
 const REFUSED_ROUNDS: usize = 8;
 /// How many times a pulled batch is decided again when a save made meanwhile refuses its write.
@@ -107,7 +110,7 @@ impl SyncClient {
 
     /// The tracking name of the server's log in the local one.
     pub fn upstream(&self) -> String {
-        format!("sync:{}", self.options.url)
+        format!("{TRACKING_PREFIX}{}", self.options.url)
     }
 
     fn private_view(&self) -> String {

@@ -18,6 +18,7 @@ use crate::by_name::ByName;
 use crate::error::{Error, Result};
 use crate::indexeddb::IndexedDbRecorder;
 use crate::persistence::{SyncRecorder, ViewDefinition, ViewRecorder};
+use crate::sync::TRACKING_PREFIX;
 
 pub(crate) struct Shared {
     app: RefCell<Rc<Application>>,
@@ -53,9 +54,15 @@ impl Shared {
     }
 
     /// Takes `name` for a view or (`followed`) for the position of a leader,
-    /// refusing it if taken by the other kind: one tracking record would keep
-    /// both positions.
+    /// refusing it if taken by the other kind, or if a sync's position may be
+    /// kept under it: one tracking record would keep both positions.
     pub(crate) fn claim_position(&self, name: &str, followed: bool) -> Result<()> {
+        if name.starts_with(TRACKING_PREFIX) {
+            return Err(Error::invalid(format!(
+                "{name:?} starts with {TRACKING_PREFIX:?}, under which a sync keeps its server position: name {} otherwise",
+                if followed { "the application" } else { "the view" }
+            )));
+        }
         let (taken, by) = match followed {
             true => (self.defined_views.borrow().get(name).is_some(), "a view"),
             false => (self.followed.borrow().iter().any(|leader| leader == name), "an application it follows"),
