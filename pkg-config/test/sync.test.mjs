@@ -505,3 +505,39 @@ test("a view or a followed application named like a sync's position (\"sync:\" a
     assert.match(error.message, /sync:/);
   }
 });
+
+test("a token or a URL that fetch cannot send is a ValidationError of sync(), not a SyncError of every round (generated)", async () => {
+  const { app: url } = await server();
+  const { pages: [page], close } = await tabs();
+  const out = await page.evaluate(async ([url, token]) => {
+    const { openDogSchool } = await import("/test/dogschool.js");
+    const { random } = await import("/test/random.js");
+    const rng = random(0x70c3);
+    const app = await openDogSchool("dogschool");
+    const { host, pathname } = new URL(url);
+    const unsendable = ["\u0000", "\n", "\r", "\u0100", "😀", "\u2028", "\ufeff"];
+    const tokens = Array.from({ length: 60 }, () => {
+      const at = rng.int(token.length + 1);
+      return token.slice(0, at) + rng.pick(unsendable) + token.slice(at);
+    });
+    const urls = [`http://user:pass@${host}${pathname}`, `http://user@${host}${pathname}`, `http://${host.split(":")[0]}:99999${pathname}`, "http://[zz]/t/a", "http://%zz/t/a", "https://a\u0000b/t/a", "http://host:port/t/a"];
+    const outcome = (options) => {
+      try {
+        app.sync(options);
+        return "made";
+      } catch (error) {
+        return `${error.name}: ${error.message}`;
+      }
+    };
+    return {
+      tokens: tokens.map((t) => [JSON.stringify(t), outcome({ url, token: t })]),
+      urls: urls.map((u) => [u, outcome({ url: u, token })]),
+      // what fetch sends: Latin-1, tabs and spaces inside (the ends it trims)
+      fine: ["é" + token, `${token}\tx`, ` ${token} `].map((t) => outcome({ url, token: t })),
+    };
+  }, [url("dogschool"), TOKEN]);
+  await close();
+  for (const [token, got] of out.tokens) assert.match(got, /^ValidationError: .*token/, token);
+  for (const [url, got] of out.urls) assert.match(got, /^ValidationError: .*url/, url);
+  assert.deepEqual(out.fine, ["made", "made", "made"]);
+});

@@ -93,6 +93,10 @@ impl SyncClient {
             return Err(Error::invalid(format!("sync url {:?} must be http(s)://host/tenant/app, without query or fragment", options.url)));
         }
         options.url = url.to_owned();
+        // Sent in a header: fetch (and any HTTP client) refuses NUL, CR, LF and what is not Latin-1.
+        if let Some(c) = options.token.as_deref().and_then(|t| t.chars().find(|c| matches!(c, '\0' | '\r' | '\n') || *c > '\u{ff}')) {
+            return Err(Error::invalid(format!("the sync token holds {c:?}, which an HTTP header cannot carry")));
+        }
         if options.batch == 0 || options.batch > 10_000 {
             return Err(Error::invalid(format!("a sync batch holds 1 to 10,000 events, not {}", options.batch)));
         }

@@ -29,6 +29,19 @@ pub(crate) fn abort_controller() -> Result<JsValue, String> {
     Reflect::construct(&class, &js_sys::Array::new()).map_err(|e| thrown(&e))
 }
 
+/// Why `fetch` would refuse every request to `url` before sending it, if it
+/// would: the browser's `URL` cannot parse it, or it holds credentials.
+pub(crate) fn unfetchable(url: &str) -> Option<String> {
+    let class: Function = Reflect::get(&js_sys::global(), &"URL".into()).ok()?.dyn_into().ok()?;
+    let parsed = match Reflect::construct(&class, &js_sys::Array::of1(&url.into())) {
+        Ok(parsed) => parsed,
+        Err(error) => return Some(thrown(&error)),
+    };
+    let part = |key: &str| Reflect::get(&parsed, &key.into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+    let credentials = !part("username").is_empty() || !part("password").is_empty();
+    credentials.then(|| "it holds credentials, which fetch refuses: give the token instead".to_owned())
+}
+
 #[async_trait(?Send)]
 impl Http for Fetch {
     async fn send(&self, request: Request) -> Result<Response, String> {

@@ -15,7 +15,7 @@ use super::args::{name, text, whole, Options};
 use super::convert::from_json;
 use super::events::{Batch, EventJs};
 use super::failure::handler_threw;
-use super::fetch::{abort_controller, Fetch};
+use super::fetch::{abort_controller, unfetchable, Fetch};
 use super::shared::{promise, Shared};
 use crate::error::{Error, Result};
 use crate::sync::{Resolution, SyncClient, SyncOptions};
@@ -169,6 +169,9 @@ impl CoreSync {
         let mut sync = CoreSync { shared, options, waiting: Rc::default() };
         // The URL as the client uses it (no trailing slash): one server, one name (and one Web Lock).
         sync.options.url = sync.client()?.options().url.clone();
+        if let Some(why) = unfetchable(&sync.options.url) {
+            return Err(Error::invalid(format!("sync options.url {:?}: {why}", sync.options.url)));
+        }
         Ok(sync)
     }
 

@@ -126,7 +126,7 @@ export function methods(ctx) {
     wait: opt({ timeoutMs: WHOLE0 }, () => ({ timeoutMs: 10 })),
     subscribe: opt({ key: accepts.text }, () => ({ key: "sit" })),
     rebuild: opt({ onProgress: accepts.function }, () => ({ onProgress: () => {} })),
-    sync: opt({ url: syncUrl, token: accepts.text, push: (v) => typeof v === "boolean", batch: accepts.whole(1, 10_000), onConflict: accepts.oneOf("keep", "rebase") },
+    sync: opt({ url: syncUrl, token: (v) => accepts.text(v) && !/[\0\r\n]|[^\0-\u00ff]/u.test(v), push: (v) => typeof v === "boolean", batch: accepts.whole(1, 10_000), onConflict: accepts.oneOf("keep", "rebase") },
       () => ({ url: "http://127.0.0.1:9/t/app" }), (v) => v.url !== undefined),
   };
   options.sync.ok = ((ok) => (v) => v !== undefined && ok(v))(options.sync.ok);
