@@ -25,6 +25,8 @@ use dog::Dog;
 #[derive(Default)]
 struct Scripted {
     notifications: RefCell<String>,
+    /// What pulls from past the first notification get (none when `None`).
+    later: RefCell<Option<String>>,
     push: RefCell<(u16, String)>,
 }
 
@@ -33,7 +35,8 @@ impl Http for Scripted {
     async fn send(&self, request: Request) -> Result<Response, String> {
         let (status, body) = if request.url.contains("/notifications?") {
             let first = request.url.contains("start=1&");
-            (200, if first { self.notifications.borrow().clone() } else { "[]".into() })
+            let later = self.later.borrow().clone().unwrap_or_else(|| "[]".into());
+            (200, if first { self.notifications.borrow().clone() } else { later })
         } else if request.url.ends_with("/push") {
             self.push.borrow().clone()
         } else {
@@ -167,6 +170,39 @@ fn a_conflict_reply_naming_an_event_the_push_did_not_hold_is_a_malformed_reply()
             *server.push.borrow_mut() = (409, reply.to_string());
             // then the round fails as for any malformed reply, and nothing changes
             refused(&sync, &format!("round {round}: {id} v{version}")).await;
+            assert_eq!(written(&app, &sync).await, before, "round {round}");
+        }
+    });
+}
+
+#[test]
+fn a_pulled_page_repeating_an_aggregate_version_pulled_before_is_a_sync_error_and_writes_nothing() {
+    block_on(async {
+        let (origin, _) = dog_school();
+        origin.record(&tricks(40, 4)).await.unwrap();
+        let honest: Vec<Value> =
+            serde_json::from_str(&notifications_to_json(&origin.notifications(&NotificationQuery::new(1, 100)).await.unwrap())).unwrap();
+        let mut rng = Rng(0x5eed_0f5e_ed04);
+        for round in 0..30 {
+            // given a device that pulled the server's first notifications
+            let pulled = 1 + rng.below(honest.len() - 1);
+            let server = Rc::new(Scripted::default());
+            *server.notifications.borrow_mut() = serde_json::to_string(&honest[..pulled]).unwrap();
+            let (app, sync) = device(&server);
+            sync.round(&mut |_| {}).await.unwrap();
+            let before = written(&app, &sync).await;
+            // when the next page serves new ones, then one of those again under a later id
+            let mut page: Vec<Value> = honest[pulled..].iter().take(rng.below(5)).cloned().collect();
+            page.push(honest[rng.below(pulled)].clone());
+            for (i, item) in page.iter_mut().enumerate() {
+                item["id"] = json!(pulled + 1 + i);
+            }
+            *server.later.borrow_mut() = Some(serde_json::to_string(&page).unwrap());
+            // then the round fails as when the network does, and nothing of the page is written
+            match sync.round(&mut |_| {}).await {
+                Err(Error::Sync(message)) => assert!(message.contains("in the local log already"), "round {round}: {message}"),
+                other => panic!("round {round}: {other:?}"),
+            }
             assert_eq!(written(&app, &sync).await, before, "round {round}");
         }
     });

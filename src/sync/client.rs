@@ -209,6 +209,13 @@ impl SyncClient {
         let (pulled, kept) = loop {
             match self.record_pulled(&notifications, last).await {
                 Err(Error::Conflict { .. }) if attempt < PULL_ATTEMPTS => attempt += 1,
+                // Still taken: a position the server served before, or saves racing every attempt.
+                // Not a conflict to resolve: the next round sees it.
+                Err(Error::Conflict { originator_id, originator_version, .. }) => {
+                    return Err(Error::Sync(format!(
+                        "pulling: {originator_id} v{originator_version} is in the local log already (recorded meanwhile, or served before by the server); nothing of the page was written"
+                    )))
+                }
                 written => break written?,
             }
         };
