@@ -7,15 +7,7 @@ use std::time::{Duration, Instant};
 
 use base64::{engine::general_purpose::STANDARD, Engine};
 use serde_json::{json, Value};
-use support::{data_folder, get, post, request, Rng, Server, OTHER_TOKEN, TOKEN};
-
-fn event(position: u64, id: &str, version: u64, topic: &str, state: &[u8]) -> Value {
-    json!({ "position": position, "originator_id": id, "originator_version": version, "topic": topic, "state": STANDARD.encode(state) })
-}
-
-fn push_body(client: &str, events: Vec<Value>) -> Vec<u8> {
-    serde_json::to_vec(&json!({ "client_id": client, "events": events })).unwrap()
-}
+use support::{data_folder, event, get, post, push_body, request, Rng, Server, CLIENT, DOG, OTHER_TOKEN, TOKEN};
 
 /// Every notification of an application, as the server serves them.
 fn log(server: &Server) -> Value {
@@ -24,9 +16,7 @@ fn log(server: &Server) -> Value {
     reply.json()
 }
 
-const CLIENT: &str = "6f1c0b6c-7d3c-4b7e-9f64-1f2d3c4b5a69";
 const OTHER_CLIENT: &str = "7a2d1c0b-1111-4222-8333-944455556666";
-const DOG: &str = "12345678123456781234567812345678";
 
 #[test]
 fn every_status_code_is_json_with_a_name_and_a_message() {
@@ -348,51 +338,6 @@ fn a_page_of_large_events_stops_at_its_byte_bound_and_says_more_follow() {
 }
 
 #[test]
-fn many_applications_in_turn_are_all_served_within_the_open_file_limit() {
-    // 256 open files: about 20 per open application, so a dozen at most.
-    let server = Server::start_with_files(&data_folder("many-apps"), 256, &[]);
-    let statuses: Vec<u16> = (0..150)
-        .map(|n| get(&format!("{}/notifications?start=1&limit=1", server.app("acme", &format!("app{n}"))), Some(TOKEN)).status)
-        .collect();
-    assert!(statuses.iter().all(|status| *status == 200), "{statuses:?}");
-    let again = get(&format!("{}/notifications?start=1&limit=1", server.app("acme", "app0")), Some(TOKEN));
-    assert_eq!(again.status, 200, "{}", again.text());
-    assert!(server.threads() < 40, "{} threads: closed applications' threads end", server.threads());
-}
-
-#[test]
-fn past_the_most_open_applications_the_longest_unused_closes_and_a_held_one_never() {
-    let server = Server::start(&data_folder("most-open"), &["--max-open-applications", "2"]);
-    let url = |app: &str| server.app("acme", app);
-    // A long-poll holds the first application open.
-    let waiting = {
-        let wait = format!("{}/wait?after=0&timeout_ms=3000", url("held"));
-        std::thread::spawn(move || get(&wait, Some(TOKEN)))
-    };
-    std::thread::sleep(Duration::from_millis(300));
-    for app in ["one", "two", "three"] {
-        assert_eq!(get(&format!("{}/notifications?start=1&limit=1", url(app)), Some(TOKEN)).status, 200);
-    }
-    let pushed = post(&format!("{}/push", url("held")), Some(TOKEN), &push_body(CLIENT, vec![event(1, DOG, 1, "Dog.Registered", b"{}")]));
-    assert_eq!(pushed.status, 200, "{}", pushed.text());
-    let woke = waiting.join().unwrap();
-    assert_eq!(woke.json(), json!({ "max_notification_id": 1 }), "the held application stayed the one its long-poll waits on");
-    // With both places held by long-polls, another application waits for a retry.
-    let holders: Vec<_> = ["held", "one"]
-        .into_iter()
-        .map(|app| {
-            let wait = format!("{}/wait?after=5&timeout_ms=2000", url(app));
-            std::thread::spawn(move || get(&wait, Some(TOKEN)))
-        })
-        .collect();
-    std::thread::sleep(Duration::from_millis(300));
-    let busy = get(&format!("{}/notifications?start=1&limit=1", url("four")), Some(TOKEN));
-    assert_eq!((busy.status, busy.json()["error"].clone()), (503, json!("UnavailableError")), "{}", busy.text());
-    holders.into_iter().for_each(|holder| assert_eq!(holder.join().unwrap().status, 200));
-    assert_eq!(get(&format!("{}/notifications?start=1&limit=1", url("four")), Some(TOKEN)).status, 200);
-}
-
-#[test]
 fn a_token_given_to_two_tenants_is_refused_at_start() {
     let data = data_folder("shared-token").display().to_string();
     let (status, stderr) = support::refused(&["--data", &data, "--tenant", "acme=shared-secret", "--tenant", "beta=shared-secret"]);
@@ -464,35 +409,4 @@ fn a_body_that_stops_coming_is_a_408_and_writes_nothing() {
     slow.read_exact(&mut reply).unwrap();
     assert_eq!(&reply, b"HTTP/1.1 200", "{}", String::from_utf8_lossy(&reply));
     assert_eq!(log(&server).as_array().map(Vec::len), Some(1), "only the whole push was written");
-}
-
-/// Applications nobody uses are closed after `--close-idle-after` (their
-/// threads end) and open again on their next request, data and all; one a
-/// long-poll waits on stays open, and the poll wakes at the next push.
-#[test]
-fn idle_applications_are_closed_and_open_again_when_asked() {
-    let server = Server::start(&data_folder("close-idle"), &["--close-idle-after", "1"]);
-    let before = server.threads();
-    let body = push_body(CLIENT, vec![event(1, DOG, 1, "Dog.Registered", b"{}")]);
-    assert_eq!(post(&format!("{}/push", server.app("acme", "app0")), Some(TOKEN), &body).status, 200);
-    for i in 1..10 {
-        assert_eq!(get(&format!("{}/notifications?start=1&limit=10", server.app("acme", &format!("app{i}"))), Some(TOKEN)).status, 200);
-    }
-    let open = server.threads();
-    assert!(open >= before + 27, "each application runs its threads: {before} -> {open}");
-    let waited = server.app("acme", "waited");
-    let wait = std::thread::spawn({
-        let url = format!("{waited}/wait?after=0&timeout_ms=15000");
-        move || (Instant::now(), get(&url, Some(TOKEN)))
-    });
-    std::thread::sleep(Duration::from_secs(4));
-    let closed = server.threads();
-    assert!(closed <= before + 4, "the idle applications were closed: {before} -> {open} -> {closed}");
-    let pushed = Instant::now();
-    assert_eq!(post(&format!("{waited}/push"), Some(TOKEN), &body).status, 200);
-    let (_, woken) = wait.join().unwrap();
-    assert_eq!(woken.json()["max_notification_id"], 1, "the long-poll's application stayed open: {}", woken.text());
-    assert!(pushed.elapsed() < Duration::from_secs(5), "and the poll woke at the push, not its timeout");
-    let again = get(&format!("{}/notifications?start=1&limit=10", server.app("acme", "app0")), Some(TOKEN));
-    assert_eq!(again.json().as_array().map(Vec::len), Some(1), "app0 opened again with its event: {}", again.text());
 }

@@ -14,6 +14,21 @@ use std::time::Duration;
 
 pub const TOKEN: &str = "acme-secret-token";
 pub const OTHER_TOKEN: &str = "beta-secret-token";
+/// A client and a dog of the pushes tests write by hand.
+pub const CLIENT: &str = "6f1c0b6c-7d3c-4b7e-9f64-1f2d3c4b5a69";
+pub const DOG: &str = "12345678123456781234567812345678";
+
+/// An event of a push request, as a client sends it.
+pub fn event(position: u64, id: &str, version: u64, topic: &str, state: &[u8]) -> serde_json::Value {
+    use base64::Engine;
+    let state = base64::engine::general_purpose::STANDARD.encode(state);
+    serde_json::json!({ "position": position, "originator_id": id, "originator_version": version, "topic": topic, "state": state })
+}
+
+/// A push request's body.
+pub fn push_body(client: &str, events: Vec<serde_json::Value>) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({ "client_id": client, "events": events })).unwrap()
+}
 
 /// A running server process.
 pub struct Server {
