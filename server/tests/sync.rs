@@ -144,11 +144,7 @@ fn a_save_made_while_a_pull_takes_out_lost_events_is_kept_aside_with_them_not_pu
     let server = Server::start(&data_folder("saved-meanwhile"), &[]);
     let url = server.app("acme", "dogschool");
     block_on(async {
-        let one = device(&url);
-        let fido = register(&one, "Fido").await;
-        one.sync.round(&mut |_| {}).await.unwrap();
-        let (two, meanwhile) = saving_meanwhile(&url);
-        two.sync.round(&mut |_| {}).await.unwrap();
+        let (one, fido, two, meanwhile) = fido_on_two_devices(&url).await;
         // two teaches Fido "beg" (v2) offline; one teaches "sit" (v2) and pushes first
         two.app.record(&[trick(fido, "beg")]).await.unwrap();
         let copy = device(&url);
@@ -172,6 +168,17 @@ fn a_save_made_while_a_pull_takes_out_lost_events_is_kept_aside_with_them_not_pu
     });
 }
 
+/// Fido, registered by one device and synced by it and by a second one whose
+/// saves [`SavedMeanwhile`] can time.
+async fn fido_on_two_devices(url: &str) -> (syncing::devices::Device, uuid::Uuid, syncing::devices::Device, std::rc::Rc<SavedMeanwhile>) {
+    let one = device(url);
+    let fido = register(&one, "Fido").await;
+    one.sync.round(&mut |_| {}).await.unwrap();
+    let (two, meanwhile) = saving_meanwhile(url);
+    two.sync.round(&mut |_| {}).await.unwrap();
+    (one, fido, two, meanwhile)
+}
+
 /// A device whose sync client reads its log through [`SavedMeanwhile`].
 fn saving_meanwhile(url: &str) -> (syncing::devices::Device, std::rc::Rc<SavedMeanwhile>) {
     use std::rc::Rc;
@@ -193,11 +200,7 @@ fn a_save_made_while_a_pull_records_the_servers_event_at_its_version_is_a_confli
     let server = Server::start(&data_folder("saved-meanwhile-same-version"), &[]);
     let url = server.app("acme", "dogschool");
     block_on(async {
-        let one = device(&url);
-        let fido = register(&one, "Fido").await;
-        one.sync.round(&mut |_| {}).await.unwrap();
-        let (two, meanwhile) = saving_meanwhile(&url);
-        two.sync.round(&mut |_| {}).await.unwrap();
+        let (one, fido, two, meanwhile) = fido_on_two_devices(&url).await;
         // "beg" (v2), saved on two (in another tab) right after its pull read that nothing is pending
         let copy = device(&url);
         copy.sync.round(&mut |_| {}).await.unwrap();
