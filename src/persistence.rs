@@ -15,7 +15,7 @@ pub(crate) use by_position::ByPosition;
 pub use codec::{Cipher, Codec, MAX_INFLATED};
 pub use mapper::{Mapper, SNAPSHOT_TOPIC};
 pub use memory::{MemoryApplicationRecorder, MemorySnapshotRecorder};
-pub use record::{validate_batch, EventQuery, Notification, StoredEvent, Tracking};
+pub use record::{validate_batch, EventQuery, Notification, StoredEvent, Tracking, MAX_SAFE};
 pub use recorder::{
     poll, AggregateRecorder, ApplicationRecorder, NotificationQuery, Prepare, Recording, Removal, SnapshotRecorder, SyncRecorder,
     SyncWrite, TrackingRecorder, ViewRecorder,

@@ -207,3 +207,51 @@ fn a_pulled_page_repeating_an_aggregate_version_pulled_before_is_a_sync_error_an
         }
     });
 }
+
+#[test]
+fn a_pulled_id_or_version_above_2_pow_53_is_a_malformed_reply_and_writes_nothing() {
+    block_on(async {
+        let (origin, _) = dog_school();
+        origin.record(&tricks(6, 2)).await.unwrap();
+        let honest: Vec<Value> =
+            serde_json::from_str(&notifications_to_json(&origin.notifications(&NotificationQuery::new(1, 100)).await.unwrap())).unwrap();
+        let mut rng = Rng(0x5eed_0f5e_ed05);
+        for round in 0..40 {
+            // given a page whose last item has an id or a version no JS number holds exactly (nor IndexedDB)
+            let mut page = honest.clone();
+            let big = (1u64 << 53) + rng.below(1_000) as u64 * if round % 4 == 0 { 1 << 10 } else { 1 };
+            let field = if round % 2 == 0 { "id" } else { "originator_version" };
+            page.last_mut().unwrap()[field] = json!(big);
+            let server = Rc::new(Scripted::default());
+            *server.notifications.borrow_mut() = serde_json::to_string(&page).unwrap();
+            let (app, sync) = device(&server);
+            let before = written(&app, &sync).await;
+            // then the round fails as for any malformed reply, and nothing is pulled
+            refused(&sync, &format!("round {round}: {field} {big}")).await;
+            assert_eq!(written(&app, &sync).await, before, "round {round}");
+        }
+    });
+}
+
+#[test]
+fn a_push_reply_giving_an_id_above_2_pow_53_is_a_malformed_reply_and_the_events_stay_pending() {
+    block_on(async {
+        let mut rng = Rng(0x0ddb_a11d_5eed_0006);
+        for round in 0..20 {
+            // given a device with local events to push
+            let server = Rc::new(Scripted::default());
+            *server.notifications.borrow_mut() = "[]".into();
+            let (app, sync) = device(&server);
+            let count = 1 + rng.below(10);
+            app.record(&tricks(count, 1 + rng.below(count))).await.unwrap();
+            let before = written(&app, &sync).await;
+            // when the server gives the last of them an id past 2^53 - 1
+            let mut ids: Vec<u64> = (1..count as u64).collect();
+            ids.push((1 << 53) + rng.below(100) as u64);
+            *server.push.borrow_mut() = (200, json!({ "notification_ids": ids, "position": count }).to_string());
+            // then the round fails as for any malformed reply, and every event is still to be pushed
+            refused(&sync, &format!("round {round}: {ids:?}")).await;
+            assert_eq!(written(&app, &sync).await, before, "round {round}");
+        }
+    });
+}

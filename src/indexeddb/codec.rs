@@ -6,10 +6,8 @@ use uuid::Uuid;
 use wasm_bindgen::JsValue;
 
 use crate::error::{Error, Result};
+pub(crate) use crate::persistence::MAX_SAFE;
 use crate::persistence::{StoredEvent, Tracking};
-
-/// The largest integer a JS number holds exactly.
-pub(crate) const MAX_SAFE: u64 = (1 << 53) - 1;
 
 pub(crate) fn number(value: u64) -> Result<JsValue> {
     if value > MAX_SAFE {

@@ -5,6 +5,10 @@ use uuid::Uuid;
 use crate::domain::validate_id;
 use crate::error::{Error, Result};
 
+/// The largest id or version a browser's log holds: JavaScript numbers, and so
+/// IndexedDB keys, hold integers exactly up to 2^53 - 1.
+pub const MAX_SAFE: u64 = (1 << 53) - 1;
+
 /// An event as stored: its position, topic, and encoded state bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEvent {

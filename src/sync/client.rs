@@ -20,7 +20,7 @@ use crate::domain::DomainEvent;
 use crate::error::{Error, Result};
 use crate::persistence::{
     EventQuery, Notification, NotificationQuery, Removal, RowChanges, RowQuery, StoredEvent, SyncRecorder, SyncWrite, Tracking,
-    ViewDefinition,
+    ViewDefinition, MAX_SAFE,
 };
 
 /// How often a server with no `wait` route is asked for news.
@@ -317,9 +317,13 @@ impl SyncClient {
         if reply.notification_ids.len() != batch.len() || reply.notification_ids.windows(2).any(|w| w[0] >= w[1]) {
             return Err(malformed(format!("{} notification ids for {} events pushed", reply.notification_ids.len(), batch.len())));
         }
-        // Ids count from 1: a 0 would settle an event the server has given no place.
-        if reply.notification_ids.first() == Some(&0) {
-            return Err(malformed("a pushed event was given notification id 0"));
+        // Ids count from 1: a 0 would settle an event the server has given no place;
+        // past 2^53 - 1, the local log could not hold the position it reaches.
+        if reply.notification_ids.first() == Some(&0) || reply.notification_ids.last().is_some_and(|id| *id > MAX_SAFE) {
+            return Err(malformed(format!(
+                "a pushed event was given a notification id outside 1 to 2^53 - 1: {:?}",
+                reply.notification_ids
+            )));
         }
         let position = self.position().await?;
         for (notification, server_id) in batch.iter().zip(&reply.notification_ids) {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
-use crate::persistence::{Notification, StoredEvent};
+use crate::persistence::{Notification, StoredEvent, MAX_SAFE};
 
 /// One event a client pushes: a stored event and its place in the client's log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,6 +134,10 @@ pub fn read_notifications(body: &[u8], start: u64, limit: usize) -> Result<Vec<N
     for item in items {
         if item.id <= last {
             return Err(malformed(format!("notification {} came after {last}: ids must increase from {start}", item.id)));
+        }
+        // The local log (a browser's IndexedDB) holds no id or version past it.
+        if item.id.max(item.originator_version) > MAX_SAFE {
+            return Err(malformed(format!("notification {} v{}: ids and versions end at 2^53 - 1", item.id, item.originator_version)));
         }
         last = item.id;
         let event = stored(&item.originator_id, item.originator_version, item.topic, &item.state)

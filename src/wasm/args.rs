@@ -9,9 +9,7 @@ use wasm_bindgen::JsCast;
 
 use super::convert::{self, describe, string};
 use crate::error::{Error, Result};
-
-/// The largest integer a JavaScript number holds exactly.
-pub(crate) const MAX_SAFE: u64 = (1 << 53) - 1;
+pub(crate) use crate::persistence::MAX_SAFE;
 
 /// A string argument.
 pub(crate) fn text(value: &JsValue, what: &str) -> Result<String> {
