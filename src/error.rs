@@ -10,9 +10,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// Another writer saved this version first. Nothing of the batch was written:
-    /// reload the aggregate and decide again.
-    #[error("conflict: aggregate {originator_id} already has version {originator_version}; reload it and retry ({detail})")]
+    /// This version is taken (another writer saved it first), or is not next
+    /// (an expected version the aggregate is not at). Nothing of the batch was
+    /// written: reload the aggregate and decide again. The message does not say
+    /// "taken": `detail` says which.
+    #[error("conflict: aggregate {originator_id} cannot take version {originator_version} ({detail}); reload it and retry")]
     Conflict {
         originator_id: Uuid,
         originator_version: u64,

@@ -357,6 +357,11 @@ pub async fn record_by_name_creates_appends_and_checks_expected_versions(stores:
     assert!(matches!(&stale, Error::Conflict { originator_version: 2, detail, .. } if detail.contains("it is at 2")), "{stale:?}");
     let expected = app.record(&[new_event(id, "TrickAdded", json!({ "trick": "beg" }), Some(2))]).await.unwrap();
     assert_eq!((expected[0].version, expected[0].notification_id), (3, 3));
+    // an expected version ahead of the aggregate conflicts too, and the message says where it is (no version 5 exists)
+    let ahead = app.record(&[new_event(id, "TrickAdded", json!({ "trick": "roll" }), Some(4))]).await.unwrap_err();
+    assert!(matches!(&ahead, Error::Conflict { originator_version: 5, .. }), "{ahead:?}");
+    let message = ahead.to_string();
+    assert!(message.contains("cannot take version 5") && message.contains("it is at 3"), "{message}");
     // a create at a taken id conflicts; several events of one new aggregate follow one another
     let taken = app.record(&[new_event(id, "Registered", json!({ "name": "Again" }), Some(0))]).await.unwrap_err();
     assert!(matches!(taken, Error::Conflict { originator_version: 1, .. }));
