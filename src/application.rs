@@ -125,7 +125,15 @@ impl Application {
 
     /// Saves events with the tracking record of the upstream notification that
     /// caused them: both or neither, so that it is processed exactly once.
+    /// Each aggregate's first event must follow its newest stored version (or
+    /// be a new one's first): a gap would leave it unreadable.
     pub async fn save_tracked(&self, events: &[DomainEvent], tracking: Option<&Tracking>) -> Result<Vec<u64>> {
+        self.check_follows(events).await?;
+        self.save_prepared(events, tracking).await
+    }
+
+    /// [`Self::save_tracked`] for events just prepared after the stored heads.
+    pub(crate) async fn save_prepared(&self, events: &[DomainEvent], tracking: Option<&Tracking>) -> Result<Vec<u64>> {
         let stored = events.iter().map(|e| self.mapper.to_stored_event(e)).collect::<Result<Vec<_>>>()?;
         let snapshots = self.due_snapshots(events).await?;
         let snapshots = snapshots.iter().map(|s| self.mapper.to_stored_snapshot(s)).collect::<Result<Vec<_>>>()?;

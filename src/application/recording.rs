@@ -65,7 +65,7 @@ impl Application {
     async fn record_once(&self, new: &[NewEvent], ids: &[Uuid]) -> Result<Vec<Recorded>> {
         let (events, notification_ids) = if self.may_snapshot(new) {
             let events = self.prepare_with(new, ids).await?;
-            let notification_ids = self.save_events(&events).await?;
+            let notification_ids = self.save_prepared(&events, None).await?;
             (events, notification_ids)
         } else {
             let known = known_ids(new, ids);

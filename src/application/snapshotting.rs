@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::{loading::At, Application};
 use crate::domain::{now, DomainEvent, Snapshot};
 use crate::error::{Error, Result};
-use crate::persistence::StoredEvent;
+use crate::persistence::{EventQuery, StoredEvent};
 
 impl Application {
     /// Snapshots an aggregate at `version` (its latest when `None`). Taking the
@@ -63,7 +63,7 @@ impl Application {
                 let Some(before) = first.checked_sub(1) else { continue }; // below the initial version: no history to fold
                 match self.replay(id, At::Version(before)).await {
                     Ok(before) => (before.state, before.created_on),
-                    Err(Error::NotFound(_)) => continue, // the insert will say what is wrong
+                    Err(Error::NotFound(_)) => continue, // no history: refused by check_follows, or left to the insert
                     Err(error) => return Err(error),
                 }
             };
@@ -83,6 +83,28 @@ impl Application {
             }
         }
         Ok(due)
+    }
+
+    /// Checks that each aggregate's first event in a save comes right after its
+    /// newest stored version, or at its type's initial version when it has none.
+    /// A version already taken is left to the insert, which refuses it atomically.
+    pub(crate) async fn check_follows(&self, events: &[DomainEvent]) -> Result<()> {
+        for (id, run) in runs_by_aggregate(events)? {
+            let first = run[0].originator_version;
+            let newest = self.recorder.select_events(id, EventQuery::last(None)).await?.pop().map(|e| e.originator_version);
+            let initial = self.registry().aggregate(self.registry().resolve(&run[0].topic)?.aggregate_type)?.initial_version;
+            let refused = match newest {
+                Some(newest) => newest.checked_add(1).is_some_and(|next| first > next),
+                None => first != initial,
+            };
+            if refused {
+                let after = newest.map_or_else(|| format!("no event (the first is version {initial})"), |v| format!("version {v}"));
+                return Err(Error::invalid(format!(
+                    "aggregate {id}: version {first} does not follow {after}; versions must follow one another"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Keeps the newest snapshots of each aggregate just snapshotted. Best

@@ -158,6 +158,17 @@ pub async fn due_snapshots_commit_with_their_events_or_not_at_all(stores: Stores
     // events of one aggregate in one save must follow one another
     let event = |v| DomainEvent::new(dog.id(), v, "Dog.TrickAdded", Utc::now(), json!({ "trick": "x" })).unwrap();
     assert!(matches!(app.save_events(&[event(4), event(6)]).await, Err(Error::Validation(m)) if m.contains("follow")));
+    // and the first must follow the aggregate's newest stored version (3), or be a new one's first: a gap would leave it unreadable
+    let written = log_length(&app).await;
+    for gap in [vec![event(5)], vec![event(5), event(6)], vec![event(9)]] {
+        let refused = app.save_events(&gap).await.unwrap_err();
+        assert!(matches!(&refused, Error::Validation(m) if m.contains("follow")), "{refused:?}");
+    }
+    let unborn = DomainEvent::new(Uuid::new_v4(), 2, "Dog.TrickAdded", Utc::now(), json!({ "trick": "x" })).unwrap();
+    assert!(matches!(app.save_events(&[unborn]).await, Err(Error::Validation(m)) if m.contains("follow")));
+    assert_eq!(log_length(&app).await, written, "nothing was written");
+    assert_eq!(app.get::<Dog>(dog.id()).await.unwrap().version(), 3);
+    app.save_events(&[event(4)]).await.unwrap();
 }
 
 pub async fn state_at_a_version_and_at_a_time(stores: Stores) {
