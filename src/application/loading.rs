@@ -246,15 +246,16 @@ impl Application {
         match at {
             At::Time(time) => {
                 for record in self.snapshots.select_events(id, EventQuery { desc: true, ..EventQuery::all() }).await? {
-                    let snapshot = self.mapper().to_snapshot(&record)?;
-                    if snapshot.modified_on <= time {
-                        return Ok(Some(snapshot));
+                    match self.mapper().to_usable_snapshot(&record)? {
+                        Some(snapshot) if snapshot.modified_on <= time => return Ok(Some(snapshot)),
+                        _ => {}
                     }
                 }
                 Ok(None)
             }
+            // One of a newer release is passed over: the events rebuild the aggregate.
             _ => match self.snapshots.select_events(id, EventQuery::last(lte)).await?.first() {
-                Some(record) => self.mapper().to_snapshot(record).map(Some),
+                Some(record) => self.mapper().to_usable_snapshot(record),
                 None => Ok(None),
             },
         }

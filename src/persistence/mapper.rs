@@ -108,6 +108,14 @@ impl Mapper {
 
     /// Decodes a stored snapshot, upcasting an old aggregate state.
     pub fn to_snapshot(&self, stored: &StoredEvent) -> Result<Snapshot> {
+        self.to_usable_snapshot(stored)?
+            .ok_or_else(|| at(stored, Error::corrupt("the snapshot's state is at a schema version newer than this release knows")))
+    }
+
+    /// [`Self::to_snapshot`], or `None` for a snapshot a newer release took (its
+    /// state at a schema version past this one's, which no upcaster brings
+    /// down): the events still rebuild the aggregate as this release knows it.
+    pub fn to_usable_snapshot(&self, stored: &StoredEvent) -> Result<Option<Snapshot>> {
         if stored.topic != SNAPSHOT_TOPIC {
             return Err(at(stored, Error::corrupt(format!("topic {:?} is not a snapshot", stored.topic))));
         }
@@ -123,8 +131,11 @@ impl Mapper {
         let modified_on = state.shift_remove("_modified_on").ok_or_else(|| at(stored, Error::corrupt("snapshot has no _modified_on")))?;
         let schema_version = take_class_version(&mut state).map_err(|e| at(stored, e))?;
         let aggregate_type = self.registry.aggregate(&name)?;
+        if schema_version > aggregate_type.schema_version {
+            return Ok(None);
+        }
         let state = self.registry.upcast(&aggregate_type.name, schema_version, aggregate_type.schema_version, state)?;
-        Ok(Snapshot {
+        Ok(Some(Snapshot {
             originator_id: stored.originator_id,
             originator_version: stored.originator_version,
             aggregate_type: aggregate_type.name.clone(),
@@ -132,7 +143,7 @@ impl Mapper {
             created_on: read_datetime(&created_on).map_err(|e| at(stored, e))?,
             modified_on: read_datetime(&modified_on).map_err(|e| at(stored, e))?,
             state: Value::Object(state),
-        })
+        }))
     }
 
     /// Whether this mapper's codec reads a record's state, whatever its topic.

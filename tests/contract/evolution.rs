@@ -168,3 +168,47 @@ pub async fn an_upcaster_returning_a_reserved_key_is_a_handler_error_and_a_store
     let error = old.get::<Dog>(rex.id()).await.unwrap_err();
     assert!(matches!(&error, Error::Corrupt(m) if m.contains("originator_id")), "{error:?}");
 }
+
+/// The Dog of a later release whose state gained `age` (schema 2), its events unchanged.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct DogAged {
+    name: String,
+    tricks: Vec<String>,
+    age: u32,
+}
+
+impl Aggregate for DogAged {
+    const TYPE: &'static str = "Dog";
+    const EVENTS: &'static [EventType] = &[EventType::new("Registered"), EventType::new("TrickAdded")];
+    const SCHEMA_VERSION: u32 = 2;
+
+    fn apply(&mut self, event: &DomainEvent) -> Result<()> {
+        match event.name() {
+            "Registered" => self.name = event.field("name")?,
+            _ => self.tricks.push(event.field("trick")?),
+        }
+        Ok(())
+    }
+}
+
+pub async fn a_snapshot_from_a_newer_release_is_passed_over_and_the_events_replayed(stores: Stores) {
+    // given a dog saved by this release, and snapshotted by a newer one (another tab) whose state is at schema 2
+    let old = stores.app();
+    let mut fido = registered("Fido");
+    fido.trigger("TrickAdded", json!({ "trick": "sit" })).unwrap();
+    old.save(&mut [&mut fido]).await.unwrap();
+    let mut new = Application::new("dogschool", stores.events.clone());
+    new.register::<DogAged>();
+    new.take_snapshot(fido.id(), None).await.unwrap();
+    fido.trigger("TrickAdded", json!({ "trick": "beg" })).unwrap();
+    old.save(&mut [&mut fido]).await.unwrap();
+    // when this release gets it, at its newest version, at the snapshot's and at a time
+    let latest = old.get::<Dog>(fido.id()).await.unwrap();
+    let at_2 = old.get_at::<Dog>(fido.id(), At::Version(2)).await.unwrap();
+    let now = old.get_at::<Dog>(fido.id(), At::Time(chrono::Utc::now())).await.unwrap();
+    // then the events rebuild it as this release knows it
+    assert_eq!((latest.version(), latest.state().tricks.clone()), (3, vec!["sit".to_owned(), "beg".to_owned()]));
+    assert_eq!((at_2.version(), at_2.state().tricks.clone()), (2, vec!["sit".to_owned()]));
+    assert_eq!(now.state(), latest.state());
+    assert_eq!(old.replay(fido.id(), At::Latest).await.unwrap().state, json!({ "name": "Fido", "tricks": ["sit", "beg"] }));
+}

@@ -159,7 +159,8 @@ macro_rules! contract_suite {
             a_v1_event_and_a_v1_snapshot_are_upcast_on_read,
             an_unknown_topic_without_upcaster_is_a_clear_error_and_a_rename_reads_it,
             a_renamed_type_reads_its_old_events_and_snapshots_as_python_resolves_them,
-            an_upcaster_returning_a_reserved_key_is_a_handler_error_and_a_stored_one_is_corrupt
+            an_upcaster_returning_a_reserved_key_is_a_handler_error_and_a_stored_one_is_corrupt,
+            a_snapshot_from_a_newer_release_is_passed_over_and_the_events_replayed
         );
     };
 }
