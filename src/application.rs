@@ -136,7 +136,7 @@ impl Application {
     pub(crate) async fn save_prepared(&self, events: &[DomainEvent], tracking: Option<&Tracking>) -> Result<Vec<u64>> {
         let stored = events.iter().map(|e| self.mapper.to_stored_event(e)).collect::<Result<Vec<_>>>()?;
         let snapshots = self.due_snapshots(events).await?;
-        let snapshots = snapshots.iter().map(|s| self.mapper.to_stored_snapshot(s)).collect::<Result<Vec<_>>>()?;
+        let snapshots = snapshots.iter().map(|s| self.stored_snapshot(s)).collect::<Result<Vec<_>>>()?;
         let ids = self.recorder.record(Recording { events: &stored, snapshots: &snapshots, tracking }).await?;
         self.prune_snapshots(&snapshots).await;
         Ok(ids)

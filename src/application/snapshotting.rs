@@ -35,7 +35,7 @@ impl Application {
             modified_on: head.modified_on,
             state: folding.state,
         };
-        let stored = self.mapper().to_stored_snapshot(&snapshot)?;
+        let stored = self.stored_snapshot(&snapshot)?;
         match self.snapshots.insert_events(std::slice::from_ref(&stored)).await {
             Ok(_) | Err(Error::Conflict { .. }) => {}
             Err(error) => return Err(error),
@@ -105,6 +105,16 @@ impl Application {
             }
         }
         Ok(())
+    }
+
+    /// A snapshot the aggregate's fold made, as stored: a state no snapshot can
+    /// hold (not an object, or a key snapshots reserve) is the fold's fault, not the caller's.
+    pub(crate) fn stored_snapshot(&self, snapshot: &Snapshot) -> Result<StoredEvent> {
+        Snapshot::validate_state(&snapshot.aggregate_type, &snapshot.state).map_err(|e| match e {
+            Error::Validation(why) => Error::Handler(format!("the state made by the initial state, apply or upcasters: {why}")),
+            other => other,
+        })?;
+        self.mapper().to_stored_snapshot(snapshot)
     }
 
     /// Keeps the newest snapshots of each aggregate just snapshotted. Best

@@ -478,3 +478,46 @@ pub async fn a_batch_past_the_last_version_is_a_typed_error_not_an_overflow(stor
     assert!(matches!(&refused, Error::Validation(m) if m.contains("follow")), "{refused:?}");
     assert_eq!(log_length(&app).await, 0, "nothing was written");
 }
+
+/// A widget whose state names a field as snapshots name their own bookkeeping.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Widget {
+    class_version: u32,
+}
+
+impl Aggregate for Widget {
+    const TYPE: &'static str = "Widget";
+    const EVENTS: &'static [EventType] = &[EventType::new("Made"), EventType::new("Revised")];
+
+    fn apply(&mut self, _: &DomainEvent) -> Result<()> {
+        self.class_version += 1;
+        Ok(())
+    }
+}
+
+pub async fn a_state_holding_a_reserved_key_is_a_handler_error_when_snapshotted_and_writes_nothing(stores: Stores) {
+    // given widgets snapshotted every 2 versions, whose state holds `class_version`
+    let mut app = stores.app();
+    app.register::<Widget>();
+    app.snapshot_every("Widget", 2).unwrap();
+    let mut widget = Root::<Widget>::create("Made", json!({})).unwrap();
+    app.save(&mut [&mut widget]).await.unwrap();
+    // when a save falls due a snapshot, or one is taken
+    widget.trigger("Revised", json!({})).unwrap();
+    let saved = app.save(&mut [&mut widget]).await.unwrap_err();
+    let taken = app.take_snapshot(widget.id(), None).await.unwrap_err();
+    let revised = NewEvent {
+        aggregate_type: "Widget".into(),
+        id: Some(widget.id()),
+        event: "Revised".into(),
+        payload: json!({}),
+        expected_version: None,
+    };
+    let recorded = app.record(&[revised]).await.unwrap_err();
+    // then it is the aggregate's fold that is at fault (a HandlerError naming the key), not the call, and nothing is written
+    for error in [saved, taken, recorded] {
+        assert!(matches!(&error, Error::Handler(m) if m.contains("class_version") && m.contains("Widget")), "{error:?}");
+    }
+    assert_eq!(log_length(&app).await, 1);
+    assert!(stores.snapshots.select_events(widget.id(), EventQuery::all()).await.unwrap().is_empty());
+}

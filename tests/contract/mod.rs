@@ -150,7 +150,8 @@ macro_rules! contract_suite {
             record_by_name_creates_appends_and_checks_expected_versions,
             record_by_name_refuses_bad_requests_and_writes_nothing,
             a_type_counting_from_0_is_snapshotted_from_its_first_event,
-            a_batch_past_the_last_version_is_a_typed_error_not_an_overflow
+            a_batch_past_the_last_version_is_a_typed_error_not_an_overflow,
+            a_state_holding_a_reserved_key_is_a_handler_error_when_snapshotted_and_writes_nothing
         );
         $run!(
             evolution,
