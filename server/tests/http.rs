@@ -201,6 +201,9 @@ fn hostile_requests_get_their_4xx_and_write_nothing() {
         push_body(CLIENT, vec![event(3, DOG, 9, "Dog.X", b"{}"), event(2, DOG, 10, "Dog.X", b"{}")]),
         push_body(CLIENT, vec![event(2, DOG, 9, "Dog.X", b"{}"), event(3, DOG, 9, "Dog.X", b"{}")]),
         push_body(CLIENT, vec![event(0, DOG, 9, "Dog.X", b"{}")]),
+        // a version no browser's log can hold (past 2^53 - 1): every browser pulling it would fail for ever
+        push_body(CLIENT, vec![event(2, DOG, 1 << 53, "Dog.X", b"{}")]),
+        push_body(CLIENT, vec![event(2, DOG, i64::MAX as u64, "Dog.X", b"{}")]),
         push_body(CLIENT, vec![event(2, DOG, 9, "", b"{}")]),
         push_body(CLIENT, vec![event(2, "00000000000000000000000000000000", 1, "Dog.X", b"{}")]),
         format!("{}{}", "[".repeat(5000), "]".repeat(5000)).into_bytes(),

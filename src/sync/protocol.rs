@@ -135,9 +135,9 @@ pub fn read_notifications(body: &[u8], start: u64, limit: usize) -> Result<Vec<N
         if item.id <= last {
             return Err(malformed(format!("notification {} came after {last}: ids must increase from {start}", item.id)));
         }
-        // The local log (a browser's IndexedDB) holds no id or version past it.
-        if item.id.max(item.originator_version) > MAX_SAFE {
-            return Err(malformed(format!("notification {} v{}: ids and versions end at 2^53 - 1", item.id, item.originator_version)));
+        // A browser's log (IndexedDB) holds no id past it.
+        if item.id > MAX_SAFE {
+            return Err(malformed(format!("notification {}: ids end at 2^53 - 1", item.id)));
         }
         last = item.id;
         let event = stored(&item.originator_id, item.originator_version, item.topic, &item.state)
@@ -150,8 +150,12 @@ pub fn read_notifications(body: &[u8], start: u64, limit: usize) -> Result<Vec<N
     Ok(notifications)
 }
 
-/// A stored event from its wire fields, checked.
+/// A stored event from its wire fields, checked: its version within what a
+/// browser's log holds, so that no server serves one every browser must refuse.
 fn stored(originator_id: &str, originator_version: u64, topic: String, state: &str) -> Result<StoredEvent> {
+    if originator_version > MAX_SAFE {
+        return Err(Error::invalid(format!("originator_version {originator_version} is past 2^53 - 1")));
+    }
     let originator_id: Uuid =
         originator_id.parse().map_err(|_| Error::invalid(format!("originator_id {originator_id:?} is not a UUID")))?;
     let state = STANDARD.decode(state).map_err(|e| Error::invalid(format!("state is not standard base64: {e}")))?;
