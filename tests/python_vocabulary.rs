@@ -322,9 +322,15 @@ fn numbers_and_strings_are_written_byte_for_byte_as_the_python_transcoder_writes
 /// stdin (written from a thread: a large input must not wait on its output);
 /// its output, once it exited successfully.
 fn python_peer(script: &str, input: String) -> std::process::Output {
+    python_peer_args(script, &[], input)
+}
+
+/// [`python_peer`] with arguments.
+fn python_peer_args(script: &str, args: &[&str], input: String) -> std::process::Output {
     let python = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv-peers/bin/python");
     let mut child = std::process::Command::new(python)
         .arg(format!("{}/tests/peers/{script}", env!("CARGO_MANIFEST_DIR")))
+        .args(args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -340,4 +346,69 @@ fn python_peer(script: &str, input: String) -> std::process::Output {
 
 fn short(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[..bytes.len().min(600)]).into_owned()
+}
+
+/// Snapshots BIOMERO writes (its `None` descriptions and task versions, its
+/// `UUID`s) are read as its events are: every version of every generated
+/// aggregate gets the same state with the snapshots as from its events alone.
+/// A `Task`'s snapshot is read as is; a `WorkflowRun`'s, without the status
+/// BIOMERO does not keep, is passed over for the events.
+#[test]
+fn snapshots_biomero_wrote_read_as_its_events_do() {
+    use tributary::workflow::{self, Task, WorkflowRun};
+    block_on(async {
+        for seed in 1..=6 {
+            let output = python_peer_args("biomero_snapshots.py", &[&seed.to_string()], String::new());
+            let (events_only, with_snapshots) = (Rc::new(MemoryApplicationRecorder::new()), Rc::new(MemoryApplicationRecorder::new()));
+            let (mut versions, mut snapshots): (Vec<(Uuid, u64, bool)>, Vec<StoredEvent>) = (Vec::new(), Vec::new());
+            for line in String::from_utf8(output.stdout).unwrap().lines() {
+                let record: Value = serde_json::from_str(line).unwrap();
+                let stored = StoredEvent {
+                    originator_id: record["originator_id"].as_str().unwrap().parse().unwrap(),
+                    originator_version: record["originator_version"].as_u64().unwrap(),
+                    topic: record["topic"].as_str().unwrap().into(),
+                    state: base64::Engine::decode(&base64::engine::general_purpose::STANDARD, record["state_b64"].as_str().unwrap())
+                        .unwrap(),
+                };
+                if record["kind"] == "snapshot" {
+                    with_snapshots.snapshots().insert_events(std::slice::from_ref(&stored)).await.unwrap();
+                    snapshots.push(stored);
+                    continue;
+                }
+                versions.push((stored.originator_id, stored.originator_version, stored.topic.contains("WorkflowRun.")));
+                events_only.insert_events(std::slice::from_ref(&stored)).await.unwrap();
+                with_snapshots.insert_events(&[stored]).await.unwrap();
+            }
+            let app = |recorder: &Rc<MemoryApplicationRecorder>| {
+                let mut app = Application::new("biomero", recorder.clone());
+                workflow::register(&mut app);
+                app
+            };
+            let (events_only, with_snapshots) = (app(&events_only), app(&with_snapshots));
+            for stored in snapshots {
+                let snapshot = with_snapshots.mapper().to_snapshot(&stored).unwrap();
+                let read = with_snapshots.registry().aggregate(&snapshot.aggregate_type).unwrap().fold.read_snapshot(snapshot.state);
+                if snapshot.aggregate_type == "Task" {
+                    let expected = events_only.replay(stored.originator_id, At::Version(stored.originator_version)).await.unwrap();
+                    assert_eq!(read.unwrap(), expected.state, "seed {seed}: a Task's snapshot reads as its events");
+                }
+            }
+            for (id, version, run) in versions {
+                let at = At::Version(version);
+                let context = format!("seed {seed}, {id} at {version}");
+                if run {
+                    let expected = events_only.get_at::<WorkflowRun>(id, at).await.unwrap();
+                    let found = with_snapshots.get_at::<WorkflowRun>(id, at).await.unwrap_or_else(|e| panic!("{context}: {e}"));
+                    assert_eq!(found.state(), expected.state(), "{context}");
+                } else {
+                    let expected = events_only.get_at::<Task>(id, at).await.unwrap();
+                    let found = with_snapshots.get_at::<Task>(id, at).await.unwrap_or_else(|e| panic!("{context}: {e}"));
+                    assert_eq!(found.state(), expected.state(), "{context}");
+                }
+                let (expected, found) = (events_only.replay(id, at).await.unwrap(), with_snapshots.replay(id, at).await.unwrap());
+                assert_eq!(found.state, expected.state, "{context}: replayed as JSON");
+                assert_eq!((found.created_on, found.modified_on), (expected.created_on, expected.modified_on), "{context}");
+            }
+        }
+    });
 }

@@ -6,7 +6,8 @@
 /** A workflow run's state: BIOMERO's attributes, and a status. */
 export interface WorkflowRunState {
   name: string;
-  description: string;
+  /** `null` where BIOMERO was given none, as it keeps it. */
+  description: string | null;
   user: number;
   group: number;
   /** Task ids, in the order they were added. */
@@ -19,7 +20,8 @@ export interface WorkflowRunState {
 export interface TaskState {
   workflow_id: string | null;
   task_name: string;
-  task_version: string;
+  /** `null` where BIOMERO was given none, as it keeps it. */
+  task_version: string | null;
   /** What BIOMERO was given: an object, a list of ids or a file name. */
   input_data: unknown;
   params: unknown;
@@ -35,7 +37,7 @@ export type WorkflowTypes = {
   WorkflowRun: {
     state: WorkflowRunState;
     events: {
-      WorkflowInitiated: { name: string; description: string; user: number; group: number };
+      WorkflowInitiated: { name: string; description: string | null; user: number; group: number };
       TaskAdded: { task_id: string };
       WorkflowStarted: {};
       WorkflowCompleted: {};
@@ -45,7 +47,7 @@ export type WorkflowTypes = {
   Task: {
     state: TaskState;
     events: {
-      TaskCreated: { workflow_id: string; task_name: string; task_version: string; input_data: unknown; params: unknown };
+      TaskCreated: { workflow_id: string; task_name: string; task_version: string | null; input_data: unknown; params: unknown };
       TaskStarted: {};
       JobIdAdded: { job_id: number | string };
       StatusUpdated: { status: string };

@@ -77,7 +77,7 @@ pub(super) struct JsonFolding {
 impl Folding for JsonFolding {
     fn start(&mut self, aggregate_type: &AggregateType, snapshot: Option<Value>) -> Result<()> {
         self.state = match snapshot {
-            Some(state) => state,
+            Some(state) => aggregate_type.fold.read_snapshot(state)?,
             None => aggregate_type.fold.initial()?,
         };
         self.fold = Some(aggregate_type.fold.clone());
@@ -112,7 +112,9 @@ impl Application {
 
     /// Replays an aggregate into `folding`: from the newest snapshot usable for
     /// `at`, then the events after it, a page at a time. With `expected`, an
-    /// aggregate of another type is refused before anything is folded.
+    /// aggregate of another type is refused before anything is folded. A
+    /// snapshot the type cannot read (another program's) is passed over: the
+    /// events are the record, a snapshot only a shortcut.
     pub async fn replay_with(&self, id: Uuid, at: At, expected: Option<&str>, folding: &mut dyn Folding) -> Result<Head> {
         if id.is_nil() {
             return Err(Error::invalid("the aggregate id must not be the nil UUID"));
@@ -132,16 +134,21 @@ impl Application {
         let (snapshot, first_page) = futures::future::join(self.usable_snapshot(id, at, lte), self.recorder.select_events(id, first)).await;
         let mut first_page = Some(first_page?);
         if let Some(snapshot) = snapshot? {
-            first_page = None;
             let aggregate_type = self.checked_type(&snapshot.aggregate_type, expected)?;
-            head = Some(Head {
-                aggregate_type: aggregate_type.name.clone(),
-                version: snapshot.originator_version,
-                created_on: snapshot.created_on,
-                modified_on: snapshot.modified_on,
-            });
-            folding.start(aggregate_type, Some(snapshot.state))?;
-            last = Some(snapshot.originator_version);
+            match folding.start(aggregate_type, Some(snapshot.state)) {
+                Err(Error::Corrupt(_)) => {}
+                started => {
+                    started?;
+                    first_page = None;
+                    head = Some(Head {
+                        aggregate_type: aggregate_type.name.clone(),
+                        version: snapshot.originator_version,
+                        created_on: snapshot.created_on,
+                        modified_on: snapshot.modified_on,
+                    });
+                    last = Some(snapshot.originator_version);
+                }
+            }
         }
         let mut page_size = FIRST_PAGE;
         let mut ahead = None;

@@ -27,6 +27,12 @@ pub trait Fold {
     fn check(&self, _event: &DomainEvent) -> Result<()> {
         Ok(())
     }
+    /// A snapshot's state as this type keeps it, or a [`Error::Corrupt`] for
+    /// one it cannot take (written by another program, as BIOMERO's
+    /// `WorkflowRun` without a status), which a replay then passes over.
+    fn read_snapshot(&self, state: Value) -> Result<Value> {
+        Ok(state)
+    }
 }
 
 /// One aggregate type, described as data.
@@ -78,6 +84,11 @@ impl<A: Aggregate> Fold for TypedFold<A> {
 
     fn check(&self, event: &DomainEvent) -> Result<()> {
         A::check(event)
+    }
+
+    fn read_snapshot(&self, state: Value) -> Result<Value> {
+        let aggregate: A = serde_json::from_value(state).map_err(|e| Error::corrupt(format!("{} snapshot: {e}", A::TYPE)))?;
+        to_json(&aggregate)
     }
 }
 

@@ -87,7 +87,7 @@ impl Folding for JsFolding {
                 let initial = aggregate.initial()?;
                 Folded::Js(aggregate, initial)
             }
-            (None, Some(state)) => Folded::Json(aggregate_type.fold.clone(), state),
+            (None, Some(state)) => Folded::Json(aggregate_type.fold.clone(), aggregate_type.fold.read_snapshot(state)?),
             (None, None) => Folded::Json(aggregate_type.fold.clone(), aggregate_type.fold.initial()?),
         };
         Ok(())

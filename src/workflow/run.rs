@@ -12,7 +12,8 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkflowRun {
     pub name: String,
-    pub description: String,
+    /// `None` where BIOMERO was given none, as it keeps it.
+    pub description: Option<String>,
     pub user: i64,
     pub group: i64,
     /// The ids of its tasks, in the order they were added.
@@ -37,7 +38,7 @@ impl Aggregate for WorkflowRun {
         match event.name() {
             "WorkflowInitiated" => {
                 self.name = event.field("name")?;
-                self.description = event.field::<Option<String>>("description")?.unwrap_or_default();
+                self.description = event.field("description")?;
                 self.user = event.field("user")?;
                 self.group = event.field("group")?;
                 self.status = "INITIALIZING".into();

@@ -14,7 +14,8 @@ use crate::error::{Error, Result};
 pub struct Task {
     pub workflow_id: Option<Uuid>,
     pub task_name: String,
-    pub task_version: String,
+    /// `None` where BIOMERO was given none, as it keeps it.
+    pub task_version: Option<String>,
     /// What BIOMERO was given: an object, a list of ids or a file name.
     pub input_data: Value,
     pub params: Value,
@@ -48,7 +49,7 @@ impl Aggregate for Task {
             "TaskCreated" => {
                 self.workflow_id = event.field("workflow_id")?;
                 self.task_name = event.field("task_name")?;
-                self.task_version = event.field::<Option<String>>("task_version")?.unwrap_or_default();
+                self.task_version = event.field("task_version")?;
                 self.input_data = event.field("input_data")?;
                 self.params = event.field("params")?;
             }
