@@ -412,3 +412,47 @@ fn snapshots_biomero_wrote_read_as_its_events_do() {
         }
     });
 }
+
+/// BIOMERO's own classes read the snapshots tributary takes as they read its
+/// events: the task ids and `workflow_id` as `UUID`s, every attribute equal.
+#[test]
+fn biomero_reads_snapshots_tributary_took_as_its_events() {
+    use tributary::workflow::{self, RunCommands, Task, TaskCommands, WorkflowRun};
+    block_on(async {
+        let recorder = Rc::new(MemoryApplicationRecorder::new());
+        let mut app = Application::new("biomero", recorder.clone());
+        workflow::register(&mut app);
+        let mut run = WorkflowRun::initiate("cellpose", "nuclei ✓", 5, 7).unwrap();
+        let mut task = Task::create(run.id(), "cellpose", "v1.2.7", json!({ "ids": [1, 2] }), json!({ "diameter": 30.5 })).unwrap();
+        let other = Uuid::new_v4();
+        run.add_task(task.id()).unwrap();
+        run.add_task(other).unwrap();
+        run.start_workflow().unwrap();
+        task.add_job_id(json!(17)).unwrap();
+        task.update_task_status("RUNNING").unwrap();
+        app.save(&mut [&mut task, &mut run]).await.unwrap();
+        app.take_snapshot(run.id(), None).await.unwrap();
+        app.take_snapshot(task.id(), None).await.unwrap();
+        let line = |stored: &StoredEvent| {
+            let state = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &stored.state);
+            format!(
+                "{}\n",
+                json!({ "originator_id": stored.originator_id, "originator_version": stored.originator_version, "topic": stored.topic, "state_b64": state })
+            )
+        };
+        let (mut events, mut snapshots) = (String::new(), String::new());
+        for id in [run.id(), task.id()] {
+            events.extend(recorder.select_events(id, EventQuery::all()).await.unwrap().iter().map(line));
+            snapshots.extend(recorder.snapshots().select_events(id, EventQuery::all()).await.unwrap().iter().map(line));
+        }
+        let from_events: Value = serde_json::from_slice(&python_peer("biomero_replay.py", events).stdout).unwrap();
+        let from_snapshots: Value = serde_json::from_slice(&python_peer("biomero_replay.py", snapshots).stdout).unwrap();
+        for id in [run.id(), task.id()] {
+            let (expected, found) = (&from_events[id.to_string()], &from_snapshots[id.to_string()]);
+            for (key, value) in expected.as_object().unwrap() {
+                assert_eq!(&found[key], value, "{id}: {key}");
+            }
+        }
+        assert_eq!(from_snapshots[run.id().to_string()]["tasks"], json!([task.id().to_string(), other.to_string()]));
+    });
+}

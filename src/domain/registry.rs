@@ -213,14 +213,16 @@ impl Registry {
         all
     }
 
-    /// Writes these fields of the event `topic` (`WorkflowRun.TaskAdded`) as
-    /// the Python transcoder's `uuid_hex`, so that Python reads them as `UUID`s.
-    /// (On the way in every `uuid_hex` reads as a hyphenated UUID string.)
+    /// Writes these fields of the event `topic` (`WorkflowRun.TaskAdded`), or of
+    /// the snapshot state of an aggregate type (keyed by the type's name), as
+    /// the Python transcoder's `uuid_hex` (a list's UUID strings each), so that
+    /// Python reads them as `UUID`s. (On the way in every `uuid_hex` reads as a
+    /// hyphenated UUID string.)
     pub fn uuid_fields(&mut self, topic: impl Into<String>, fields: &[&str]) {
         self.uuid_fields.insert(topic.into(), fields.iter().map(|f| (*f).to_owned()).collect());
     }
 
-    /// The fields of the event `topic` written as `uuid_hex`.
+    /// The fields of the event `topic` (or a type's snapshot state) written as `uuid_hex`.
     pub fn uuid_fields_of(&self, topic: &str) -> &[String] {
         self.uuid_fields.get(topic).map_or(&[], Vec::as_slice)
     }

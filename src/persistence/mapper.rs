@@ -90,6 +90,7 @@ impl Mapper {
         state.insert("_created_on".into(), datetime(&snapshot.created_on));
         state.insert("_modified_on".into(), datetime(&snapshot.modified_on));
         if let Value::Object(fields) = &snapshot.state {
+            let fields = transcoder::with_uuids(fields, self.registry.uuid_fields_of(&aggregate_type.name));
             state.extend(fields.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
         with_class_version(&mut state, aggregate_type.schema_version);

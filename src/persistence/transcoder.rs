@@ -64,22 +64,40 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded> {
     Ok(Decoded { timestamp, fields, schema_version })
 }
 
-/// `fields` (UUID strings) as Python's `uuid_hex` custom type; the rest as they are.
+/// `fields` (UUID strings, or lists of them: a `list[UUID]` attribute) as
+/// Python's `uuid_hex` custom type; the rest as they are.
 pub(crate) fn with_uuids<'a>(payload: &'a Payload, fields: &[String]) -> std::borrow::Cow<'a, Payload> {
-    let typed = |key: &String| payload.get(key).and_then(Value::as_str).and_then(|text| uuid::Uuid::try_parse(text).ok());
-    if !fields.iter().any(|key| typed(key).is_some()) {
+    let declared = || fields.iter().filter_map(|key| payload.get(key).map(|value| (key, value)));
+    if !declared().any(|(_, value)| holds_uuid(value)) {
         return std::borrow::Cow::Borrowed(payload);
     }
-    let mut payload = payload.clone();
-    for key in fields {
-        if let Some(id) = typed(key) {
+    let mut typed = payload.clone();
+    for (key, value) in declared() {
+        let value = match value {
+            Value::Array(items) => Value::Array(items.iter().map(uuid_hex).collect()),
+            one => uuid_hex(one),
+        };
+        typed.insert(key.clone(), value);
+    }
+    std::borrow::Cow::Owned(typed)
+}
+
+fn holds_uuid(value: &Value) -> bool {
+    let is_uuid = |value: &Value| value.as_str().is_some_and(|text| uuid::Uuid::try_parse(text).is_ok());
+    is_uuid(value) || value.as_array().is_some_and(|items| items.iter().any(is_uuid))
+}
+
+/// A UUID string as `uuid_hex`; anything else as it is.
+fn uuid_hex(value: &Value) -> Value {
+    match value.as_str().and_then(|text| uuid::Uuid::try_parse(text).ok()) {
+        Some(id) => {
             let mut object = Map::with_capacity(2);
             object.insert("_type_".into(), Value::from("uuid_hex"));
             object.insert("_data_".into(), Value::from(id.simple().to_string()));
-            payload.insert(key.clone(), Value::Object(object));
+            Value::Object(object)
         }
+        None => value.clone(),
     }
-    std::borrow::Cow::Owned(payload)
 }
 
 /// The custom types of Python's transcoder as plain JSON: `uuid_hex` as a

@@ -32,9 +32,11 @@ pub fn register(app: &mut Application) {
     let registry = app.registry_mut();
     registry.store_as("WorkflowRun", format!("{BIOMERO}:WorkflowRun")).expect("BIOMERO's topics are well formed");
     registry.store_as("Task", format!("{BIOMERO}:Task")).expect("BIOMERO's topics are well formed");
-    // BIOMERO's events hold these as `UUID`s.
+    // BIOMERO's events and aggregates hold these as `UUID`s.
     registry.uuid_fields("WorkflowRun.TaskAdded", &["task_id"]);
     registry.uuid_fields("Task.TaskCreated", &["workflow_id"]);
+    registry.uuid_fields("WorkflowRun", &["tasks"]);
+    registry.uuid_fields("Task", &["workflow_id"]);
 }
 
 /// The four views, ready for [`ProjectionRunner`](crate::projection::ProjectionRunner)s.
