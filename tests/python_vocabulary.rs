@@ -456,3 +456,83 @@ fn biomero_reads_snapshots_tributary_took_as_its_events() {
         assert_eq!(from_snapshots[run.id().to_string()]["tasks"], json!([task.id().to_string(), other.to_string()]));
     });
 }
+
+/// An object of just the keys `_type_` and `_data_` is how Python's transcoder
+/// marks a custom type: one in a payload or a snapshot state (generated: any
+/// name, any data, at any depth) would read back as something else (a UUID, a
+/// string) or not at all (Python raises for a name it does not know), so it is
+/// a `ValidationError` and nothing is written. Objects that only look like one
+/// (another key beside, one of the two alone) are stored and read back as they were.
+#[test]
+fn an_object_shaped_like_a_python_custom_type_is_refused_and_nothing_is_written() {
+    block_on(async {
+        let (app, recorder) = dogschool();
+        let names = [json!("uuid_hex"), json!("datetime_iso"), json!("decimal_str"), json!("tuple_as_list"), json!(7)];
+        let data = [json!("12345678123456781234567812345678"), json!("2024-01-02T03:04:05+00:00"), json!("1.5"), json!([1]), json!(null)];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let nest = |value: Value, depth: usize, next: &mut dyn FnMut(usize) -> usize| {
+            (0..depth).fold(value, |inner, _| if next(2) == 0 { json!([1, inner]) } else { json!({ "k": inner, "n": 1 }) })
+        };
+        let registered = |extra: Value| NewEvent {
+            aggregate_type: "Dog".into(),
+            id: None,
+            event: "Registered".into(),
+            payload: json!({ "name": "Fido", "extra": extra }),
+            expected_version: None,
+        };
+        for _ in 0..40 {
+            let marker = json!({ "_type_": names[next(names.len())], "_data_": data[next(data.len())] });
+            let extra = nest(marker, next(4), &mut next);
+            let error = app.record(&[registered(extra.clone())]).await.unwrap_err();
+            assert!(matches!(error, Error::Validation(_)), "{extra}: {error}");
+            let look_alike = match next(3) {
+                0 => json!({ "_type_": "uuid_hex", "_data_": "12345678123456781234567812345678", "x": 1 }),
+                1 => json!({ "_type_": "uuid_hex" }),
+                _ => json!({ "_data_": "1.5", "y": [] }),
+            };
+            let kept = nest(look_alike, next(4), &mut next);
+            let id = app.record(&[registered(kept.clone())]).await.unwrap()[0].id;
+            assert_eq!(app.events(id, EventQuery::all()).await.unwrap()[0].payload["extra"], kept);
+        }
+        assert_eq!(app.max_notification_id().await.unwrap(), 40, "only the look-alikes were written");
+        let _ = recorder;
+    });
+}
+
+/// A state built by `apply` into such an object: snapshotting it is a
+/// `ValidationError`, nothing is written, and the aggregate still replays.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct Tagged {
+    tag: Value,
+}
+
+impl Aggregate for Tagged {
+    const TYPE: &'static str = "Tagged";
+    const EVENTS: &'static [EventType] = &[EventType::new("Tagged")];
+
+    fn apply(&mut self, event: &DomainEvent) -> Result<()> {
+        self.tag = json!({ "_type_": event.field::<String>("name")?, "_data_": event.field::<Value>("data")? });
+        Ok(())
+    }
+}
+
+#[test]
+fn a_state_shaped_like_a_python_custom_type_is_not_snapshotted() {
+    block_on(async {
+        let recorder = Rc::new(MemoryApplicationRecorder::new());
+        let mut app = Application::new("tags", recorder.clone());
+        app.register::<Tagged>();
+        let mut tagged = Root::<Tagged>::create("Tagged", json!({ "name": "decimal_str", "data": "1.5" })).unwrap();
+        app.save(&mut [&mut tagged]).await.unwrap();
+        let error = app.take_snapshot(tagged.id(), None).await.unwrap_err();
+        assert!(matches!(error, Error::Validation(_)), "{error}");
+        assert!(recorder.snapshots().select_events(tagged.id(), EventQuery::all()).await.unwrap().is_empty());
+        assert_eq!(app.get::<Tagged>(tagged.id()).await.unwrap().state().tag, json!({ "_type_": "decimal_str", "_data_": "1.5" }));
+    });
+}

@@ -64,6 +64,44 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded> {
     Ok(Decoded { timestamp, fields, schema_version })
 }
 
+/// Refuses an object of just the keys `_type_` and `_data_` anywhere in
+/// `fields`: Python's transcoder reads one as a custom type (or raises for a
+/// name it does not know), and so do we, so it could not be read back as written.
+pub(crate) fn check_no_custom_types(fields: &Payload, what: &str) -> Result<()> {
+    fn find(value: &Value, path: &mut String) -> bool {
+        let start = path.len();
+        let found = match value {
+            Value::Array(items) => items.iter().enumerate().any(|(i, item)| {
+                path.truncate(start);
+                path.push_str(&format!("[{i}]"));
+                find(item, path)
+            }),
+            Value::Object(object) if object.len() == 2 && object.contains_key("_type_") && object.contains_key("_data_") => return true,
+            Value::Object(object) => object.iter().any(|(key, item)| {
+                path.truncate(start);
+                path.push_str(&format!(".{key}"));
+                find(item, path)
+            }),
+            _ => false,
+        };
+        if !found {
+            path.truncate(start);
+        }
+        found
+    }
+    let mut path = String::new();
+    for (key, value) in fields {
+        path.clear();
+        path.push_str(key);
+        if find(value, &mut path) {
+            return Err(Error::invalid(format!(
+                "{what} holds at {path} an object of just the keys \"_type_\" and \"_data_\", which Python's transcoder reads as a custom type: give it another key or rename one"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// `fields` (UUID strings, or lists of them: a `list[UUID]` attribute) as
 /// Python's `uuid_hex` custom type; the rest as they are.
 pub(crate) fn with_uuids<'a>(payload: &'a Payload, fields: &[String]) -> std::borrow::Cow<'a, Payload> {
