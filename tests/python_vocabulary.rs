@@ -536,3 +536,46 @@ fn a_state_shaped_like_a_python_custom_type_is_not_snapshotted() {
         assert_eq!(app.get::<Tagged>(tagged.id()).await.unwrap().state().tag, json!({ "_type_": "decimal_str", "_data_": "1.5" }));
     });
 }
+
+/// A run snapshotted by tributary, then completed, then snapshotted by BIOMERO
+/// (from tributary's snapshot and the event after it, as BIOMERO loads it):
+/// tributary reads the run as completed. (BIOMERO's `WorkflowRun` keeps no
+/// status: one in tributary's snapshot would be carried on, stale, by Python's.)
+#[test]
+fn a_run_biomero_snapshotted_after_tributary_did_reads_with_its_newest_status() {
+    use tributary::workflow::{self, RunCommands, WorkflowRun};
+    block_on(async {
+        let recorder = Rc::new(MemoryApplicationRecorder::new());
+        let mut app = Application::new("biomero", recorder.clone());
+        workflow::register(&mut app);
+        let mut run = WorkflowRun::initiate("cellpose", "nuclei", 5, 7).unwrap();
+        run.add_task(Uuid::new_v4()).unwrap();
+        run.start_workflow().unwrap();
+        app.save(&mut [&mut run]).await.unwrap();
+        app.take_snapshot(run.id(), None).await.unwrap();
+        run.fail_workflow("out of memory").unwrap();
+        app.save(&mut [&mut run]).await.unwrap();
+        let line = |stored: &StoredEvent| {
+            let state = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &stored.state);
+            format!(
+                "{}\n",
+                json!({ "originator_id": stored.originator_id, "originator_version": stored.originator_version, "topic": stored.topic, "state_b64": state })
+            )
+        };
+        let mut lines: String = recorder.snapshots().select_events(run.id(), EventQuery::all()).await.unwrap().iter().map(line).collect();
+        lines.extend(recorder.select_events(run.id(), EventQuery { gt: Some(2), ..EventQuery::all() }).await.unwrap().iter().map(line));
+        let output = python_peer_args("biomero_replay.py", &["--snapshot"], lines);
+        let record: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let theirs = StoredEvent {
+            originator_id: run.id(),
+            originator_version: record["originator_version"].as_u64().unwrap(),
+            topic: record["topic"].as_str().unwrap().into(),
+            state: base64::Engine::decode(&base64::engine::general_purpose::STANDARD, record["state_b64"].as_str().unwrap()).unwrap(),
+        };
+        assert_eq!(theirs.originator_version, 3);
+        recorder.snapshots().insert_events(&[theirs]).await.unwrap();
+        let read = app.get::<WorkflowRun>(run.id()).await.unwrap();
+        assert_eq!((read.state().status.as_str(), read.state().error_message.as_deref()), ("FAILED", Some("out of memory")));
+        assert_eq!(read.state(), run.state());
+    });
+}

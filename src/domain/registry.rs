@@ -118,6 +118,8 @@ pub struct Registry {
     stored_from: ByName<String>,
     /// Event topic -> the fields Python keeps as `UUID`s (written as `uuid_hex`).
     uuid_fields: ByName<Vec<String>>,
+    /// Aggregate type -> the fields of its state its snapshots leave out.
+    not_snapshotted: ByName<Vec<String>>,
 }
 
 impl Registry {
@@ -225,6 +227,19 @@ impl Registry {
     /// The fields of the event `topic` (or a type's snapshot state) written as `uuid_hex`.
     pub fn uuid_fields_of(&self, topic: &str) -> &[String] {
         self.uuid_fields.get(topic).map_or(&[], Vec::as_slice)
+    }
+
+    /// Leaves these fields of a type's state out of its snapshots: state the
+    /// Python class does not keep, which Python would carry on unchanged (stale)
+    /// from our snapshot into its own. The type cannot read such a snapshot
+    /// back, so replays pass over it: it is for Python.
+    pub fn not_snapshotted(&mut self, aggregate_type: impl Into<String>, fields: &[&str]) {
+        self.not_snapshotted.insert(aggregate_type.into(), fields.iter().map(|f| (*f).to_owned()).collect());
+    }
+
+    /// The fields of a type's state its snapshots leave out.
+    pub fn not_snapshotted_of(&self, aggregate_type: &str) -> &[String] {
+        self.not_snapshotted.get(aggregate_type).map_or(&[], Vec::as_slice)
     }
 
     /// Reads events stored under `old` as events of `new` (a renamed event or type).

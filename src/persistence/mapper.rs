@@ -93,7 +93,8 @@ impl Mapper {
         if let Value::Object(fields) = &snapshot.state {
             transcoder::check_no_custom_types(fields, &format!("the state of {}", snapshot.aggregate_type))?;
             let fields = transcoder::with_uuids(fields, self.registry.uuid_fields_of(&aggregate_type.name));
-            state.extend(fields.iter().map(|(k, v)| (k.clone(), v.clone())));
+            let left_out = self.registry.not_snapshotted_of(&aggregate_type.name);
+            state.extend(fields.iter().filter(|(k, _)| !left_out.contains(k)).map(|(k, v)| (k.clone(), v.clone())));
         }
         with_class_version(&mut state, aggregate_type.schema_version);
         let mut fields = Map::new();

@@ -165,7 +165,9 @@ pub(crate) fn define(registry: &mut Registry, name: String, definition: &JsValue
     for (event, fields) in uuid_fields.into_iter().chain(undeclared.into_iter().map(|event| (event, Vec::new()))) {
         registry.uuid_fields(format!("{name}.{event}"), &fields.iter().map(String::as_str).collect::<Vec<_>>());
     }
-    registry.uuid_fields(name.clone(), &[]); // nor its snapshot's (a Rust type's of that name)
+    // nor its snapshot's (a Rust type's of that name)
+    registry.uuid_fields(name.clone(), &[]);
+    registry.not_snapshotted(name.clone(), &[]);
     for (key, from, upcast) in upcasters {
         let function_name = format!("the upcaster of {key} from version {from}");
         registry.upcaster(key, from, move |payload: Payload| {

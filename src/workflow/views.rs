@@ -37,6 +37,8 @@ pub fn register(app: &mut Application) {
     registry.uuid_fields("Task.TaskCreated", &["workflow_id"]);
     registry.uuid_fields("WorkflowRun", &["tasks"]);
     registry.uuid_fields("Task", &["workflow_id"]);
+    // BIOMERO's `WorkflowRun` keeps no status: its snapshots are BIOMERO's alone.
+    registry.not_snapshotted("WorkflowRun", &["status", "error_message"]);
 }
 
 /// The four views, ready for [`ProjectionRunner`](crate::projection::ProjectionRunner)s.

@@ -1,9 +1,11 @@
 """Replays events tributary recorded with BIOMERO's own aggregate classes, as a
 BIOMERO server would when it reads them: stored events as JSON lines on stdin
 ({"originator_id", "originator_version", "topic", "state_b64"}), one aggregate's
-events in order per id; prints each aggregate's attributes as JSON.
+events in order per id, a snapshot before them if any; prints each aggregate's
+attributes as JSON, or with --snapshot the snapshot BIOMERO would take of each,
+as a stored record on a JSON line.
 
-    python biomero_replay.py < events.jsonl
+    python biomero_replay.py [--snapshot] < events.jsonl
 """
 
 import base64
@@ -13,6 +15,7 @@ from uuid import UUID
 
 import biomero.eventsourcing  # noqa: F401  (the classes the topics name)
 from eventsourcing.application import Application
+from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import StoredEvent
 
 
@@ -29,6 +32,16 @@ def main():
         )
         event = mapper.to_domain_event(stored)
         aggregates[stored.originator_id] = event.mutate(aggregates.get(stored.originator_id))
+    if sys.argv[1:] == ["--snapshot"]:
+        for aggregate in aggregates.values():
+            stored = mapper.to_stored_event(Snapshot.take(aggregate))
+            print(json.dumps({
+                "originator_id": str(stored.originator_id),
+                "originator_version": stored.originator_version,
+                "topic": stored.topic,
+                "state_b64": base64.b64encode(stored.state).decode(),
+            }))
+        return
     out = {}
     for id, aggregate in aggregates.items():
         attributes = {k: v for k, v in vars(aggregate).items() if not k.startswith("_")}
