@@ -579,3 +579,29 @@ fn a_run_biomero_snapshotted_after_tributary_did_reads_with_its_newest_status() 
         assert_eq!(read.state(), run.state());
     });
 }
+
+/// A payload nested deeper than tributary reads back (written, it would make
+/// its aggregate unreadable) is a `ValidationError` and nothing is written; up
+/// to 100 levels, counting the payload, as a page may give, it round-trips.
+#[test]
+fn a_payload_nested_too_deep_to_read_back_is_refused_and_nothing_is_written() {
+    block_on(async {
+        let (app, recorder) = dogschool();
+        for depth in [1, 98, 99, 100, 126, 127, 128, 500] {
+            let payload = json!({ "name": "Fido", "deep": (0..depth).fold(json!(1), |inner, i| if i % 2 == 0 { json!([inner]) } else { json!({ "k": inner }) }) });
+            let id = Uuid::new_v4();
+            let event = DomainEvent::new(id, 1, "Dog.Registered", chrono::Utc::now(), payload.clone()).unwrap();
+            match app.save_events(&[event]).await {
+                Ok(_) if depth <= 99 => {
+                    let read = app.events(id, EventQuery::all()).await.unwrap_or_else(|e| panic!("depth {depth}: written, then {e}"));
+                    assert_eq!(Value::Object(read[0].payload.clone()), payload, "depth {depth}");
+                }
+                Err(Error::Validation(why)) if depth > 99 => {
+                    assert!(why.contains("deep") && why.contains("nests deeper than 100 levels"), "{why}");
+                    assert!(recorder.select_events(id, EventQuery::all()).await.unwrap().is_empty());
+                }
+                other => panic!("depth {depth}: {other:?}"),
+            }
+        }
+    });
+}

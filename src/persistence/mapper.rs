@@ -51,7 +51,7 @@ impl Mapper {
         let aggregate_type = self.registry.aggregate(resolved.aggregate_type)?;
         // A Created event names its aggregate's topic, as Python's do.
         let created = (event.originator_version == aggregate_type.initial_version).then(|| self.registry.stored_type(&aggregate_type.name));
-        transcoder::check_no_custom_types(&event.payload, &format!("the payload of {}", event.topic))?;
+        transcoder::check_storable(&event.payload, &format!("the payload of {}", event.topic))?;
         let payload = transcoder::with_uuids(&event.payload, self.registry.uuid_fields_of(resolved.topic));
         let state = self.codec.encode(transcoder::encode(&event.timestamp, created, &payload, resolved.schema_version))?;
         let stored = StoredEvent {
@@ -91,7 +91,7 @@ impl Mapper {
         state.insert("_created_on".into(), datetime(&snapshot.created_on));
         state.insert("_modified_on".into(), datetime(&snapshot.modified_on));
         if let Value::Object(fields) = &snapshot.state {
-            transcoder::check_no_custom_types(fields, &format!("the state of {}", snapshot.aggregate_type))?;
+            transcoder::check_storable(fields, &format!("the state of {}", snapshot.aggregate_type))?;
             let fields = transcoder::with_uuids(fields, self.registry.uuid_fields_of(&aggregate_type.name));
             let left_out = self.registry.not_snapshotted_of(&aggregate_type.name);
             state.extend(fields.iter().filter(|(k, _)| !left_out.contains(k)).map(|(k, v)| (k.clone(), v.clone())));

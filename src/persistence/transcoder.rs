@@ -64,27 +64,34 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded> {
     Ok(Decoded { timestamp, fields, schema_version })
 }
 
-/// Refuses an object of just the keys `_type_` and `_data_` anywhere in
-/// `fields`: Python's transcoder reads one as a custom type (or raises for a
-/// name it does not know), and so do we, so it could not be read back as written.
-pub(crate) fn check_no_custom_types(fields: &Payload, what: &str) -> Result<()> {
-    fn find(value: &Value, path: &mut String) -> bool {
+/// How deep a payload or snapshot state may nest, counting itself: as deep as
+/// a page may give (and read back within `serde_json`'s limit of 128).
+const MAX_DEPTH: usize = 100;
+
+/// Refuses what would not read back as written: nesting past [`MAX_DEPTH`], and
+/// an object of just the keys `_type_` and `_data_` anywhere in `fields`, which
+/// Python's transcoder reads as a custom type (or raises for a name it does
+/// not know), and so do we.
+pub(crate) fn check_storable(fields: &Payload, what: &str) -> Result<()> {
+    /// Where the first unstorable value is, and why, below a value at `level`.
+    fn find(value: &Value, level: usize, path: &mut String) -> Option<&'static str> {
         let start = path.len();
-        let found = match value {
-            Value::Array(items) => items.iter().enumerate().any(|(i, item)| {
-                path.truncate(start);
-                path.push_str(&format!("[{i}]"));
-                find(item, path)
-            }),
-            Value::Object(object) if object.len() == 2 && object.contains_key("_type_") && object.contains_key("_data_") => return true,
-            Value::Object(object) => object.iter().any(|(key, item)| {
-                path.truncate(start);
-                path.push_str(&format!(".{key}"));
-                find(item, path)
-            }),
-            _ => false,
+        // The path is only written out as it is walked: no allocation per item.
+        let at = |path: &mut String, step: std::fmt::Arguments, item: &Value| {
+            path.truncate(start);
+            let _ = std::fmt::Write::write_fmt(path, step);
+            find(item, level + 1, path)
         };
-        if !found {
+        let found = match value {
+            Value::Array(_) | Value::Object(_) if level > MAX_DEPTH => return Some("nests deeper than 100 levels"),
+            Value::Object(object) if object.len() == 2 && object.contains_key("_type_") && object.contains_key("_data_") => {
+                return Some("is an object of just the keys \"_type_\" and \"_data_\", which Python's transcoder reads as a custom type")
+            }
+            Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| at(path, format_args!("[{i}]"), item)),
+            Value::Object(object) => object.iter().find_map(|(key, item)| at(path, format_args!(".{key}"), item)),
+            _ => None,
+        };
+        if found.is_none() {
             path.truncate(start);
         }
         found
@@ -93,10 +100,8 @@ pub(crate) fn check_no_custom_types(fields: &Payload, what: &str) -> Result<()> 
     for (key, value) in fields {
         path.clear();
         path.push_str(key);
-        if find(value, &mut path) {
-            return Err(Error::invalid(format!(
-                "{what} holds at {path} an object of just the keys \"_type_\" and \"_data_\", which Python's transcoder reads as a custom type: give it another key or rename one"
-            )));
+        if let Some(why) = find(value, 2, &mut path) {
+            return Err(Error::invalid(format!("{what}: {path} {why}")));
         }
     }
     Ok(())
