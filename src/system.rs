@@ -58,10 +58,11 @@ impl ProcessApplication {
             match self.process(leader, notification, &tracking).await {
                 // Processed already (by another runner): its effects exist.
                 Ok(()) | Err(Error::DuplicateTracking { .. }) => {}
-                Err(error) => {
+                Err(error) if !self.processed_elsewhere(&error, leader.name(), notification.id).await? => {
                     let failed = Some(Failure { notification_id: notification.id, error });
                     return Ok(Step { position, head, applied, failed, ..Step::default() });
                 }
+                Err(_) => {}
             }
             position = notification.id;
             applied += 1;
@@ -76,6 +77,13 @@ impl ProcessApplication {
             }
         }
         Ok(Step { position, head, applied, ..Step::default() })
+    }
+
+    /// Whether `error` is a conflict with what another runner recorded for the
+    /// same notification meanwhile (tabs without Web Locks run at once): the
+    /// policy read the follower before that runner's save, which also tracked it.
+    async fn processed_elsewhere(&self, error: &Error, leader: &str, notification_id: u64) -> Result<bool> {
+        Ok(matches!(error, Error::Conflict { .. }) && self.position(leader).await? >= notification_id)
     }
 
     /// One upstream notification: the policy's events, saved with its tracking record.

@@ -125,3 +125,37 @@ test("the workflow views cannot take the name of an application their applicatio
   assert.match(out.clash.message, /"workflowProgress" names an application it follows/);
   await close();
 });
+
+test("without Web Locks (an insecure context), two tabs processing the same event at once: it is recorded once, and neither follower fails", async () => {
+  const { pages, close } = await tabs(2);
+  for (const page of pages) await page.evaluate(() => delete Navigator.prototype.locks);
+  await pages[0].evaluate(async () => {
+    const { openDogSchool } = await import("/test/dogschool.js");
+    const dogschool = await openDogSchool("dogschool");
+    const { id } = await dogschool.create("Dog", "Registered", { name: "Fido" });
+    await dogschool.record("Dog", id, "TrickAdded", { trick: "sit" });
+  });
+  // Each tab's policy takes a while, so both process notification 2 at once.
+  const follow = (page) => page.evaluate(async () => {
+    const { openDogSchool } = await import("/test/dogschool.js");
+    const { openApplication } = await import("tributary");
+    const counters = (await openApplication("counters")).defineAggregate("Counter", { initial: () => ({}), apply: { Started: (s) => s } });
+    globalThis.follower = counters.follow(await openDogSchool("dogschool"), {
+      topics: ["Dog.TrickAdded"],
+      policy: async (event, app) => {
+        await new Promise((done) => setTimeout(done, 300));
+        return [{ aggregate: "Counter", id: app.idFor("Counter", event.data.trick), event: "Started", data: {}, expectedVersion: 0 }];
+      },
+    });
+    globalThis.counters = counters;
+  });
+  await Promise.all(pages.map(follow));
+  const out = await Promise.all(pages.map((page) => page.evaluate(async () => {
+    const outcome = await follower.wait(2, { timeoutMs: 5000 }).then(() => "processed", (error) => `${error.name}: ${error.message}`);
+    await new Promise((done) => setTimeout(done, 1000)); // both policies have returned, and both saves were tried
+    const { state, error } = follower.status();
+    return { outcome, state, error: error && `${error.name}: ${error.message}`, log: (await counters.notifications()).length };
+  })));
+  assert.deepEqual(out, [0, 1].map(() => ({ outcome: "processed", state: "idle", error: undefined, log: 1 })));
+  await close();
+});
