@@ -60,7 +60,8 @@ export class Runner {
   #state: "idle" | "running" = "idle";
   #failure?: Failure;
   #wanted = false;
-  #stopped = false;
+  /** Why it stopped (its application closed), until `start()`. */
+  #stopped?: TributaryError;
   /** Bumped by `start()`: a failure of a run begun before does not count. */
   #generation = 0;
   readonly #waiters = new Set<{ at: number; settle: (failure?: Failure) => void }>();
@@ -94,13 +95,13 @@ export class Runner {
   start(): void {
     this.#generation++;
     this.#failure = undefined;
-    this.#stopped = false;
+    this.#stopped = undefined;
     this.poke();
   }
 
   /** Stops stepping (until `start()`); its waiters get `why`, as nothing here will get them there. */
   stop(why: TributaryError): void {
-    this.#stopped = true;
+    this.#stopped = why;
     for (const waiter of this.#waiters) waiter.settle({ error: why, at: 0 });
   }
 
@@ -120,7 +121,10 @@ export class Runner {
     this.#position = 0;
   }
 
-  /** Steps until caught up, or until a step fails (the failure is kept). */
+  /**
+   * Steps until caught up, or until a step fails (the failure is kept). Stopped
+   * meanwhile, it throws why, so that a rebuild cut short is not taken for done.
+   */
   async catchUp(onStep?: (step: Step) => void): Promise<void> {
     const generation = this.#generation;
     this.#state = "running";
@@ -138,7 +142,8 @@ export class Runner {
         if (step.position >= step.head) return;
       }
     } catch (error) {
-      if (generation === this.#generation && !this.#stopped) this.#fail({ error: error as TributaryError, at: this.#position + 1 });
+      if (this.#stopped) throw this.#stopped;
+      if (generation === this.#generation) this.#fail({ error: error as TributaryError, at: this.#position + 1 });
     } finally {
       this.#state = "idle";
     }

@@ -216,6 +216,23 @@ test("a rebuild whose onProgress throws still ends, and the view goes on", async
   await close();
 });
 
+test("a rebuild cut short by closing its application rejects with a StorageError, not as if the view were rebuilt", async () => {
+  const { pages: [page], close } = await tabs();
+  const out = await page.evaluate(async () => {
+    const { openDogSchool, defineTrickCounts, teach } = await import("/test/dogschool.js");
+    const app = await openDogSchool("dogschool");
+    const head = await teach(app, 6000, ["sit", "beg"]);
+    const counts = defineTrickCounts(app);
+    await counts.wait(head, { timeoutMs: 20000 });
+    let closed = false;
+    const rebuilt = counts.rebuild({ onProgress: () => closed || ((closed = true), app.close()) }); // closed after its first batch
+    return { head, outcome: await rebuilt.then(() => "resolved", (error) => `${error.name}: ${error.message}`), position: counts.status().position };
+  });
+  assert.ok(out.position < out.head, `the close came before the end (${out.position} of ${out.head})`);
+  assert.equal(out.outcome, 'StorageError: application "dogschool" is closed; open it again');
+  await close();
+});
+
 test("a rebuild runs while the application keeps accepting saves, and ends exact", async () => {
   const { pages: [page], close } = await tabs();
   const out = await page.evaluate(async () => {
