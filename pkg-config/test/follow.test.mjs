@@ -159,3 +159,26 @@ test("without Web Locks (an insecure context), two tabs processing the same even
   assert.deepEqual(out, [0, 1].map(() => ({ outcome: "processed", state: "idle", error: undefined, log: 1 })));
   await close();
 });
+
+test("an application kept in IndexedDB cannot follow one kept in memory: after a reload the leader's new events would be skipped", async () => {
+  const { pages: [page], close } = await tabs();
+  const follow = () => page.evaluate(async () => {
+    const { openDogSchool, openCounters, caught } = await import("/test/dogschool.js");
+    const dogschool = await openDogSchool("dogschool", { storage: "memory" });
+    let opened;
+    const refused = await caught(async () => (opened = await openCounters(dogschool)));
+    if (refused) return { refused };
+    const { id } = await dogschool.create("Dog", "Registered", { name: "Fido" });
+    const { notificationId } = await dogschool.record("Dog", id, "TrickAdded", { trick: "sit" });
+    await opened.follower.wait(notificationId, { timeoutMs: 5000 });
+    return { count: (await opened.counters.get("Counter", opened.counters.idFor("Counter", "sit"))).state.count };
+  });
+  const first = await follow();
+  await page.reload(); // the leader's log starts again at 1; the follower's position in IndexedDB does not
+  const second = await follow();
+  for (const out of [first, second]) {
+    assert.equal(out.refused?.name, "ValidationError", JSON.stringify(out));
+    assert.match(out.refused.message, /kept in memory/);
+  }
+  await close();
+});

@@ -92,6 +92,13 @@ impl CoreFollower {
 impl CoreFollower {
     pub(crate) fn defined(me: Rc<Shared>, leader: Rc<Shared>, definition: &JsValue, app: JsValue) -> Result<CoreFollower> {
         let name = leader.app()?.name().to_owned();
+        // The position is kept with the follower: it must not outlive the log it counts.
+        if me.persistent() && !leader.persistent() {
+            return Err(Error::invalid(format!(
+                "{name:?} is kept in memory and this application in IndexedDB: its position there would outlive {name:?}'s log \
+                 (after a reload, the new events up to it would be skipped); open both in IndexedDB, or this one in memory too"
+            )));
+        }
         let (topics, policy) = read_definition(&name, definition, &app)?;
         me.claim_position(&name, true)?;
         Ok(CoreFollower { me, leader, leader_name: name, topics, policy: RefCell::new(policy), app })
