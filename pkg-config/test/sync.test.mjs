@@ -541,3 +541,26 @@ test("a token or a URL that fetch cannot send is a ValidationError of sync(), no
   for (const [url, got] of out.urls) assert.match(got, /^ValidationError: .*url/, url);
   assert.deepEqual(out.fine, ["made", "made", "made"]);
 });
+
+test("without Web Locks (an insecure context), two tabs of a device pulling at once both end their rounds: a page the other recorded meanwhile is no error", async () => {
+  const url = (await server()).app("dogschool");
+  const writer = await device(url);
+  await writer.page.evaluate(async () => {
+    const { id } = await app.create("Dog", "Registered", { name: "Fido" });
+    for (let i = 0; i < 29; i++) await app.record("Dog", id, "TrickAdded", { trick: `trick ${i}` });
+    await sync.now();
+  });
+  const { pages, close } = await tabs(2);
+  await Promise.all(pages.map((page) => page.evaluate(async ([url, token]) => {
+    delete Navigator.prototype.locks;
+    const { openDogSchool } = await import("/test/dogschool.js");
+    globalThis.app = await openDogSchool("dogschool");
+    globalThis.sync = app.sync({ url, token, batch: 2 }); // 15 pages: the two tabs' rounds interleave
+  }, [url, TOKEN])));
+  const rounds = await Promise.all(pages.map((page) => page.evaluate(() => sync.now().then((round) => round.pulled, (error) => `${error.name}: ${error.message}`))));
+  assert.ok(rounds.every((pulled) => typeof pulled === "number"), JSON.stringify(rounds));
+  assert.equal(rounds[0] + rounds[1], 30, "each event pulled once");
+  assert.equal(await pages[0].evaluate(async () => (await app.notifications({ limit: 100 })).length), 30);
+  await writer.close();
+  await close();
+});

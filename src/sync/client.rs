@@ -209,6 +209,8 @@ impl SyncClient {
         let (pulled, kept) = loop {
             match self.record_pulled(&notifications, last).await {
                 Err(Error::Conflict { .. }) if attempt < PULL_ATTEMPTS => attempt += 1,
+                // Recorded meanwhile by another runner (tabs without Web Locks sync at once): read on from there.
+                Err(Error::DuplicateTracking { .. }) => return Ok((Progress { position: self.position().await?, ..Progress::default() }, page)),
                 // Still taken: a position the server served before, or saves racing every attempt.
                 // Not a conflict to resolve: the next round sees it.
                 Err(Error::Conflict { originator_id, originator_version, .. }) => {
