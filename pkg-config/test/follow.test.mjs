@@ -182,3 +182,30 @@ test("an application kept in IndexedDB cannot follow one kept in memory: after a
   }
   await close();
 });
+
+test("following an application kept in memory and opened again is refused: its log started again, behind the position followed", async () => {
+  const { pages: [page], close } = await tabs();
+  const out = await page.evaluate(async () => {
+    const { openDogSchool, caught } = await import("/test/dogschool.js");
+    const { openApplication } = await import("tributary");
+    const counters = (await openApplication("counters", { storage: "memory" })).defineAggregate("Counter", { initial: () => ({ n: 0 }), apply: { Counted: (s) => ({ n: s.n + 1 }) } });
+    const id = counters.idFor("Counter", "tricks");
+    const definition = { topics: ["Dog.TrickAdded"], policy: () => [{ aggregate: "Counter", id, event: "Counted", data: {} }] };
+    const teach = async (dogschool, follower) => {
+      const { id: dog } = await dogschool.create("Dog", "Registered", { name: "Fido" });
+      const { notificationId } = await dogschool.record("Dog", dog, "TrickAdded", { trick: "sit" });
+      await follower.wait(notificationId, { timeoutMs: 3000 });
+    };
+    const first = await openDogSchool("dogschool", { storage: "memory" });
+    await teach(first, counters.follow(first, definition));
+    first.close();
+    const again = await openDogSchool("dogschool", { storage: "memory" }); // an empty log: its notification 2 is not the one processed
+    let follower;
+    const refused = await caught(() => (follower = counters.follow(again, definition)));
+    if (!refused) await teach(again, follower);
+    return { refused, counted: (await counters.get("Counter", id)).state.n };
+  });
+  assert.equal(out.refused?.name, "ValidationError", JSON.stringify(out));
+  assert.match(out.refused.message, /opened again/);
+  await close();
+});

@@ -99,6 +99,13 @@ impl CoreFollower {
                  (after a reload, the new events up to it would be skipped); open both in IndexedDB, or this one in memory too"
             )));
         }
+        // Followed before, a leader in memory opened again holds a new log, behind the position kept.
+        if !leader.persistent() && me.followed.borrow().contains(&name) {
+            return Err(Error::invalid(format!(
+                "{name:?} is kept in memory and was opened again: its log started again, behind the position this application \
+                 reached in the one before, so its new events would be skipped; open this application again too"
+            )));
+        }
         let (topics, policy) = read_definition(&name, definition, &app)?;
         me.claim_position(&name, true)?;
         Ok(CoreFollower { me, leader, leader_name: name, topics, policy: RefCell::new(policy), app })
