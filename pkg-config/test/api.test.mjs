@@ -323,6 +323,29 @@ test("a write past the storage quota is a StorageError that says so, and writes 
   await close();
 });
 
+test("a page the browser refuses IndexedDB (private browsing, storage blocked) gets a StorageError that says to use memory, and memory works", async () => {
+  const { pages: [page], close } = await tabs();
+  const out = await page.evaluate(async () => {
+    const { openDogSchool, caught } = await import("/test/dogschool.js");
+    const open = (name) => caught(() => openDogSchool(name));
+    const refusing = (name, message) => () => { throw new DOMException(message, name); }; // as browsers throw from indexedDB.open
+    IDBFactory.prototype.open = refusing("SecurityError", "The operation is insecure.");
+    const security = await open("blocked");
+    IDBFactory.prototype.open = refusing("InvalidStateError", "A mutation operation was attempted on a database that did not allow mutations.");
+    const invalid = await open("private");
+    Object.defineProperty(globalThis, "indexedDB", { value: undefined });
+    const missing = await open("none");
+    const memory = await openDogSchool("dogschool", { storage: "memory" });
+    return { refused: [security, invalid, missing], created: (await memory.create("Dog", "Registered", { name: "Fido" })).version };
+  });
+  for (const error of out.refused) {
+    assert.equal(error?.name, "StorageError", JSON.stringify(error));
+    assert.match(error.message, /does not let the page use IndexedDB \(private browsing, or storage blocked for the site\); open the application with storage: "memory"/);
+  }
+  assert.equal(out.created, 1);
+  await close();
+});
+
 test("an open blocked by another tab holding an old version fails clearly instead of hanging", async () => {
   const { pages: [one, two], close } = await tabs(2);
   // another tab holds a schema-1 database open and ignores "versionchange"

@@ -83,9 +83,20 @@ fn open_failure(name: &str, error: rexie::Error) -> Error {
         Some((kind, message)) if kind == "VersionError" => Error::Storage(format!(
             "database {name:?} was written by a newer release of tributary (schema above {SCHEMA_VERSION}); update this app ({kind}: {message})"
         )),
+        // Not a connection closed by another tab (as these names mean once open): the browser refuses IndexedDB to this page.
+        Some((kind, message)) if kind == "InvalidStateError" || kind == "SecurityError" => Error::Storage(format!(
+            "opening database {name:?}: {UNAVAILABLE} ({kind}: {message})"
+        )),
+        None if matches!(error, rexie::Error::IdbError(idb::Error::IndexedDbNotFound(_))) => {
+            Error::Storage(format!("opening database {name:?}: {UNAVAILABLE} (there is no indexedDB)"))
+        }
         _ => storage(&format!("opening database {name:?}"), error),
     }
 }
+
+/// What a page refused IndexedDB can do.
+const UNAVAILABLE: &str =
+    "this browser does not let the page use IndexedDB (private browsing, or storage blocked for the site); open the application with storage: \"memory\"";
 
 /// Deletes a database. Waits until every tab has closed it.
 pub async fn delete_database(name: &str) -> Result<()> {
