@@ -346,6 +346,26 @@ test("a page the browser refuses IndexedDB (private browsing, storage blocked) g
   await close();
 });
 
+test("a database a newer release upgraded with a store of its own is refused as newer (update this app), not as another app's", async () => {
+  const { pages: [page], close } = await tabs();
+  const out = await page.evaluate(async () => {
+    const { openDogSchool, caught } = await import("/test/dogschool.js");
+    const app = await openDogSchool("dogschool");
+    await app.create("Dog", "Registered", { name: "Fido" });
+    // a newer release opens it at the next version and adds a store (this tab's connection closes)
+    await new Promise((done, fail) => {
+      const open = indexedDB.open("tributary:dogschool", 4);
+      open.onupgradeneeded = () => open.result.createObjectStore("outbox");
+      open.onsuccess = () => (open.result.close(), done());
+      open.onerror = () => fail(open.error);
+    });
+    return caught(() => openDogSchool("dogschool"));
+  });
+  assert.equal(out?.name, "StorageError", JSON.stringify(out));
+  assert.match(out.message, /written by a newer release of tributary .*update this app/);
+  await close();
+});
+
 test("an open blocked by another tab holding an old version fails clearly instead of hanging", async () => {
   const { pages: [one, two], close } = await tabs(2);
   // another tab holds a schema-1 database open and ignores "versionchange"

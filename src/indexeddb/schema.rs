@@ -66,10 +66,14 @@ pub(crate) async fn open(name: &str) -> Result<Rexie> {
 
 /// An upgrade drops every store the schema does not name, so first open the
 /// database as it is (no upgrade) and refuse one holding stores of another app.
+/// A newer release's stores are its own: the open then refuses it as newer.
 async fn refuse_foreign(name: &str) -> Result<()> {
     let existing = Rexie::builder(name).build().await.map_err(|e| open_failure(name, e))?;
-    let stores = existing.store_names();
+    let (stores, version) = (existing.store_names(), existing.version());
     existing.close();
+    if version.is_ok_and(|version| version > SCHEMA_VERSION) {
+        return Ok(());
+    }
     match stores.iter().find(|store| !ALL_STORES.contains(&store.as_str())) {
         Some(foreign) => {
             Err(Error::Storage(format!("database {name:?} is not a tributary database (it has a {foreign:?} store); nothing was changed")))
