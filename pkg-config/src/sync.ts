@@ -162,7 +162,9 @@ export class Sync {
       // What was pulled (and conflicts kept) before the failure is in the log: views and other tabs must hear of it.
       if (pulled > 0 || conflicts > 0) this.#changed(conflicts > 0);
       const failure = typed(error) as TributaryError;
-      this.#set({ state: failure.name === "SyncError" ? "offline" : "failed", lastError: failure });
+      // Pages pulled before the failure moved the position: the status says where the round got to.
+      const position = pulled > 0 ? await calling(() => this.#core.position()).catch(() => this.#status.position) : this.#status.position;
+      this.#set({ state: failure.name === "SyncError" ? "offline" : "failed", position, lastError: failure });
       throw failure;
     }
   }

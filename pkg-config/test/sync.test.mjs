@@ -412,6 +412,29 @@ test("events pulled by a round that then fails reach the views", async () => {
   await two.close();
 });
 
+test("a round that fails after pulling reports in status() the server position it reached", async () => {
+  const started = await server();
+  const proxy = await faultProxy(started.base);
+  const one = await device(started.app("dogschool"));
+  const two = await device(`${proxy.base}/acme/dogschool`);
+  await one.page.evaluate(async () => {
+    const { id } = await app.create("Dog", "Registered", { name: "Fido" });
+    await app.record("Dog", id, "TrickAdded", { trick: "sit" });
+    await sync.now();
+  });
+  proxy.answer((req) => (req.method === "POST" && req.url.endsWith("/push") ? { status: 503, body: '{"error":"busy","message":"try later"}' } : null));
+  const failed = await two.page.evaluate(async () => {
+    await app.create("Dog", "Registered", { name: "Rex" }); // pending: the round pulls, then fails to push
+    const error = await sync.now().catch((e) => e.name);
+    return { error, status: sync.status() };
+  });
+  assert.equal(failed.error, "SyncError");
+  assert.equal(failed.status.state, "offline");
+  assert.equal(failed.status.position, 2, "Fido and his trick were pulled");
+  await one.close();
+  await two.close();
+});
+
 /** A device that pushed Fido and 20 tricks to `url`: 21 events on the server. */
 async function pushedTwentyOne(url) {
   const one = await device(url);
