@@ -181,6 +181,8 @@ export class Application<T extends Types = {}> {
     // The brand, not `instanceof`: a proxy of an application or an object inheriting from one has no core.
     if (typeof leader !== "object" || leader === null || !(#core in leader)) throw new ValidationError("follow takes the leader Application");
     leader.#call(() => undefined);
+    // Closed, it is refused here too when followed before (the core refuses it when not).
+    if (leader.#closed) throw leader.#closedError();
     const existing = this.#following.get(leader.name);
     if (existing?.leader === leader) {
       this.#call(() => existing.follower.redefine(definition));
@@ -220,7 +222,7 @@ export class Application<T extends Types = {}> {
   close(): void {
     for (const sync of this.#syncs) sync.stop();
     // Views and followers stop: a step after the close would only fail (and log that it stopped).
-    const closed = new StorageError(`application ${JSON.stringify(this.name)} is closed; open it again`);
+    const closed = this.#closedError();
     for (const view of this.#views.values()) view.stop(closed);
     for (const { leader, follower } of this.#following.values()) {
       follower.stop(closed);
@@ -299,6 +301,10 @@ export class Application<T extends Types = {}> {
       for (const sync of this.#syncs) sync.poke();
     }
     if (message?.type === "view") this.#views.get(message.view)?.heard(message);
+  }
+
+  #closedError(): StorageError {
+    return new StorageError(`application ${JSON.stringify(this.name)} is closed; open it again`);
   }
 
   #alive(): boolean {

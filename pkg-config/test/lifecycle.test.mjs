@@ -195,3 +195,26 @@ test("closing an application ends its views' pending waits with a StorageError, 
   assert.ok(out.ms < 2000, `ended after ${Math.round(out.ms)} ms, not at its timeout`);
   await close();
 });
+
+test("following a closed leader again is a StorageError, as following it the first time is", async () => {
+  const { pages: [page], close } = await tabs();
+  const out = await page.evaluate(async () => {
+    const { openDogSchool, openCounters, caught } = await import("/test/dogschool.js");
+    const dogschool = await openDogSchool("dogschool");
+    const { counters } = await openCounters(dogschool);
+    const other = await openDogSchool("other");
+    dogschool.close();
+    other.close();
+    const policy = () => [];
+    return {
+      first: await caught(() => counters.follow(other, { policy })),
+      again: await caught(() => counters.follow(dogschool, { topics: ["Dog.TrickAdded"], policy })),
+      otherTopics: await caught(() => counters.follow(dogschool, { policy })),
+    };
+  });
+  for (const what of ["first", "again", "otherTopics"]) {
+    assert.equal(out[what]?.name, "StorageError", `${what}: ${JSON.stringify(out[what])}`);
+    assert.match(out[what].message, /is closed; open it again/);
+  }
+  await close();
+});
