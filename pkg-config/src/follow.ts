@@ -52,7 +52,7 @@ export class Follower {
     return this.#runner.status();
   }
 
-  /** Tries again after a failure (once the policy is fixed). */
+  /** Tries again after a failure (once the policy is fixed); a StorageError once its application closed. */
   start(): void {
     this.#runner.start();
   }

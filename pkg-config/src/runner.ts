@@ -60,7 +60,7 @@ export class Runner {
   #state: "idle" | "running" = "idle";
   #failure?: Failure;
   #wanted = false;
-  /** Why it stopped (its application closed), until `start()`. */
+  /** Why it stopped for good (its application closed, or its leader was opened again). */
   #stopped?: TributaryError;
   /** Bumped by `start()`: a failure of a run begun before does not count. */
   #generation = 0;
@@ -91,15 +91,15 @@ export class Runner {
     }).catch(() => {});
   }
 
-  /** Tries again from the last good position (after a fix). */
+  /** Tries again from the last good position (after a fix); once stopped, throws why (nothing here would step). */
   start(): void {
+    if (this.#stopped) throw this.#stopped;
     this.#generation++;
     this.#failure = undefined;
-    this.#stopped = undefined;
     this.poke();
   }
 
-  /** Stops stepping (until `start()`); its waiters get `why`, as nothing here will get them there. */
+  /** Stops stepping for good; its waiters get `why`, as nothing here will get them there. */
   stop(why: TributaryError): void {
     this.#stopped = why;
     for (const waiter of this.#waiters) waiter.settle({ error: why, at: 0 });

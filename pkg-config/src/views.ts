@@ -148,7 +148,7 @@ export class View<R = Json> {
     return this.#runner.status();
   }
 
-  /** Catches up now (and after a failure, tries again from the last good position). */
+  /** Catches up now (and after a failure, tries again from the last good position); a StorageError once its application closed. */
   start(): void {
     this.#runner.start();
   }

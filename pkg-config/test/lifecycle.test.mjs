@@ -218,3 +218,30 @@ test("following a closed leader again is a StorageError, as following it the fir
   }
   await close();
 });
+
+test("start() of a view or a follower whose application closed is a StorageError, and leaves it stopped", async () => {
+  const { pages: [page], close } = await tabs();
+  const errors = [];
+  page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
+  const out = await page.evaluate(async () => {
+    const { openDogSchool, openCounters, defineTrickCounts, caught } = await import("/test/dogschool.js");
+    const dogschool = await openDogSchool("dogschool");
+    const counts = defineTrickCounts(dogschool);
+    const { counters, follower } = await openCounters(dogschool);
+    const { id } = await dogschool.create("Dog", "Registered", { name: "Fido" });
+    const { notificationId } = await dogschool.record("Dog", id, "TrickAdded", { trick: "sit" });
+    await Promise.all([counts.wait(notificationId), follower.wait(notificationId)]);
+    counters.close();
+    dogschool.close();
+    const started = { view: await caught(() => counts.start()), follower: await caught(() => follower.start()) };
+    await new Promise((done) => setTimeout(done, 300));
+    return { started, states: [counts.status().state, follower.status().state] };
+  });
+  for (const what of ["view", "follower"]) {
+    assert.equal(out.started[what]?.name, "StorageError", `${what}: ${JSON.stringify(out.started[what])}`);
+    assert.match(out.started[what].message, /is closed; open it again/);
+  }
+  assert.deepEqual(out.states, ["idle", "idle"]);
+  assert.deepEqual(errors, [], "nothing stepped, so nothing logged that it stopped");
+  await close();
+});
