@@ -176,12 +176,9 @@ export class View<R = Json> {
   /** @internal another tab changed the view. */
   heard({ builtBy, view, keys, position }: Message & { type: "view" }): void {
     if (builtBy !== this.#builtBy) return;
-    // Cleared there (a rebuild, or sync): what this tab knew of its position is past. It
-    // asks for the view's turn too, so that it finishes the build if that tab closes first.
-    if (keys === null && position === 0) {
-      this.#runner.cleared();
-      this.#runner.poke();
-    } else this.#runner.heard(position);
+    // Cleared there (a rebuild, or sync): what this tab knew of its position is past.
+    if (keys === null && position === 0) this.#runner.cleared();
+    else this.#runner.heard(position);
     this.#notify({ view, keys, position });
   }
 
