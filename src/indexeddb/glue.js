@@ -52,21 +52,30 @@ export function connect(name, version, ms) {
   });
 }
 
-// src/indexeddb/write.rs: the writes of an append, committed at once, in one
-// crossing; true once committed, false when the browser refused a row (and so
-// aborted the transaction: nothing was written).
+// src/indexeddb/write.rs: the writes of an append, committed as soon as the last
+// is done, in one crossing; true once committed, false when the browser refused a
+// row (and so aborted the transaction: nothing was written). Not committed before:
+// Firefox (ESR 153) commits a transaction whose commit() was called right after
+// its requests even when one of them then fails, if a later one succeeds, keeping
+// the rows that succeeded: two tabs were told the same version was theirs.
 export function appendAtOnce(db, events, counted, count) {
   return new Promise((done, fail) => {
     const transaction = db.transaction(["events", "tracking"], "readwrite");
     transaction.oncomplete = () => done(true);
-    transaction.onabort = () => done(false);
+    transaction.onabort = () => {
+      // Firefox refuses every write of a connection's next readwrite transaction
+      // after one aborted for the quota (InvalidStateError): let that one be an empty one.
+      if (transaction.error?.name === "QuotaExceededError") db.transaction(["tracking"], "readwrite");
+      done(false);
+    };
     try {
       const store = transaction.objectStore("events");
       for (const row of events) store.add(row);
       const tracking = transaction.objectStore("tracking");
       tracking.add(counted);
-      tracking.delete(count);
-      transaction.commit();
+      // Requests run in order, and a refused one aborts the transaction before
+      // any later one succeeds: the last one's success means all succeeded.
+      tracking.delete(count).onsuccess = () => transaction.commit();
     } catch (error) {
       // A row refused as it is made (not after): none of the others may stay.
       transaction.onabort = () => fail(error);
