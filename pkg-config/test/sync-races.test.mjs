@@ -147,3 +147,27 @@ test("without Web Locks (an insecure context), two tabs of a device pulling at o
   await writer.close();
   await close();
 });
+
+test("a push over the server's body limit gets its 413 in every engine: the page reads it, and sync says so rather than offline", async () => {
+  const started = await server();
+  const one = await device(started.app("dogschool"));
+  const out = await one.page.evaluate(async ([push, token]) => {
+    const letters = new Uint8Array(9 * 1024 * 1024);
+    for (let at = 0; at < letters.length; at += 65536) crypto.getRandomValues(letters.subarray(at, at + 65536));
+    letters.forEach((byte, i) => (letters[i] = 97 + (byte % 26)));
+    const big = new TextDecoder().decode(letters);
+    const raw = await fetch(push, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: big })
+      .then(async (reply) => [reply.status, (await reply.json()).error], (error) => `${error.name}: ${error.message}`);
+    const wrongToken = await fetch(push, { method: "POST", headers: { authorization: "Bearer wrong" }, body: big })
+      .then((reply) => reply.status, (error) => `${error.name}: ${error.message}`);
+    const { id } = await app.create("Dog", "Registered", { name: big });
+    const round = await sync.now().then(() => null, (error) => ({ name: error.name, message: error.message }));
+    return { raw, wrongToken, round, status: sync.status(), id };
+  }, [`${started.app("dogschool")}/push`, TOKEN]);
+  assert.deepEqual(out.raw, [413, "PayloadTooLargeError"]);
+  assert.equal(out.wrongToken, 413);
+  assert.equal(out.round?.name, "SyncError", JSON.stringify(out.round));
+  assert.match(out.round.message, /413/);
+  assert.equal(out.status.pending, 1, "the event stays pending");
+  await one.close();
+});

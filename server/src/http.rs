@@ -1,9 +1,11 @@
 //! The HTTP surface: routes over one application's base URL, and the layers
-//! around them (CORS, the body's size and time limits, a line of log per
-//! request, panics as JSON 500s). Handlers are small functions in [`routes`]; errors turn into
-//! responses once, in [`error`].
+//! around them (CORS, the body's size and time limits, early answers held
+//! until the body is read, a line of log per request, panics as JSON 500s).
+//! Handlers are small functions in [`routes`]; errors turn into responses
+//! once, in [`error`].
 
 pub mod error;
+mod linger;
 mod routes;
 
 use std::sync::Arc;
@@ -24,6 +26,12 @@ use tracing::Level;
 use crate::config::Config;
 use crate::tenants::Tenants;
 use error::ApiError;
+
+/// How long the rest of a body an answer left unread may take to come, at
+/// most, before the answer goes and the connection closes.
+const LINGER_TIME: Duration = Duration::from_secs(5);
+/// How many times the body limit is read, at most, of a body an answer left unread.
+const LINGER_BODIES: u64 = 4;
 
 /// What the handlers share.
 pub struct Server {
@@ -64,8 +72,14 @@ pub fn router(config: &Config, server: Arc<Server>) -> Router {
         .with_state(server)
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))
-        .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(config.body_timeout)))
         .layer(axum::middleware::map_response(move |response: Response| async move { as_json_limit(response, limit) }))
+        // outside the limits and the handlers, so that it sees all their answers
+        // (the 413 already in JSON), and inside the body timeout, which bounds its reading too
+        .layer(axum::middleware::from_fn_with_state(
+            linger::Bound { bytes: LINGER_BODIES.saturating_mul(limit as u64), time: LINGER_TIME },
+            linger::linger,
+        ))
+        .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(config.body_timeout)))
         .layer(cors(&config.allow_origins))
         .layer(CatchPanicLayer::custom(|_| ApiError::internal("the server hit a bug").into_response()))
         .layer(
