@@ -1,5 +1,7 @@
 // tributary: event sourcing in the browser. See the README for the API.
 export { openApplication, Application } from "./application.js";
+export { init } from "./core.js";
+export type { WasmSource } from "./core.js";
 export { View } from "./views.js";
 export { Follower } from "./follow.js";
 export { Sync } from "./sync.js";

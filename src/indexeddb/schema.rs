@@ -91,11 +91,20 @@ fn open_failure(name: &str, error: rexie::Error) -> Error {
         Some((kind, message)) if kind == "InvalidStateError" || kind == "SecurityError" => Error::Storage(format!(
             "opening database {name:?}: {UNAVAILABLE} ({kind}: {message})"
         )),
+        None if matches!(error, rexie::Error::IdbError(idb::Error::IndexedDbNotFound(_))) && in_node() => {
+            Error::Storage(format!("opening database {name:?}: Node has no IndexedDB; open the application with storage: \"memory\""))
+        }
         None if matches!(error, rexie::Error::IdbError(idb::Error::IndexedDbNotFound(_))) => {
             Error::Storage(format!("opening database {name:?}: {UNAVAILABLE} (there is no indexedDB)"))
         }
         _ => storage(&format!("opening database {name:?}"), error),
     }
+}
+
+/// Runs in Node (`process.versions.node` is a string), where there is no IndexedDB.
+fn in_node() -> bool {
+    let get = |target: &wasm_bindgen::JsValue, key: &str| js_sys::Reflect::get(target, &key.into()).unwrap_or_default();
+    get(&get(&get(&js_sys::global(), "process"), "versions"), "node").is_string()
 }
 
 /// What a page refused IndexedDB can do.
