@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing tributary needs, skipping whatever is
-# already there: the wasm target, rustfmt/clippy, Chromium and chromedriver,
-# wasm-pack, wasm-bindgen-cli (the version in Cargo.lock), the npm packages, and
-# the Python peers (the eventsourcing library) in .venv-peers.
+# already there: the wasm target, rustfmt/clippy, Chromium, Firefox ESR and
+# WebKitGTK with their drivers and Xvfb, wasm-pack, wasm-bindgen-cli (the version
+# in Cargo.lock), the npm packages (with the bundlers the package is tried in),
+# and the Python peers (the eventsourcing library, BIOMERO) in .venv-peers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,10 +16,23 @@ for component in rustfmt clippy; do
   rustup component list --installed | grep -q "^$component" || { say "adding $component"; rustup component add "$component"; }
 done
 
-if ! have chromium || ! have chromedriver; then
-  say "installing Chromium and chromedriver (Debian packages)"
+# The three browser engines the page tests run in, and what drives them: Chromium
+# (chromedriver too, for the wasm-bindgen tests), Firefox ESR, and WebKitGTK's
+# MiniBrowser with its WebDriver, under Xvfb.
+packages=()
+have chromium || packages+=(chromium)
+have chromedriver || packages+=(chromium-driver)
+have firefox-esr || packages+=(firefox-esr)
+have WebKitWebDriver || packages+=(webkit2gtk-driver)
+have Xvfb || packages+=(xvfb)
+if [ ${#packages[@]} -gt 0 ]; then
+  say "installing ${packages[*]} (Debian packages)"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}"
+fi
+if ! geckodriver --version 2>/dev/null | grep -q '^geckodriver 0\.37\.1'; then
+  say "installing geckodriver 0.37.1 (drives Firefox for the wasm-bindgen tests)"
+  cargo install --locked geckodriver --version 0.37.1
 fi
 
 if ! wasm-pack --version 2>/dev/null | grep -q ' 0\.15\.1$'; then
@@ -33,10 +47,12 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $bindgen$"; then
   cargo install wasm-bindgen-cli --version "$bindgen"
 fi
 
-if [ ! -d pkg-config/node_modules ] || [ pkg-config/package-lock.json -nt pkg-config/node_modules ]; then
-  say "installing npm packages"
-  (cd pkg-config && npm ci --no-audit --no-fund --loglevel=error)
-fi
+for folder in pkg-config pkg-config/test/bundlers; do
+  if [ ! -d $folder/node_modules ] || [ $folder/package-lock.json -nt $folder/node_modules ]; then
+    say "installing npm packages in $folder"
+    (cd $folder && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done
 
 # The Python peers: the eventsourcing library (with psycopg, for eventsourcing.postgres),
 # and BIOMERO's workflow tracker with its views (installed without its OMERO/Slurm

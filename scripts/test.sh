@@ -1,13 +1,32 @@
 #!/usr/bin/env bash
 # Every check, in order of speed: format, lints, native tests (the core, and the
 # server over real HTTP with the Python peers; then on PostgreSQL), the wasm32 build, the core's
-# contract suites in headless Chromium, then the release package in pages (with
-# the server binary: sync, and convergence under faults).
+# contract suites in headless Chromium and Firefox, then the release package in Node
+# and in pages (with the server binary: sync, and convergence under faults; bundled
+# apps; workers) in Chromium, Firefox and WebKit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Each step says how long the one before it took.
+step() {
+  [ -n "${step_name:-}" ] && printf '\033[2m(%s: %d s)\033[0m\n' "$step_name" $((SECONDS - step_started))
+  step_name="$*" step_started=$SECONDS
+  printf '\n\033[1m== %s\033[0m\n' "$*"
+}
+# A check run in the background, its output kept in .tmp/NAME.log; `joined` waits
+# for each one named, shows the end of its log (all of it if it failed) and its time,
+# and fails if any of them failed.
+declare -A pids started
+background() { local name=$1; shift; ("$@") > ".tmp/$name.log" 2>&1 & pids[$name]=$!; started[$name]=$SECONDS; }
+joined() {
+  local failed=0 name
+  for name in "$@"; do
+    if wait "${pids[$name]}"; then tail -n 12 ".tmp/$name.log"; else cat ".tmp/$name.log"; echo "$name FAILED"; failed=1; fi
+    printf '\033[2m(%s: %d s, alongside the others)\033[0m\n' "$name" $((SECONDS - started[$name]))
+  done
+  return $failed
+}
 mkdir -p .tmp
 export TMPDIR="$PWD/.tmp"            # chromedriver leaves a profile per run: keep them here
 trap 'rm -rf "$PWD/.tmp"' EXIT
@@ -23,17 +42,32 @@ source scripts/postgres.sh
 cargo test -p tributary-server --features postgres-tests --lib --test postgres_contract --test postgres_server --test postgres_kill \
   --test postgres_sync --test postgres_tenants --test push_groups --test postgres_connections
 step "wasm32 build";             cargo check --target wasm32-unknown-unknown
-step "browser tests (headless Chromium)"
+step "browser tests: the core's suites in headless Chromium and Firefox, at once"
 # wasm-bindgen-test-runner serves the test page with tiny_http, which has left a
 # page at "Loading scripts..." by never answering one of its module requests (no
 # test had started). Only when the last suite's page never started is the run
 # tried again; a suite that started and failed or hung fails the step.
-browser_tests() { timeout --kill-after=10 900 wasm-pack test --headless --chrome 2>&1 | tee .tmp/browser-tests.log; }
-if ! browser_tests; then
-  awk '/Running /{started=0} /^running [0-9]+ tests?/{started=1} END{exit started}' .tmp/browser-tests.log || exit 1
-  echo "browser tests: the last suite's page never started (the runner's server, not a test): once more"
-  browser_tests
-fi
-step "release package in a page (headless Chromium)"
-bash scripts/build.sh
-(cd pkg-config && npm test)
+browser_tests() {
+  local log=".tmp/core-$1.log"
+  timeout --kill-after=10 900 wasm-pack test --headless "--$1" > "$log" 2>&1 && return 0
+  awk '/Running /{started=0} /^running [0-9]+ tests?/{started=1} END{exit started}' "$log" || return 1
+  echo "browser tests: the last suite's page never started (the runner's server, not a test): once more" | tee -a "$log"
+  timeout --kill-after=10 900 wasm-pack test --headless "--$1" >> "$log" 2>&1
+}
+background core-chrome browser_tests chrome
+background core-firefox browser_tests firefox
+joined core-chrome core-firefox
+step "release package: build";   bash scripts/build.sh
+step "release package: its types and the README's examples"; (cd pkg-config && npm run test:types)
+step "release package in Node";  (cd pkg-config && npm run test:node)
+# The page tests, in each engine the package is for (test/browser.mjs): Chromium
+# and Firefox at once, then WebKit.
+pages() { cd pkg-config && BROWSER=$1 npm run test:pages; }
+step "release package in pages: Chromium and Firefox at once"
+background pages-chromium pages chromium
+background pages-firefox pages firefox
+joined pages-chromium pages-firefox
+step "release package in pages: WebKit"
+background pages-webkit pages webkit
+joined pages-webkit
+step "done"

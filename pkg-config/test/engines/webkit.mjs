@@ -77,6 +77,13 @@ const freePort = () => new Promise((done, fail) => {
   });
 });
 
+/** Gives up on `promise` after `ms`: a WebDriver command that never answers fails the test instead of hanging it. */
+function within(ms, what, promise) {
+  let timer;
+  const late = new Promise((_, fail) => (timer = setTimeout(() => fail(new Error(`WebKit: ${what} took over ${ms / 1000} s`)), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /** Xvfb on a display it picks, unless there is a display already. */
 async function display() {
   if (process.env.DISPLAY) return { name: process.env.DISPLAY, stop: () => {} };
@@ -104,36 +111,49 @@ export async function launch() {
   });
   let pages = 0, version;
 
-  const newContext = async ({ quota: bytes } = {}) => {
+  /** A driver of its own, and its session (one MiniBrowser); tried again once if it does not start. */
+  const session = async (tries = 2) => {
     const port = await freePort();
     const driverProcess = spawn("WebKitWebDriver", [`--port=${port}`, "--host=127.0.0.1"], {
       stdio: "ignore",
       env: { ...process.env, DISPLAY: screen.name },
     });
-    let driver;
-    for (let tries = 0; !driver; tries++) {
-      try {
-        driver = await new Builder().usingServer(`http://127.0.0.1:${port}`).withCapabilities({
-          browserName: "MiniBrowser",
-          "webkitgtk:browserOptions": { binary: MINIBROWSER, args: ["--automation"] },
-        }).build();
-      } catch (error) {
-        if (tries > 100) throw error;
-        await new Promise((done) => setTimeout(done, 50));
+    const build = async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await new Builder().usingServer(`http://127.0.0.1:${port}`).withCapabilities({
+            browserName: "MiniBrowser",
+            "webkitgtk:browserOptions": { binary: MINIBROWSER, args: ["--automation"] },
+          }).build();
+        } catch (error) {
+          if (attempt > 100) throw error; // the driver is not listening yet
+          await new Promise((done) => setTimeout(done, 50));
+        }
       }
+    };
+    try {
+      return { driver: await within(60_000, "starting a session", build()), driverProcess };
+    } catch (error) {
+      driverProcess.kill();
+      if (tries <= 1) throw error;
+      return session(tries - 1);
     }
+  };
+
+  const newContext = async ({ quota: bytes } = {}) => {
+    const { driver, driverProcess } = await session();
     version ??= (await driver.getCapabilities()).get("browserVersion");
-    // A window no page uses: the session's first, and the last one a page left (closing a
-    // session's last window ends the session, so that one is emptied instead).
+    // A window no page uses: the session's first, or one made when a page closed the
+    // last window (which would end the session).
     let spare = await driver.getWindowHandle();
     let windows = 0;
     // One command at a time: each switches to its window first.
     let queue = Promise.resolve();
     const inWindow = (handle, command) => {
-      const run = queue.then(async () => {
+      const run = queue.then(() => within(60_000, String(command), (async () => {
         await driver.switchTo().window(handle);
         return command();
-      });
+      })()));
       queue = run.catch(() => {});
       return run;
     };
@@ -141,10 +161,10 @@ export async function launch() {
     return {
       async newPage(url, heard) {
         const id = String(++pages);
-        const handle = spare ?? await (queue = queue.then(async () => {
+        const handle = spare ?? await (queue = queue.then(() => within(60_000, "opening a window", (async () => {
           await driver.switchTo().newWindow("window");
           return driver.getWindowHandle();
-        }));
+        })())));
         spare = undefined;
         windows++;
         let socket, hello, closed = false, n = 0;
@@ -164,15 +184,21 @@ export async function launch() {
             const greeting = greeted();
             await inWindow(handle, () => driver.navigate().refresh());
             await prepare();
-            await greeting;
+            await within(60_000, "the page's agent to connect", greeting);
           },
           url: () => current,
           async close() {
             if (closed) return;
             closed = true;
-            if (--windows > 0 || spare) return inWindow(handle, () => driver.close());
-            await inWindow(handle, () => driver.get("about:blank"));
-            spare = handle;
+            if (--windows === 0 && !spare) {
+              // The session's last window: a new one keeps the session (and the
+              // profile) alive, and becomes the next page's.
+              spare = await (queue = queue.then(() => within(60_000, "opening a window", (async () => {
+                await driver.switchTo().newWindow("window");
+                return driver.getWindowHandle();
+              })())));
+            }
+            await inWindow(handle, () => driver.close());
           },
           async screenshot(path) {
             await writeFile(path, Buffer.from(await inWindow(handle, () => driver.takeScreenshot()), "base64"));
@@ -207,7 +233,7 @@ export async function launch() {
         const greeting = greeted();
         await inWindow(handle, () => driver.get(url));
         await prepare();
-        await greeting;
+        await within(60_000, "the page's agent to connect", greeting);
         return raw;
       },
       async close() {
