@@ -1,6 +1,9 @@
 //! The one error type of tributary. Each variant says what went wrong and how a
 //! caller should react; none of them is ever a panic.
 
+mod kind;
+
+pub use kind::{Kind, Side, KINDS};
 use uuid::Uuid;
 
 /// `Result` with tributary's [`Error`].
@@ -69,24 +72,28 @@ pub enum Error {
 }
 
 impl Error {
+    /// What kind of error this is (its name, status and meaning: [`Kind`]).
+    pub fn kind(&self) -> Kind {
+        match self {
+            Error::Conflict { .. } | Error::Stale { .. } => Kind::Conflict,
+            Error::DuplicateTracking { .. } => Kind::DuplicateTracking,
+            Error::Validation(_) => Kind::Validation,
+            Error::NotFound(_) => Kind::NotFound,
+            Error::UnknownTopic(_) => Kind::UnknownTopic,
+            Error::MissingUpcaster { .. } => Kind::Upcast,
+            Error::Corrupt(_) => Kind::CorruptRecord,
+            Error::Timeout { .. } => Kind::Timeout,
+            Error::Handler(_) => Kind::Handler,
+            Error::Storage(_) => Kind::Storage,
+            Error::Auth(_) => Kind::Auth,
+            Error::Sync(_) => Kind::Sync,
+            Error::Cipher(_) => Kind::Cipher,
+        }
+    }
+
     /// A stable name for the kind of error, used as the JavaScript `Error.name`.
     pub fn name(&self) -> &'static str {
-        match self {
-            Error::Conflict { .. } => "ConflictError",
-            Error::DuplicateTracking { .. } => "DuplicateTrackingError",
-            Error::Stale { .. } => "ConflictError",
-            Error::Validation(_) => "ValidationError",
-            Error::NotFound(_) => "NotFoundError",
-            Error::UnknownTopic(_) => "UnknownTopicError",
-            Error::MissingUpcaster { .. } => "UpcastError",
-            Error::Corrupt(_) => "CorruptRecordError",
-            Error::Timeout { .. } => "TimeoutError",
-            Error::Handler(_) => "HandlerError",
-            Error::Storage(_) => "StorageError",
-            Error::Auth(_) => "AuthError",
-            Error::Sync(_) => "SyncError",
-            Error::Cipher(_) => "CipherError",
-        }
+        self.kind().name()
     }
 
     /// A [`Error::Validation`]: for adapters and applications outside the crate too.

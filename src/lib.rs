@@ -56,4 +56,4 @@ mod wasm;
 
 pub use application::{Application, At, NewEvent, NotificationLog, Recorded, Replayed, Section, SectionId};
 pub use domain::{Aggregate, DomainEvent, EventType, Payload, Registry, Root, Snapshot, Timestamp};
-pub use error::{Error, Result};
+pub use error::{Error, Kind, Result, Side, KINDS};

@@ -22,6 +22,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
+use tributary::Kind;
 
 use crate::config::Config;
 use crate::tenants::Tenants;
@@ -66,9 +67,7 @@ pub fn router(config: &Config, server: Arc<Server>) -> Router {
         .route("/{tenant}/{app}/push", post(routes::push))
         .route("/{tenant}/{app}/wait", get(routes::wait))
         .fallback(|| async { ApiError::not_found("no such route") })
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowedError", "that method is not served here")
-        })
+        .method_not_allowed_fallback(|| async { ApiError::new(Kind::MethodNotAllowed, "that method is not served here") })
         .with_state(server)
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .layer(RequestBodyLimitLayer::new(limit))

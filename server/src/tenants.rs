@@ -4,8 +4,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::http::StatusCode;
 use tokio::sync::OnceCell;
+use tributary::Kind;
 
 use crate::http::error::ApiError;
 use crate::placement::Placement;
@@ -112,8 +112,7 @@ fn make_room(stores: &mut Stores) -> Result<(), ApiError> {
     let unheld = stores.iter().filter(|(_, (cell, _))| Arc::strong_count(cell) == 1 && cell.get().is_none_or(|store| !store.in_use()));
     let Some(oldest) = unheld.min_by_key(|(_, (_, used))| *used).map(|(key, _)| key.clone()) else {
         return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "UnavailableError",
+            Kind::Unavailable,
             format!("{} applications are in use on this server process, as many as it keeps open: retry soon", stores.len()),
         ));
     };

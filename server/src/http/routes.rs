@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use tributary::sync::protocol::{ConflictReply, PushRequest, WaitReply};
+use tributary::Kind;
 
 use super::error::ApiError;
 use super::Server;
@@ -99,7 +100,7 @@ pub async fn push(
     let store = store(&server, path, &headers).await?;
     let body = body.map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large(server.max_body_bytes),
-        _ if timed_out(&e) => ApiError::new(StatusCode::REQUEST_TIMEOUT, "TimeoutError", "the request body stopped coming"),
+        _ if timed_out(&e) => ApiError::with_status(Kind::Timeout, 408, "the request body stopped coming"),
         _ => ApiError::invalid(e.body_text()),
     })?;
     let request: PushRequest =
@@ -110,7 +111,7 @@ pub async fn push(
         Accepted::Refused(conflicts) => {
             let message =
                 format!("{} event(s) of this push are at versions another client recorded first; nothing was written", conflicts.len());
-            Ok((StatusCode::CONFLICT, Json(ConflictReply { error: "ConflictError".into(), message, conflicts })).into_response())
+            Ok((StatusCode::CONFLICT, Json(ConflictReply { error: Kind::Conflict.name().into(), message, conflicts })).into_response())
         }
     }
 }
