@@ -6,6 +6,7 @@
 mod client;
 mod conflict;
 mod http;
+pub mod limits;
 pub mod protocol;
 mod state;
 

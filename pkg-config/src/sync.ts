@@ -52,9 +52,6 @@ export interface SyncConflict {
   server: EventView[];
 }
 
-/** How long a live sync waits on the server for news before asking again. */
-const WAIT_MS = 25_000;
-
 /** This application syncing with one server. */
 export class Sync {
   readonly url: string;
@@ -187,7 +184,7 @@ export class Sync {
         await Promise.race([calling(() => this.#core.backoff(attempt++)), woken]);
         continue;
       }
-      const news = calling(() => this.#core.waitForServer(this.#status.position, WAIT_MS)).catch(() => calling(() => this.#core.backoff(attempt++)));
+      const news = calling(() => this.#core.waitForServer(this.#status.position, undefined)).catch(() => calling(() => this.#core.backoff(attempt++)));
       await Promise.race([news, woken]);
     }
   }

@@ -37,7 +37,7 @@ pub struct Config {
     #[arg(long = "allow-origin", value_name = "ORIGIN")]
     pub allow_origins: Vec<String>,
     /// The largest request body taken, in bytes.
-    #[arg(long, default_value_t = 8 * 1024 * 1024)]
+    #[arg(long, default_value_t = tributary::sync::limits::MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
     /// How long a request body may go without sending anything, in seconds:
     /// a client that stops mid-body then gets a 408 and its connection back.

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::conflict::{Conflict, Kept, Resolution, PREFIX};
 use super::http::{Http, Method, Request};
+use super::limits::{BATCH, MAX_PAGE, PUSH_BYTES};
 use super::protocol::{malformed, read_notifications, ConflictReply, PushReply, PushRequest, PushedEvent, WaitReply};
 use super::state::State;
 use crate::application::Application;
@@ -49,7 +50,7 @@ pub struct SyncOptions {
 
 impl SyncOptions {
     pub fn new(url: impl Into<String>) -> Self {
-        SyncOptions { url: url.into(), token: None, push: true, batch: 1_000, rebase_conflicts: false }
+        SyncOptions { url: url.into(), token: None, push: true, batch: BATCH, rebase_conflicts: false }
     }
 }
 
@@ -73,8 +74,6 @@ pub const TRACKING_PREFIX: &str = "sync:";
 const REFUSED_ROUNDS: usize = 8;
 /// How many times a pulled batch is decided again when a save made meanwhile refuses its write.
 const PULL_ATTEMPTS: usize = 3;
-/// Bytes of state per push at most (base64 adds a third; servers take 8 MiB by default).
-const PUSH_BYTES: usize = 4 << 20;
 
 pub struct SyncClient {
     app: Application,
@@ -97,8 +96,8 @@ impl SyncClient {
         if let Some(c) = options.token.as_deref().and_then(|t| t.chars().find(|c| matches!(c, '\0' | '\r' | '\n') || *c > '\u{ff}')) {
             return Err(Error::invalid(format!("the sync token holds {c:?}, which an HTTP header cannot carry")));
         }
-        if options.batch == 0 || options.batch > 10_000 {
-            return Err(Error::invalid(format!("a sync batch holds 1 to 10,000 events, not {}", options.batch)));
+        if options.batch == 0 || options.batch > MAX_PAGE {
+            return Err(Error::invalid(format!("a sync batch holds 1 to {MAX_PAGE} events, not {}", options.batch)));
         }
         Ok(SyncClient { app, recorder, http, options, views: Vec::new() })
     }

@@ -18,10 +18,8 @@ use super::failure::handler_threw;
 use super::fetch::{abort_controller, unfetchable, Fetch};
 use super::shared::{promise, Shared};
 use crate::error::{Error, Result};
+use crate::sync::limits::{BATCH, MAX_PAGE, MAX_WAIT_MS, WAIT_MS};
 use crate::sync::{Resolution, SyncClient, SyncOptions};
-
-/// Longest wait for a server's news a call may ask for.
-const MAX_WAIT_MS: u64 = 60_000;
 
 /// This application syncing with one server.
 #[wasm_bindgen]
@@ -72,13 +70,13 @@ impl CoreSync {
         promise(self.client().map(|client| async move { Ok(JsValue::from_f64(client.position().await? as f64)) }))
     }
 
-    /// Waits on the server (bounded) until its log has more than `after`; resolves to its newest id.
+    /// Waits on the server (bounded; `timeoutMs` undefined: the usual wait) until its log has more than `after`; resolves to its newest id.
     /// [`stopWaiting`](Self::stop_waiting) ends it (a `SyncError`), request and all.
     #[wasm_bindgen(js_name = waitForServer)]
     pub fn wait_for_server(&self, after: JsValue, timeout_ms: JsValue) -> Promise {
         let waiting = || -> Result<_> {
             let after = whole(&after, "after", 0)?;
-            let timeout = whole(&timeout_ms, "timeoutMs", 0)?.min(MAX_WAIT_MS);
+            let timeout = if timeout_ms.is_undefined() { WAIT_MS } else { whole(&timeout_ms, "timeoutMs", 0)?.min(MAX_WAIT_MS) };
             let controller = abort_controller().map_err(Error::Sync)?;
             let signal = js_sys::Reflect::get(&controller, &"signal".into()).map_err(|e| handler_threw("AbortController", &e))?;
             let client = self.client_over(Fetch { cancel: Some(signal) })?;
@@ -158,14 +156,14 @@ impl CoreSync {
         let token = options.text("token")?;
         let push = options.boolean("push")?.unwrap_or(true);
         // A Python server serves at most its section size (10 by default) per request.
-        let batch = options.whole("batch", 1)?.unwrap_or(if push { 1_000 } else { 10 });
+        let batch = options.whole("batch", 1)?.unwrap_or(if push { BATCH as u64 } else { 10 });
         let rebase = match options.text("onConflict")?.as_deref() {
             None | Some("keep") => false,
             Some("rebase") => true,
             Some(other) => return Err(Error::invalid(format!("sync options.onConflict is \"keep\" or \"rebase\", not {other:?}"))),
         };
         options.done()?;
-        let options = SyncOptions { url, token, push, batch: batch.min(10_001) as usize, rebase_conflicts: rebase };
+        let options = SyncOptions { url, token, push, batch: batch.min(MAX_PAGE as u64 + 1) as usize, rebase_conflicts: rebase };
         let mut sync = CoreSync { shared, options, waiting: Rc::default() };
         // The URL as the client uses it (no trailing slash): one server, one name (and one Web Lock).
         sync.options.url = sync.client()?.options().url.clone();

@@ -12,6 +12,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
+use tributary::sync::limits::{MAX_PAGE, MAX_WAIT_MS, WAIT_MS};
 use tributary::sync::protocol::{ConflictReply, PushRequest, WaitReply};
 use tributary::Kind;
 
@@ -20,12 +21,6 @@ use super::Server;
 use crate::page::MORE;
 use crate::push::Accepted;
 use crate::store::Store;
-
-/// At most this many notifications per request.
-const MAX_LIMIT: u64 = 10_000;
-/// How long a wait may last, at most and by default.
-const MAX_WAIT_MS: u64 = 60_000;
-const DEFAULT_WAIT_MS: u64 = 25_000;
 
 type Base = Result<Path<(String, String)>, PathRejection>;
 
@@ -77,8 +72,8 @@ pub async fn notifications(
 ) -> Result<Response, ApiError> {
     let store = store(&server, path, &headers).await?;
     let Query(query) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
-    if query.limit > MAX_LIMIT {
-        return Err(ApiError::invalid(format!("limit {} is above {MAX_LIMIT}", query.limit)));
+    if query.limit > MAX_PAGE as u64 {
+        return Err(ApiError::invalid(format!("limit {} is above {MAX_PAGE}", query.limit)));
     }
     let start = if query.inclusive_of_start.unwrap_or(true) { query.start } else { query.start.saturating_add(1) };
     let topics: Vec<String> = query.topics.map(|t| t.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect()).unwrap_or_default();
@@ -138,7 +133,7 @@ pub async fn wait(
 ) -> Result<Json<WaitReply>, ApiError> {
     let store = store(&server, path, &headers).await?;
     let Query(query) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
-    let timeout = query.timeout_ms.unwrap_or(DEFAULT_WAIT_MS);
+    let timeout = query.timeout_ms.unwrap_or(WAIT_MS);
     if timeout > MAX_WAIT_MS {
         return Err(ApiError::invalid(format!("timeout_ms {timeout} is above {MAX_WAIT_MS}")));
     }
