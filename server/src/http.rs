@@ -4,6 +4,7 @@
 //! Handlers are small functions in [`routes`]; errors turn into responses
 //! once, in [`error`].
 
+mod authorized;
 pub mod error;
 mod linger;
 mod routes;

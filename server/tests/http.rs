@@ -31,6 +31,9 @@ fn every_status_code_is_json_with_a_name_and_a_message() {
         (get(&format!("{app}/log/1,10"), None), 401, "AuthError"),
         (get(&format!("{app}/log/1,10"), Some("not-the-token")), 401, "AuthError"),
         (get(&format!("{app}/log/1,10"), Some(OTHER_TOKEN)), 403, "AuthError"),
+        (get(&format!("{app}/notifications?start=1&limit=10"), None), 401, "AuthError"),
+        (get(&format!("{app}/wait?after=0&timeout_ms=0"), Some("not-the-token")), 401, "AuthError"),
+        (post(&format!("{app}/push"), Some(OTHER_TOKEN), b"{}"), 403, "AuthError"),
         (get(&format!("{}/nobody/dogs/log/1,10", server.base), Some(TOKEN)), 404, "NotFoundError"),
         (get(&format!("{}/acme", server.base), Some(TOKEN)), 404, "NotFoundError"),
         (get(&format!("{app}/log/zero"), Some(TOKEN)), 400, "ValidationError"),
@@ -43,6 +46,8 @@ fn every_status_code_is_json_with_a_name_and_a_message() {
         assert_eq!(reply.status, status, "{}", reply.text());
         assert_eq!(reply.json()["error"], name, "{}", reply.text());
         assert!(reply.json()["message"].as_str().is_some_and(|m| !m.is_empty()));
+        let kind = tributary::Kind::named(name).expect("a kind of src/error/kind.rs");
+        assert!(kind.statuses().contains(&status), "{name} is not answered with {status}");
     }
     let first = push_body(CLIENT, vec![event(1, DOG, 1, "Dog.Registered", b"{}")]);
     assert_eq!(post(&format!("{app}/push"), Some(TOKEN), &first).status, 200);

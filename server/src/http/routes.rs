@@ -1,6 +1,6 @@
 //! The handlers, one per route, for the base URL of one application
 //! `/{tenant}/{app}`: small functions over extractors; every rejection is a
-//! JSON error, and every call is authorised first.
+//! JSON error, and every call is authorised first ([`Authorized`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -16,37 +16,19 @@ use tributary::sync::limits::{MAX_PAGE, MAX_WAIT_MS, WAIT_MS};
 use tributary::sync::protocol::{ConflictReply, PushRequest, WaitReply};
 use tributary::Kind;
 
+use super::authorized::Authorized;
 use super::error::ApiError;
 use super::Server;
 use crate::page::MORE;
 use crate::push::Accepted;
-use crate::store::Store;
-
-type Base = Result<Path<(String, String)>, PathRejection>;
-
-/// The application's store, once the token is checked against its tenant.
-async fn store(server: &Server, path: Base, headers: &HeaderMap) -> Result<Store, ApiError> {
-    let Path((tenant, app)) = path.map_err(|e| ApiError::invalid(e.body_text()))?;
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.get(..7).filter(|scheme| scheme.eq_ignore_ascii_case("bearer ")).map(|_| &value[7..]));
-    server.tenants.authorize(&tenant, bearer)?;
-    server.tenants.store(&tenant, &app).await
-}
 
 fn json_text(body: String) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// `GET /{tenant}/{app}/log/{first},{last}`: a section, as `NotificationLogJSONService.get_log_section` writes it.
-pub async fn log(
-    State(server): State<Arc<Server>>,
-    path: Result<Path<(String, String, String)>, PathRejection>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let Path((tenant, app, section)) = path.map_err(|e| ApiError::invalid(e.body_text()))?;
-    let store = store(&server, Ok(Path((tenant, app))), &headers).await?;
+pub async fn log(Authorized(store): Authorized, path: Result<Path<(String, String, String)>, PathRejection>) -> Result<Response, ApiError> {
+    let Path((_, _, section)) = path.map_err(|e| ApiError::invalid(e.body_text()))?;
     let json =
         store.read(move |local| Box::pin(async move { Ok(local.app.notification_log().section(&section).await?.to_json()) })).await?;
     Ok(json_text(json))
@@ -65,12 +47,9 @@ pub struct NotificationsQuery {
 /// as `NotificationLogJSONService.get_notifications` writes them. A page cut
 /// short for its bytes says so in the `tributary-more` header (see [`crate::page`]).
 pub async fn notifications(
-    State(server): State<Arc<Server>>,
-    path: Base,
+    Authorized(store): Authorized,
     query: Result<Query<NotificationsQuery>, QueryRejection>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let store = store(&server, path, &headers).await?;
     let Query(query) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
     if query.limit > MAX_PAGE as u64 {
         return Err(ApiError::invalid(format!("limit {} is above {MAX_PAGE}", query.limit)));
@@ -88,11 +67,9 @@ pub async fn notifications(
 /// `POST /{tenant}/{app}/push`: a client's events, recorded once with its position.
 pub async fn push(
     State(server): State<Arc<Server>>,
-    path: Base,
-    headers: HeaderMap,
+    Authorized(store): Authorized,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let store = store(&server, path, &headers).await?;
     let body = body.map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::too_large(server.max_body_bytes),
         _ if timed_out(&e) => ApiError::with_status(Kind::Timeout, 408, "the request body stopped coming"),
@@ -127,11 +104,9 @@ pub struct WaitQuery {
 /// holds more than `after`, or at the timeout, with its newest id.
 pub async fn wait(
     State(server): State<Arc<Server>>,
-    path: Base,
+    Authorized(store): Authorized,
     query: Result<Query<WaitQuery>, QueryRejection>,
-    headers: HeaderMap,
 ) -> Result<Json<WaitReply>, ApiError> {
-    let store = store(&server, path, &headers).await?;
     let Query(query) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
     let timeout = query.timeout_ms.unwrap_or(WAIT_MS);
     if timeout > MAX_WAIT_MS {
