@@ -13,13 +13,13 @@
 pub mod backend;
 pub mod config;
 pub mod http;
-pub mod integers;
 pub mod page;
 pub mod placement;
 pub mod postgres;
 pub mod push;
 pub mod recent;
 pub mod recorder;
+pub mod sql;
 pub mod sqlite;
 pub mod store;
 pub mod tenants;

@@ -62,10 +62,7 @@ impl SyncRecorder for IndexedDbRecorder {
             let found = found.map_err(|e| storage("reading an event to remove", e))?;
             let found = read_rows(&found.into_iter().collect::<Vec<_>>())?.pop().map(|(_, event)| event);
             if found.is_none_or(|e| e.originator_id != removal.originator_id || e.originator_version != removal.originator_version) {
-                return Err(Error::invalid(format!(
-                    "notification {} is not {} v{}: nothing to remove",
-                    removal.notification_id, removal.originator_id, removal.originator_version
-                )));
+                return Err(removal.absent());
             }
         }
         let mut newest = Vec::with_capacity(losing.len());

@@ -196,6 +196,14 @@ pub struct Removal {
 }
 
 impl Removal {
+    /// The error of a removal the log does not hold (no event there, or another one).
+    pub fn absent(&self) -> Error {
+        Error::invalid(format!(
+            "notification {} is not {} v{}: nothing to remove",
+            self.notification_id, self.originator_id, self.originator_version
+        ))
+    }
+
     /// Refuses removals that would leave a later version of their aggregate in
     /// the log (`newest`: its newest version there): an event saved on a lost
     /// one after sync read what was pending (in another tab, say) must go

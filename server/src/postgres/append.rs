@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::events::{conflict, int, Columns};
 use super::schema::Tables;
 use super::{column, execute, failed, query, taken};
-use crate::integers::whole;
+use crate::sql::whole;
 
 /// Takes the events table's EXCLUSIVE lock until the transaction ends, as
 /// Python does before it inserts. Ids are given in insert order, and so are

@@ -14,11 +14,11 @@ use tributary::persistence::{
 use tributary::{Error, Result};
 use uuid::Uuid;
 
-pub(super) use crate::integers::int;
-use crate::integers::whole;
+pub(super) use crate::sql::{fits, int};
+use crate::sql::{not_migration, whole};
 
 use super::append::{insert_events, lock, Ids};
-use super::schema::{Tables, MIGRATION};
+use super::schema::Tables;
 use super::snapshots::PostgresSnapshots;
 use super::{column, failed, query, PostgresRecorder};
 
@@ -37,14 +37,6 @@ pub(super) fn stored(row: &tokio_postgres::Row, first: usize) -> Result<StoredEv
 /// Rows of `originator_id, originator_version, notification_id`, by position.
 pub(super) fn given_ids(rows: &[tokio_postgres::Row]) -> Result<HashMap<(Uuid, i64), i64>> {
     rows.iter().map(|row| Ok(((column(row, 0)?, column(row, 1)?), column(row, 2)?))).collect()
-}
-
-/// Checks that a write's numbers fit PostgreSQL's bigint.
-pub(super) fn fits<'a>(events: impl IntoIterator<Item = &'a StoredEvent>) -> Result<()> {
-    match events.into_iter().find(|e| i64::try_from(e.originator_version).is_err()) {
-        Some(e) => Err(Error::invalid(format!("version {} of {} is too large to store", e.originator_version, e.originator_id))),
-        None => Ok(()),
-    }
 }
 
 /// The columns of a batch, for `unnest`: one statement whatever its size.
@@ -83,9 +75,7 @@ pub(super) fn conflict(event: &StoredEvent, detail: String) -> Error {
 
 /// Names the tracking table refuses: Python's layout marker, and NUL (PostgreSQL's text cannot hold it).
 pub(super) fn check_name(name: &str) -> Result<()> {
-    if name == MIGRATION {
-        return Err(Error::invalid(format!("{MIGRATION:?} is the tracking table's own name")));
-    }
+    not_migration(name)?;
     if name.contains('\0') {
         return Err(Error::invalid(format!("tracking name {name:?}: PostgreSQL cannot store a NUL in it")));
     }

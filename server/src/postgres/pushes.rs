@@ -25,8 +25,8 @@ use super::append::{ids_at, insert_sql, last_id, lock_sql, next_id, refused, Ids
 use super::events::{check_name, fits, int, Columns};
 use super::schema::Tables;
 use super::{column, failed, query, PostgresRecorder};
-use crate::integers::whole;
 use crate::recorder::{Decide, Found, ServerRecorder, Write};
+use crate::sql::whole;
 
 #[async_trait(?Send)]
 impl ServerRecorder for PostgresRecorder {

@@ -6,8 +6,7 @@ use tributary::{Error, Result};
 
 use super::failed;
 
-/// The name Python's single-row tracking table keeps its layout version under.
-pub(super) const MIGRATION: &str = "__migration__";
+pub(super) use crate::sql::MIGRATION;
 
 /// PostgreSQL's longest identifier, in bytes (longer ones are cut, silently).
 const MAX_IDENTIFIER: usize = 63;

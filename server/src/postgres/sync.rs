@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use tributary::persistence::{validate_batch, Removal, SyncRecorder, SyncWrite, ViewDefinition};
-use tributary::{Error, Result};
+use tributary::Result;
 
 use super::append::{insert_events, lock, Ids};
 use super::events::{fits, insert_tracking, int};
@@ -58,10 +58,7 @@ impl SyncRecorder for PostgresRecorder {
             .await
             .map_err(&writing)?;
             if removed != 1 {
-                return Err(Error::invalid(format!(
-                    "notification {} is not {} v{}: nothing to remove",
-                    removal.notification_id, removal.originator_id, removal.originator_version
-                )));
+                return Err(removal.absent());
             }
             execute(
                 &tx,

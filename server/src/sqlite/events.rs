@@ -11,8 +11,8 @@ use tributary::persistence::{
 use tributary::{Error, Result};
 use uuid::Uuid;
 
-pub(super) use crate::integers::int;
-use crate::integers::whole;
+pub(super) use crate::sql::{fits, int};
+use crate::sql::{not_migration, whole};
 
 use super::schema::MIGRATION;
 use super::snapshots::SqliteSnapshots;
@@ -26,14 +26,6 @@ pub(super) fn read_event(row: &Row<'_>, first: usize) -> rusqlite::Result<(Strin
 pub(super) fn stored((id, version, topic, state): (String, i64, String, Vec<u8>)) -> Result<StoredEvent> {
     let originator_id = Uuid::parse_str(&id).map_err(|_| Error::corrupt(format!("a stored originator_id {id:?} is not a UUID")))?;
     Ok(StoredEvent { originator_id, originator_version: whole(version, "version")?, topic, state })
-}
-
-/// Checks that a write's numbers fit SQLite's integers.
-pub(super) fn fits<'a>(events: impl IntoIterator<Item = &'a StoredEvent>) -> Result<()> {
-    match events.into_iter().find(|e| i64::try_from(e.originator_version).is_err()) {
-        Some(e) => Err(Error::invalid(format!("version {} of {} is too large to store", e.originator_version, e.originator_id))),
-        None => Ok(()),
-    }
 }
 
 /// Inserts events, each taking the next rowid (its notification id), or explicit ones.
@@ -68,9 +60,7 @@ pub(super) fn insert_events<'a>(
 /// Records a position, only forward: one at or below the newest is a duplicate.
 pub(super) fn insert_tracking(tx: &Transaction<'_>, tracking: &Tracking) -> Result<()> {
     tracking.validate()?;
-    if tracking.application_name == MIGRATION {
-        return Err(Error::invalid(format!("{MIGRATION:?} is the tracking table's own name")));
-    }
+    not_migration(&tracking.application_name)?;
     let moved: Option<i64> = tx
         .query_row(
             "INSERT INTO tracking VALUES (?1, ?2) ON CONFLICT (application_name) DO UPDATE SET notification_id = ?2 \

@@ -4,8 +4,7 @@ use rusqlite::Connection;
 
 use super::storage;
 
-/// The name Python's single-row tracking table keeps its layout version under.
-pub(super) const MIGRATION: &str = "__migration__";
+pub(super) use crate::sql::MIGRATION;
 
 const TABLES: &str = "
 CREATE TABLE IF NOT EXISTS stored_events (originator_id TEXT, originator_version INTEGER, topic TEXT, state BLOB, PRIMARY KEY (originator_id, originator_version));

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension};
 use tributary::persistence::{validate_batch, Removal, SyncRecorder, SyncWrite, ViewDefinition};
-use tributary::{Error, Result};
+use tributary::Result;
 
 use super::events::{fits, insert_events, insert_tracking, int};
 use super::schema::MIGRATION;
@@ -44,10 +44,7 @@ impl SyncRecorder for SqliteRecorder {
                     .optional()
                     .map_err(failed)?;
                 if found != Some((removal.originator_id.simple().to_string(), int(removal.originator_version))) {
-                    return Err(Error::invalid(format!(
-                        "notification {} is not {} v{}: nothing to remove",
-                        removal.notification_id, removal.originator_id, removal.originator_version
-                    )));
+                    return Err(removal.absent());
                 }
                 tx.execute("DELETE FROM stored_events WHERE rowid = ?1", [int(removal.notification_id)]).map_err(failed)?;
                 tx.execute(

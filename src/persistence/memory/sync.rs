@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 
 use super::{check_batch, check_tracking, MemoryApplicationRecorder};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::persistence::{Removal, SyncRecorder, SyncWrite};
 
 #[async_trait(?Send)]
@@ -14,10 +14,7 @@ impl SyncRecorder for MemoryApplicationRecorder {
         for removal in write.removed {
             let found = log.notifications.get(removal.notification_id);
             if found.is_none_or(|n| n.originator_id != removal.originator_id || n.originator_version != removal.originator_version) {
-                return Err(Error::invalid(format!(
-                    "notification {} is not {} v{}: nothing to remove",
-                    removal.notification_id, removal.originator_id, removal.originator_version
-                )));
+                return Err(removal.absent());
             }
         }
         Removal::check_tails(write.removed, |id| log.streams.get(id).and_then(|s| s.last_position()))?;
