@@ -110,9 +110,14 @@ export class Runner {
     this.#moved(position);
   }
 
-  /** Another tab cleared what this runs (to build it again): its position is 0 again. */
+  /**
+   * Another tab cleared what this runs (to build it again): its position is 0 again.
+   * This tab queues for the lock at once, so that if that tab closes mid-build,
+   * this one carries the build on then, not at the next event.
+   */
   cleared(): void {
     this.#position = 0;
+    this.poke();
   }
 
   /** Clears a failure and the position (before a rebuild). */

@@ -233,6 +233,39 @@ test("a rebuild cut short by closing its application rejects with a StorageError
   await close();
 });
 
+test("a tab whose rebuild is cut short by its close leaves the build to another tab at once, with no new event", async () => {
+  const { pages: [one, two], close } = await tabs(2);
+  const open = (page) => page.evaluate(async () => {
+    const { openDogSchool, defineTrickCounts } = await import("/test/dogschool.js");
+    globalThis.app = await openDogSchool("dogschool");
+    globalThis.counts = defineTrickCounts(app);
+  });
+  await open(one);
+  await open(two);
+  const head = await one.evaluate(async () => {
+    const { teach } = await import("/test/dogschool.js");
+    const head = await teach(app, 6000, ["sit", "beg"]);
+    await counts.wait(head, { timeoutMs: 30000 });
+    return head;
+  });
+  await two.evaluate((head) => counts.wait(head, { timeoutMs: 30000 }), head);
+  const cut = await one.evaluate(async () => {
+    let closed = false;
+    const rebuilt = counts.rebuild({ onProgress: () => closed || ((closed = true), app.close()) }); // closed after its first batch
+    await rebuilt.catch(() => {});
+    return counts.status().position;
+  });
+  assert.ok(cut < head, `the close came before the end (${cut} of ${head})`);
+  // Tab two neither records nor waits (a wait would run the view itself): it carries the build on by itself.
+  const built = await two.evaluate(async (head) => {
+    const started = performance.now();
+    while (counts.status().position < head && performance.now() - started < 20000) await new Promise((done) => setTimeout(done, 50));
+    return { position: counts.status().position, sit: await counts.get("sit") };
+  }, head);
+  assert.deepEqual(built, { position: head, sit: { count: 3000 } });
+  await close();
+});
+
 test("a rebuild runs while the application keeps accepting saves, and ends exact", async () => {
   const { pages: [page], close } = await tabs();
   const out = await page.evaluate(async () => {
