@@ -20,5 +20,7 @@ pub use recorder::{
     poll, AggregateRecorder, ApplicationRecorder, NotificationQuery, Prepare, Recording, Removal, SnapshotRecorder, SyncRecorder,
     SyncWrite, TrackingRecorder, ViewRecorder,
 };
-pub use rows::{is_private, text_order, Bound, IndexKey, Row, RowChanges, RowQuery, ViewDefinition, PRIVATE};
+pub use rows::{
+    cleared_row, cleared_since, is_private, text_order, Bound, IndexKey, Row, RowChanges, RowQuery, ViewDefinition, CLEARED, PRIVATE,
+};
 pub(crate) use transcoder::python_float;

@@ -18,7 +18,7 @@ use super::schema::{ALL_STORES, EVENTS, POSITION, ROWS, SNAPSHOTS, TRACKING};
 use super::views::{row, whole};
 use super::write::{write_all, Mode, Row, Write};
 use crate::error::{Error, Result};
-use crate::persistence::{validate_batch, Removal, SyncRecorder, SyncWrite, ViewDefinition};
+use crate::persistence::{cleared_row, validate_batch, Removal, SyncRecorder, SyncWrite, ViewDefinition};
 
 #[async_trait(?Send)]
 impl SyncRecorder for IndexedDbRecorder {
@@ -95,6 +95,10 @@ impl SyncRecorder for IndexedDbRecorder {
                 Row::View(view),
             ));
             writes.push((&tracking, Write::Add(tracked_row(name, 0)?), Row::View(view)));
+            let definition = ViewDefinition::new(view.as_str(), &[], &[])?;
+            for (key, value) in cleared_row() {
+                writes.extend(value.map(|value| (&rows, Write::Put(row(&definition, &key, &value)), Row::View(view.as_str()))));
+            }
         }
         for (id, event) in ids.iter().zip(write.events) {
             writes.push((&events, Write::Add(event_row(*id, event)?), Row::Event(event)));

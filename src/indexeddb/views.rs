@@ -13,7 +13,9 @@ use super::recorder::{range, IndexedDbRecorder};
 use super::schema::{ROWS, ROW_INDEX, TRACKING};
 use super::write::{write_all, write_confirmed, Mode, Row as Written, Write};
 use crate::error::{Error, Result};
-use crate::persistence::{is_private, Bound, IndexKey, Row, RowChanges, RowQuery, Tracking, ViewDefinition, ViewRecorder};
+use crate::persistence::{
+    cleared_since, is_private, Bound, IndexKey, Row, RowChanges, RowQuery, Tracking, ViewDefinition, ViewRecorder, CLEARED,
+};
 
 #[async_trait(?Send)]
 impl ViewRecorder for IndexedDbRecorder {
@@ -110,7 +112,9 @@ impl IndexedDbRecorder {
         let name = JsValue::from_str(&tracking.application_name);
         let positions = range(pair(name.clone(), number(0)?), pair(name.clone(), number(MAX_SAFE)?))?;
         let mut writes = Vec::with_capacity(changes.len() + 2);
-        for (key, change) in changes {
+        // The clear's row is what the view must hold, checked below, not a write:
+        // in a fast commit the writes go before that read.
+        for (key, change) in changes.iter().filter(|(key, _)| key.as_str() != CLEARED) {
             let write = match change {
                 Some(value) => Write::Put(row(view, key, value)),
                 None => Write::Delete(pair(JsValue::from_str(&view.name), JsValue::from_str(key))),
@@ -130,7 +134,12 @@ impl IndexedDbRecorder {
             let keys = tracked.get_all_keys(Some(positions), None).await.map_err(|e| storage("reading a view's position", e))?;
             let at = keys.last().map(super::codec::key_number).transpose()?;
             found.set(at);
-            Ok(at == from)
+            if at != from || !changes.contains_key(CLEARED) {
+                return Ok(at == from);
+            }
+            let cleared = rows.get(pair(JsValue::from_str(&view.name), JsValue::from_str(CLEARED))).await;
+            let cleared = cleared.map_err(|e| storage("reading a view's clear", e))?.map(|row| read_value(&row)).transpose()?;
+            Ok(!cleared_since(changes, cleared.as_ref()))
         };
         if mode == Mode::Fast {
             return Ok(match write_confirmed(transaction, writes, at_from).await? {

@@ -173,8 +173,9 @@ pub async fn poll<F: std::future::Future<Output = Result<bool>>>(
 #[async_trait(?Send)]
 pub trait ViewRecorder: TrackingRecorder {
     /// Writes a view's row changes and its new position in one atomic step,
-    /// only if the view is still at `from` (`None`: no position yet); otherwise
-    /// [`Error::Stale`] and nothing is written.
+    /// only if the view is still at `from` (`None`: no position yet) and, when
+    /// `changes` hold a [`CLEARED`](super::CLEARED) row, the view holds that
+    /// same row (none, for `None`); otherwise [`Error::Stale`] and nothing is written.
     async fn commit_view(&self, view: &ViewDefinition, changes: &RowChanges, from: Option<u64>, tracking: &Tracking) -> Result<()>;
 
     /// One row, if there is one.

@@ -45,6 +45,23 @@ impl ViewDefinition {
 /// (a lookup it needs, say): readable by key, never listed or indexed.
 pub const PRIVATE: char = '\u{0}';
 
+/// The private row a clear by sync leaves in a view: a value no clear left
+/// before. A runner reads it when it starts and commits with it, and a commit
+/// whose `CLEARED` row is not the view's is [`Error::Stale`]: a step read before
+/// a clear never commits after it, even when the view is back at the position
+/// the step started from (0, after two clears).
+pub const CLEARED: &str = "\u{0}cleared";
+
+/// The row a clear by sync writes: [`CLEARED`], with a value no other clear gives.
+pub fn cleared_row() -> RowChanges {
+    [(CLEARED.to_owned(), Some(Value::String(uuid::Uuid::new_v4().to_string())))].into()
+}
+
+/// Whether a commit of `changes` is stale for the view's [`CLEARED`] row as stored.
+pub fn cleared_since(changes: &RowChanges, stored: Option<&Value>) -> bool {
+    changes.get(CLEARED).is_some_and(|expected| expected.as_ref() != stored)
+}
+
 /// Whether a row key is private to its projection.
 pub fn is_private(key: &str) -> bool {
     key.starts_with(PRIVATE)

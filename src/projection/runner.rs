@@ -10,7 +10,7 @@ use super::staged::{RowCache, Staged};
 use crate::application::Application;
 use crate::domain::DomainEvent;
 use crate::error::{Error, Result};
-use crate::persistence::{is_private, poll, Notification, NotificationQuery, Tracking, ViewDefinition, ViewRecorder};
+use crate::persistence::{is_private, poll, Notification, NotificationQuery, Tracking, ViewDefinition, ViewRecorder, CLEARED};
 
 /// An event with its place in the log.
 #[derive(Debug, Clone, PartialEq)]
@@ -179,7 +179,10 @@ impl ProjectionRunner {
                     self.cache.set_built(); // this definition's build: if another takes it over, this runner stops
                 }
                 self.cache.set_row(BUILT_BY, built_by.clone());
-                self.views.max_tracking_id(name).await?
+                let (cleared, position) =
+                    futures::future::try_join(self.views.get_row(name, CLEARED), self.views.max_tracking_id(name)).await?;
+                self.cache.set_row(CLEARED, cleared);
+                position
             }
         };
         self.cache.set_position(position);
@@ -241,6 +244,8 @@ impl ProjectionRunner {
             if from.is_none() || self.cache.get(BUILT_BY).is_none_or(|known| known != built_by) {
                 changes.insert(BUILT_BY.to_owned(), built_by.clone());
             }
+            // The clear it started after, if any: a clear since makes this commit stale.
+            changes.insert(CLEARED.to_owned(), self.cache.get(CLEARED).flatten());
             match self.views.commit_view(&self.definition, &changes, from, &tracking).await {
                 Ok(()) => {
                     self.cache.keep(&staged, reached);

@@ -38,7 +38,8 @@ macro_rules! contract_suite {
             a_removed_events_id_is_never_given_again,
             a_sync_write_that_cannot_be_made_writes_nothing,
             a_removal_that_would_leave_a_later_version_of_its_aggregate_is_a_conflict_and_writes_nothing,
-            a_first_commit_of_a_view_read_before_sync_cleared_it_is_stale
+            a_first_commit_of_a_view_read_before_sync_cleared_it_is_stale,
+            a_commit_read_between_two_clears_is_stale_though_the_view_is_back_at_0
         );
         $run!(
             view_recorder,

@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use serde_json::json;
 use tributary::persistence::{
-    EventQuery, NotificationQuery, Removal, RowChanges, RowQuery, SyncRecorder, SyncWrite, Tracking, ViewDefinition,
+    EventQuery, NotificationQuery, Removal, RowChanges, RowQuery, SyncRecorder, SyncWrite, Tracking, ViewDefinition, CLEARED,
 };
 use tributary::Error;
 use uuid::Uuid;
@@ -149,5 +149,40 @@ pub async fn a_first_commit_of_a_view_read_before_sync_cleared_it_is_stale(recor
     assert_eq!(start.unwrap_or(0), 0);
     let tracking = Tracking { application_name: "tricks".into(), notification_id: 3 };
     recorder.commit_view(&view, &rows(&[("renamed", Some(json!(1)))]), start, &tracking).await.unwrap();
+    assert_eq!(recorder.max_tracking_id("tricks").await.unwrap(), Some(3));
+}
+
+pub async fn a_commit_read_between_two_clears_is_stale_though_the_view_is_back_at_0(recorder: Rc<impl SyncRecorder + ?Sized>) {
+    let dog = Uuid::new_v4();
+    recorder
+        .insert_events(&[stored(dog, 1, "Dog.Registered"), stored(dog, 2, "Dog.TrickAdded"), stored(dog, 3, "Dog.TrickAdded")])
+        .await
+        .unwrap();
+    let cleared = ["tricks".to_string()];
+    let theirs = [stored(dog, 3, "Dog.Renamed")];
+    let removal = Removal { notification_id: 3, originator_id: dog, originator_version: 3 };
+    recorder.write_sync(SyncWrite { cleared: &cleared, ..SyncWrite::default() }).await.unwrap();
+    // a step starts after the first clear: at 0, with the clear's row...
+    assert_eq!(recorder.max_tracking_id("tricks").await.unwrap(), Some(0));
+    let first = recorder.get_row("tricks", CLEARED).await.unwrap();
+    assert!(first.is_some(), "a clear by sync leaves its row");
+    // ...and has read v3 when a second clear takes v3 out, leaving the view at 0 again
+    recorder.write_sync(SyncWrite { events: &theirs, removed: &[removal], cleared: &cleared, ..SyncWrite::default() }).await.unwrap();
+    assert_eq!(recorder.max_tracking_id("tricks").await.unwrap(), Some(0));
+    let second = recorder.get_row("tricks", CLEARED).await.unwrap();
+    assert_ne!(first, second, "each clear leaves a row of its own");
+    let view = ViewDefinition::new("tricks", &[], &[]).unwrap();
+    let tracking = Tracking { application_name: "tricks".into(), notification_id: 3 };
+    let with = |marker: Option<serde_json::Value>| rows(&[("sit", Some(json!(2))), (CLEARED, marker)]);
+    for stale in [first, None] {
+        let error = recorder.commit_view(&view, &with(stale), Some(0), &tracking).await.unwrap_err();
+        assert!(matches!(error, Error::Stale { .. }), "{error:?}");
+    }
+    assert!(recorder.query_rows("tricks", &RowQuery::default()).await.unwrap().is_empty(), "nothing of the stale steps");
+    assert_eq!(recorder.max_tracking_id("tricks").await.unwrap(), Some(0));
+    // a step read after the second clear commits
+    recorder.commit_view(&view, &with(second.clone()), Some(0), &tracking).await.unwrap();
+    assert_eq!(recorder.get_row("tricks", "sit").await.unwrap(), Some(json!(2)));
+    assert_eq!(recorder.get_row("tricks", CLEARED).await.unwrap(), second);
     assert_eq!(recorder.max_tracking_id("tricks").await.unwrap(), Some(3));
 }

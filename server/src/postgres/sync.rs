@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use tributary::persistence::{validate_batch, Removal, SyncRecorder, SyncWrite, ViewDefinition};
+use tributary::persistence::{cleared_row, validate_batch, Removal, SyncRecorder, SyncWrite, ViewDefinition};
 use tributary::Result;
 
 use super::append::{insert_events, lock, Ids};
@@ -27,6 +27,7 @@ impl SyncRecorder for PostgresRecorder {
         let writing = failed("writing what sync brought");
         for view in write.cleared {
             clear(&tx, tables, view).await?;
+            write_rows(&tx, tables, &ViewDefinition::new(view.as_str(), &[], &[])?, &cleared_row()).await?;
             // At 0, not at none: a first batch read before the clear is then stale.
             if view != MIGRATION && !view.contains('\0') {
                 execute(&tx, &format!("INSERT INTO {} VALUES ($1, 0)", tables.tracking), &[view]).await.map_err(&writing)?;

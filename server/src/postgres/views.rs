@@ -4,9 +4,12 @@
 //! order as the SQLite adapter's do, whatever the database's collation.
 
 use async_trait::async_trait;
+use deadpool_postgres::GenericClient;
 use deadpool_postgres::Transaction;
 use serde_json::Value;
-use tributary::persistence::{is_private, IndexKey, Row, RowChanges, RowQuery, Tracking, ViewDefinition, ViewRecorder};
+use tributary::persistence::{
+    cleared_since, is_private, IndexKey, Row, RowChanges, RowQuery, Tracking, ViewDefinition, ViewRecorder, CLEARED,
+};
 use tributary::{Error, Result};
 
 use super::events::{check_name, int, tracked};
@@ -97,6 +100,13 @@ fn read_row(row: &tokio_postgres::Row) -> Result<Row> {
     Ok(Row { key, value: read_value(&column::<String>(row, 1)?)? })
 }
 
+/// A view's row by key.
+async fn row_of<C: GenericClient>(client: &C, tables: &Tables, view: &str, key: &str) -> Result<Option<Value>> {
+    let sql = format!("SELECT value FROM {} WHERE view = $1 AND key = $2", tables.rows);
+    let found = query(client, &sql, &[&view.as_bytes(), &key.as_bytes()]).await.map_err(failed("reading a view"))?;
+    found.first().map(|row| read_value(&column::<String>(row, 0)?)).transpose()
+}
+
 fn read_value(text: &str) -> Result<Value> {
     serde_json::from_str(text).map_err(|e| Error::corrupt(format!("a view row is not JSON: {e}")))
 }
@@ -125,7 +135,7 @@ impl ViewRecorder for PostgresRecorder {
                 execute(&tx, &sql, &[name, &int(from), &to]).await.map_err(failed("moving a view's position"))?
             }
         };
-        if moved != 1 {
+        if moved != 1 || cleared_since(changes, row_of(&tx, &self.tables, &view.name, CLEARED).await?.as_ref()) {
             let found = tracked(&tx, &self.tables, name).await?;
             return Err(Error::Stale { application_name: name.clone(), expected: from, found });
         }
@@ -134,14 +144,7 @@ impl ViewRecorder for PostgresRecorder {
     }
 
     async fn get_row(&self, view: &str, key: &str) -> Result<Option<Value>> {
-        let found = query(
-            &self.client().await?,
-            &format!("SELECT value FROM {} WHERE view = $1 AND key = $2", self.tables.rows),
-            &[&view.as_bytes(), &key.as_bytes()],
-        )
-        .await
-        .map_err(failed("reading a view"))?;
-        found.first().map(|row| read_value(&column::<String>(row, 0)?)).transpose()
+        row_of(&self.client().await?, &self.tables, view, key).await
     }
 
     async fn query_rows(&self, view: &str, query: &RowQuery) -> Result<Vec<Row>> {

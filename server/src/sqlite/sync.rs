@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use rusqlite::{params, OptionalExtension};
-use tributary::persistence::{validate_batch, Removal, SyncRecorder, SyncWrite, ViewDefinition};
+use tributary::persistence::{cleared_row, validate_batch, Removal, SyncRecorder, SyncWrite, ViewDefinition};
 use tributary::Result;
 
 use super::events::{fits, insert_events, insert_tracking, int};
@@ -57,6 +57,7 @@ impl SyncRecorder for SqliteRecorder {
             Removal::check_tails(write.removed, |id| heads.get(id).copied().flatten())?;
             for view in write.cleared {
                 clear(&tx, view)?;
+                write_rows(&tx, &ViewDefinition::new(view, &[], &[])?, &cleared_row())?;
                 // At 0, not at none: a first batch read before the clear is then stale.
                 if view != MIGRATION {
                     tx.execute("INSERT INTO tracking VALUES (?1, 0)", [view]).map_err(failed)?;

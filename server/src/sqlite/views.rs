@@ -6,7 +6,9 @@ use async_trait::async_trait;
 use rusqlite::types::Value as Sql;
 use rusqlite::{params, Transaction};
 use serde_json::Value;
-use tributary::persistence::{is_private, IndexKey, Row, RowChanges, RowQuery, Tracking, ViewDefinition, ViewRecorder};
+use tributary::persistence::{
+    cleared_since, is_private, IndexKey, Row, RowChanges, RowQuery, Tracking, ViewDefinition, ViewRecorder, CLEARED,
+};
 use tributary::{Error, Result};
 
 use super::events::{insert_tracking, tracked};
@@ -55,6 +57,17 @@ pub(super) fn clear(tx: &Transaction<'_>, view: &str) -> Result<()> {
     Ok(())
 }
 
+/// A view's row by key.
+fn read_row(connection: &rusqlite::Connection, view: &str, key: &str) -> Result<Option<Value>> {
+    let found: Option<String> = rusqlite::OptionalExtension::optional(connection.query_row(
+        "SELECT value FROM tributary_rows WHERE view = ?1 AND key = ?2",
+        params![view, key],
+        |row| row.get(0),
+    ))
+    .map_err(|e| storage("reading a view", e))?;
+    found.map(read_value).transpose()
+}
+
 fn read_value(text: String) -> Result<Value> {
     serde_json::from_str(&text).map_err(|e| Error::corrupt(format!("a view row is not JSON: {e}")))
 }
@@ -66,7 +79,7 @@ impl ViewRecorder for SqliteRecorder {
         self.with(|connection| {
             let tx = connection.transaction().map_err(|e| storage("starting a transaction", e))?;
             let found = tracked(&tx, &tracking.application_name)?;
-            if found != from {
+            if found != from || cleared_since(changes, read_row(&tx, &view.name, CLEARED)?.as_ref()) {
                 return Err(Error::Stale { application_name: tracking.application_name.clone(), expected: from, found });
             }
             write_rows(&tx, view, changes)?;
@@ -76,15 +89,7 @@ impl ViewRecorder for SqliteRecorder {
     }
 
     async fn get_row(&self, view: &str, key: &str) -> Result<Option<Value>> {
-        self.with(|connection| {
-            let found: Option<String> = rusqlite::OptionalExtension::optional(connection.query_row(
-                "SELECT value FROM tributary_rows WHERE view = ?1 AND key = ?2",
-                params![view, key],
-                |row| row.get(0),
-            ))
-            .map_err(|e| storage("reading a view", e))?;
-            found.map(read_value).transpose()
-        })
+        self.with(|connection| read_row(connection, view, key))
     }
 
     async fn query_rows(&self, view: &str, query: &RowQuery) -> Result<Vec<Row>> {

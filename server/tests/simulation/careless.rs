@@ -6,7 +6,7 @@ use std::rc::Rc;
 use async_trait::async_trait;
 use serde_json::Value;
 use tributary::persistence::{
-    MemoryApplicationRecorder, Row, RowChanges, RowQuery, Tracking, TrackingRecorder, ViewDefinition, ViewRecorder,
+    MemoryApplicationRecorder, Row, RowChanges, RowQuery, Tracking, TrackingRecorder, ViewDefinition, ViewRecorder, CLEARED,
 };
 use tributary::{Error, Result};
 
@@ -27,8 +27,11 @@ impl TrackingRecorder for Careless {
 impl ViewRecorder for Careless {
     async fn commit_view(&self, view: &ViewDefinition, changes: &RowChanges, from: Option<u64>, tracking: &Tracking) -> Result<()> {
         match self.0.commit_view(view, changes, from, tracking).await {
-            Err(Error::Stale { found, .. }) if found.unwrap_or(0) < from.unwrap_or(0) => {
-                self.0.commit_view(view, changes, found, tracking).await
+            // a clear came since the step began: commit it all the same, after the clear
+            Err(Error::Stale { found, .. }) if found.unwrap_or(0) <= from.unwrap_or(0) => {
+                let mut changes = changes.clone();
+                changes.remove(CLEARED);
+                self.0.commit_view(view, &changes, found, tracking).await
             }
             other => other,
         }

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use super::{check_batch, check_tracking, MemoryApplicationRecorder};
 use crate::error::Result;
-use crate::persistence::{Removal, SyncRecorder, SyncWrite};
+use crate::persistence::{cleared_row, Removal, SyncRecorder, SyncWrite};
 
 #[async_trait(?Send)]
 impl SyncRecorder for MemoryApplicationRecorder {
@@ -37,7 +37,7 @@ impl SyncRecorder for MemoryApplicationRecorder {
             log.tracking.insert(tracking.application_name.clone(), tracking.notification_id);
         }
         for view in write.cleared {
-            log.views.remove(view);
+            log.views.insert(view.clone(), cleared_row().into_iter().filter_map(|(key, value)| Some((key, value?))).collect());
             log.tracking.insert(view.clone(), 0);
         }
         for (view, changes) in write.rows {

@@ -5,7 +5,9 @@ use serde_json::Value;
 
 use super::{check_tracking, MemoryApplicationRecorder};
 use crate::error::{Error, Result};
-use crate::persistence::{is_private, text_order, IndexKey, Row, RowChanges, RowQuery, Tracking, ViewDefinition, ViewRecorder};
+use crate::persistence::{
+    cleared_since, is_private, text_order, IndexKey, Row, RowChanges, RowQuery, Tracking, ViewDefinition, ViewRecorder, CLEARED,
+};
 
 #[async_trait(?Send)]
 impl ViewRecorder for MemoryApplicationRecorder {
@@ -13,7 +15,7 @@ impl ViewRecorder for MemoryApplicationRecorder {
         tracking.validate_after(from)?;
         let mut log = self.inner.borrow_mut();
         let found = log.tracking.get(&tracking.application_name).copied();
-        if found != from {
+        if found != from || cleared_since(changes, log.views.get(&view.name).and_then(|rows| rows.get(CLEARED))) {
             return Err(Error::Stale { application_name: tracking.application_name.clone(), expected: from, found });
         }
         check_tracking(tracking, found.as_ref())?;
