@@ -5,9 +5,10 @@
 //! converged, every acknowledged event is on the server and every device
 //! exactly once, ids and versions gap-free.
 //!
-//! `SIM_SEEDS=N` runs N seeds (200 by default; `scripts/soak.sh` runs more),
-//! `SIM_SEED=S` replays one. A failure prints its seed and the command that
-//! replays it.
+//! `SIM_SEEDS=N` runs N seeds (200 by default) from `SIM_FIRST` (0 by default;
+//! `clock` for seeds no run tried before, as the test command and
+//! `scripts/soak.sh` do), `SIM_SEED=S` replays one. A failure prints its seed
+//! and the command that replays it.
 
 #[path = "../../tests/contract/dog.rs"]
 mod dog;
@@ -46,10 +47,11 @@ fn seeds() -> Vec<u64> {
         return vec![seed];
     }
     let count: u64 = std::env::var("SIM_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
-    let first: u64 = std::env::var("SIM_FIRST")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() * 1000));
+    let first = match std::env::var("SIM_FIRST").as_deref() {
+        Ok("clock") => std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() * 1000),
+        Ok(first) => first.parse().unwrap_or(0),
+        Err(_) => 0,
+    };
     (first..first + count).collect()
 }
 
