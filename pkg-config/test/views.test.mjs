@@ -233,7 +233,8 @@ test("a rebuild cut short by closing its application rejects with a StorageError
   await close();
 });
 
-test("a tab whose rebuild is cut short by its close leaves the build to another tab at once, with no new event", async () => {
+/** Two tabs with the trick counts, `count` tricks taught in the first, both seeing the view at the head. */
+async function twoTabsAtHead(count) {
   const { pages: [one, two], close } = await tabs(2);
   const open = (page) => page.evaluate(async () => {
     const { openDogSchool, defineTrickCounts } = await import("/test/dogschool.js");
@@ -242,13 +243,18 @@ test("a tab whose rebuild is cut short by its close leaves the build to another 
   });
   await open(one);
   await open(two);
-  const head = await one.evaluate(async () => {
+  const head = await one.evaluate(async (count) => {
     const { teach } = await import("/test/dogschool.js");
-    const head = await teach(app, 6000, ["sit", "beg"]);
+    const head = await teach(app, count, ["sit", "beg"]);
     await counts.wait(head, { timeoutMs: 30000 });
     return head;
-  });
+  }, count);
   await two.evaluate((head) => counts.wait(head, { timeoutMs: 30000 }), head);
+  return { one, two, head, close };
+}
+
+test("a tab whose rebuild is cut short by its close leaves the build to another tab at once, with no new event", async () => {
+  const { one, two, head, close } = await twoTabsAtHead(6000);
   const cut = await one.evaluate(async () => {
     let closed = false;
     const rebuilt = counts.rebuild({ onProgress: () => closed || ((closed = true), app.close()) }); // closed after its first batch
@@ -340,21 +346,7 @@ test("index queries give the same rows in the same order in IndexedDB and in mem
 });
 
 test("while another tab rebuilds a view, wait in this tab resolves only once the view is back where it was asked to be", async () => {
-  const { pages: [one, two], close } = await tabs(2);
-  const open = (page) => page.evaluate(async () => {
-    const { openDogSchool, defineTrickCounts } = await import("/test/dogschool.js");
-    globalThis.app = await openDogSchool("dogschool");
-    globalThis.counts = defineTrickCounts(app);
-  });
-  await open(one);
-  await open(two);
-  const head = await one.evaluate(async () => {
-    const { teach } = await import("/test/dogschool.js");
-    const head = await teach(app, 20000, ["sit", "beg"]);
-    await counts.wait(head, { timeoutMs: 30000 });
-    return head;
-  });
-  await two.evaluate((head) => counts.wait(head, { timeoutMs: 30000 }), head);
+  const { one, two, head, close } = await twoTabsAtHead(20000);
   // tab one rebuilds; tab two, which saw the view at the head, waits for the head and reads
   await one.evaluate(() => { globalThis.rebuilding = counts.rebuild(); });
   const read = await two.evaluate(async (head) => {
