@@ -52,3 +52,12 @@ test("importing the package (Node's entry, and the browser's as server-side rend
   assert.deepEqual(await touchedOnImport("tributary"), []);
   assert.deepEqual(await touchedOnImport(fileURLToPath(new URL("../../dist/index.js", import.meta.url))), []);
 });
+
+test("the packed package carries its own README, its types, its JavaScript and the wasm", async () => {
+  const folder = fileURLToPath(new URL("../..", import.meta.url));
+  const { stdout } = await promisify(execFile)("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: folder });
+  const files = JSON.parse(stdout)[0].files.map((file) => file.path);
+  for (const wanted of ["README.md", "dist/index.js", "dist/index.d.ts", "dist/node.js", "types/wasm.d.ts", "wasm/tributary_bg.wasm"]) {
+    assert.ok(files.includes(wanted), `${wanted} is not in the package`);
+  }
+});
