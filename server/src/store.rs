@@ -314,7 +314,7 @@ mod tests {
                 let version = i as u64 + 1;
                 (version, StoredEvent { originator_id: Uuid::new_v4(), originator_version: version, topic: "Dog.TrickAdded".into(), state })
             };
-            (Push { client_id: Uuid::new_v4(), events: (0..events).map(event).collect() }, oneshot::channel().0)
+            (Push { client_id: Uuid::new_v4(), events: (0..events).map(event).collect(), through: events as u64 }, oneshot::channel().0)
         };
         let sizes = |pushes: Vec<(usize, usize)>| {
             let (sender, mut queued) = mpsc::unbounded_channel();
@@ -337,7 +337,7 @@ mod tests {
         let store = Backend::sqlite(folder.path().to_owned()).open("acme", "dogs").await.unwrap();
         let event =
             StoredEvent { originator_id: Uuid::new_v4(), originator_version: 1, topic: "Dog.Registered".into(), state: b"{}".to_vec() };
-        store.push(Push { client_id: Uuid::new_v4(), events: vec![(1, event)] }).await.unwrap();
+        store.push(Push { client_id: Uuid::new_v4(), events: vec![(1, event)], through: 1 }).await.unwrap();
         let json = |store: &Store| {
             let store = store.clone();
             async move { store.page(1, 10, vec![]).await.unwrap().to_json() }

@@ -169,7 +169,7 @@ mod tests {
             topic: "Dog.Registered".into(),
             state: b"{}".to_vec(),
         };
-        let push = tributary::sync::protocol::Push { client_id: uuid::Uuid::new_v4(), events: vec![(1, event)] };
+        let push = tributary::sync::protocol::Push { client_id: uuid::Uuid::new_v4(), events: vec![(1, event)], through: 1 };
         assert!(matches!(held.push(push).await, Ok(crate::push::Accepted::Recorded(_))));
         let mut head = next.head();
         let woken = tokio::time::timeout(Duration::from_secs(2), head.wait_for(|head| *head >= 1)).await;

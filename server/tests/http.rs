@@ -418,3 +418,39 @@ fn a_body_that_stops_coming_is_a_408_and_writes_nothing() {
     assert_eq!(&reply, b"HTTP/1.1 200", "{}", String::from_utf8_lossy(&reply));
     assert_eq!(log(&server).as_array().map(Vec::len), Some(1), "only the whole push was written");
 }
+
+#[test]
+fn a_late_copy_of_a_refused_push_records_nothing_once_the_client_pushed_past_it() {
+    let server = Server::start(&data_folder("late-copy"), &[]);
+    let app = server.app("acme", "dogs");
+    let other = push_body(
+        OTHER_CLIENT,
+        vec![event(1, DOG, 1, "Dog.Registered", b"{}"), event(2, DOG, 2, "Dog.TrickAdded", b"{\"trick\":\"sit\"}")],
+    );
+    assert_eq!(post(&format!("{app}/push"), Some(TOKEN), &other).status, 200);
+    // this client's v2 and v3 lose to the other's v2: refused, and taken out of its log
+    let stale = push_body(
+        CLIENT,
+        vec![event(10, DOG, 2, "Dog.TrickAdded", b"{\"trick\":\"beg\"}"), event(12, DOG, 3, "Dog.TrickAdded", b"{\"trick\":\"roll\"}")],
+    );
+    assert_eq!(post(&format!("{app}/push"), Some(TOKEN), &stale).status, 409);
+    // its next push leaves positions 10 and 12 out for good
+    let cat = "abababababababababababababababab";
+    let next = json!({ "client_id": CLIENT, "events": [event(11, cat, 1, "Cat.Born", b"{}")], "through": 12 });
+    let next = post(&format!("{app}/push"), Some(TOKEN), &serde_json::to_vec(&next).unwrap());
+    assert_eq!((next.status, next.json()["position"].clone()), (200, json!(12)), "{}", next.text());
+    // a copy of the refused push, late: its v3 was never this client's to record
+    let copy = post(&format!("{app}/push"), Some(TOKEN), &stale);
+    assert_eq!(copy.status, 400, "{}", copy.text());
+    let log = get(&format!("{app}/notifications?start=1&limit=10"), Some(TOKEN)).json();
+    let versions: Vec<(String, u64)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["originator_id"].as_str().unwrap().to_owned(), n["originator_version"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(versions, vec![(DOG.to_owned(), 1), (DOG.to_owned(), 2), (cat.to_owned(), 1)]);
+    // and a through below the push's last position is refused
+    let wrong = json!({ "client_id": CLIENT, "events": [event(20, cat, 2, "Cat.Fed", b"{}")], "through": 19 });
+    assert_eq!(post(&format!("{app}/push"), Some(TOKEN), &serde_json::to_vec(&wrong).unwrap()).status, 400);
+}

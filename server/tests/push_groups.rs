@@ -31,8 +31,9 @@ fn push(client: Uuid, dog: Uuid, first: u64, versions: &[u64]) -> Push {
             let state = format!("{{\"trick\":\"trick {version}\"}}").into_bytes();
             (first + i as u64, StoredEvent { originator_id: dog, originator_version: *version, topic: "Dog.TrickAdded".into(), state })
         })
-        .collect();
-    Push { client_id: client, events }
+        .collect::<Vec<_>>();
+    let through = events.last().map_or(0, |(position, _)| *position);
+    Push { client_id: client, events, through }
 }
 
 fn recorded(answer: &Result<Accepted>) -> &PushReply {

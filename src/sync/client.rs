@@ -283,7 +283,9 @@ impl SyncClient {
     /// [`Error::Conflict`] (nothing was written on the server: pull, then push again).
     pub async fn push(&self) -> Result<Progress> {
         let mut state = self.state().await?;
-        let pending = self.pending_in_order(&mut state, self.options.batch).await?;
+        // Read first: every local event up to it is in the pending read after, or settled, or gone.
+        let head = self.app.max_notification_id().await?;
+        let pending = self.pending_in_order(&mut state, self.options.batch + 1).await?;
         if pending.is_empty() {
             self.save_state(&state).await?;
             return Ok(Progress { position: self.position().await?, ..Progress::default() });
@@ -291,14 +293,21 @@ impl SyncClient {
         let mut bytes = 0;
         let batch: Vec<&Notification> = pending
             .iter()
+            .take(self.options.batch)
             .take_while(|n| {
                 bytes += n.state.len();
                 bytes <= PUSH_BYTES
             })
             .collect();
         let batch = if batch.is_empty() { vec![&pending[0]] } else { batch };
-        let request =
-            PushRequest { client_id: state.client_id, events: batch.iter().map(|n| PushedEvent::new(n.id, &n.stored_event())).collect() };
+        // Positions up to the next pending event (or the head read before) that this push
+        // leaves out are gone from the log for good: the server's position for this
+        // client moves past them, so that a late copy of an older push holding them
+        // cannot record them after a conflict took them out.
+        let last = batch.last().map_or(0, |n| n.id);
+        let through = pending.get(batch.len()).map_or(head, |next| (next.id - 1).min(head)).max(last);
+        let events = batch.iter().map(|n| PushedEvent::new(n.id, &n.stored_event())).collect();
+        let request = PushRequest { client_id: state.client_id, events, through: Some(through) };
         let body = serde_json::to_vec(&request).map_err(|e| Error::invalid(format!("a push request: {e}")))?;
         let response = self.send(Method::Post, format!("{}/push", self.options.url), Some(body), "pushing").await?;
         if response.status == 409 {

@@ -31,12 +31,19 @@ pub struct PushedEvent {
 pub struct PushRequest {
     pub client_id: Uuid,
     pub events: Vec<PushedEvent>,
+    /// The client will never push a position up to here that this push leaves
+    /// out (it took those events out of its log): the server moves the client's
+    /// position here, so that a late copy of an older push cannot record them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub through: Option<u64>,
 }
 
 /// A push's events, checked: positions strictly increasing from 1, each a valid stored event.
 pub struct Push {
     pub client_id: Uuid,
     pub events: Vec<(u64, StoredEvent)>,
+    /// The client's position once recorded: its last event's, or further ([`PushRequest::through`]).
+    pub through: u64,
 }
 
 impl PushedEvent {
@@ -72,7 +79,10 @@ impl PushRequest {
         if let Some((_, twice)) = events.iter().find(|(_, e)| !seen.insert((e.originator_id, e.originator_version))) {
             return Err(Error::invalid(format!("the push holds a position twice: {} v{}", twice.originator_id, twice.originator_version)));
         }
-        Ok(Push { client_id: self.client_id, events })
+        if self.through.is_some_and(|through| through < last || through > MAX_SAFE) {
+            return Err(Error::invalid(format!("through must be from the last position ({last}) to 2^53 - 1")));
+        }
+        Ok(Push { client_id: self.client_id, events, through: self.through.unwrap_or(last) })
     }
 }
 
