@@ -8,21 +8,19 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use serde_json::Value;
 use uuid::Uuid;
 
-use super::conflict::{Conflict, Kept, Resolution, PREFIX};
+mod conflicts;
+mod push;
+
+use super::conflict::Kept;
 use super::http::{Http, Method, Request};
-use super::limits::{BATCH, MAX_PAGE, PUSH_BYTES};
-use super::protocol::{malformed, read_notifications, ConflictReply, PushReply, PushRequest, PushedEvent, WaitReply};
+use super::limits::{BATCH, MAX_PAGE};
+use super::protocol::{malformed, read_notifications, WaitReply};
 use super::state::State;
 use crate::application::Application;
-use crate::domain::DomainEvent;
 use crate::error::{Error, Result};
-use crate::persistence::{
-    EventQuery, Notification, NotificationQuery, Removal, RowChanges, RowQuery, StoredEvent, SyncRecorder, SyncWrite, Tracking,
-    ViewDefinition, MAX_SAFE,
-};
+use crate::persistence::{Notification, NotificationQuery, Removal, RowChanges, SyncRecorder, SyncWrite, Tracking, ViewDefinition};
 
 /// How often a server with no `wait` route is asked for news.
 pub const POLL_MS: u64 = 1_000;
@@ -279,87 +277,6 @@ impl SyncClient {
         Ok((pulled.len() as u64, kept))
     }
 
-    /// Pushes one batch of pending local events; a refusal for conflicts is
-    /// [`Error::Conflict`] (nothing was written on the server: pull, then push again).
-    pub async fn push(&self) -> Result<Progress> {
-        let mut state = self.state().await?;
-        // Read first: every local event up to it is in the pending read after, or settled, or gone.
-        let head = self.app.max_notification_id().await?;
-        let pending = self.pending_in_order(&mut state, self.options.batch + 1).await?;
-        if pending.is_empty() {
-            self.save_state(&state).await?;
-            return Ok(Progress { position: self.position().await?, ..Progress::default() });
-        }
-        let mut bytes = 0;
-        let batch: Vec<&Notification> = pending
-            .iter()
-            .take(self.options.batch)
-            .take_while(|n| {
-                bytes += n.state.len();
-                bytes <= PUSH_BYTES
-            })
-            .collect();
-        let batch = if batch.is_empty() { vec![&pending[0]] } else { batch };
-        // Positions up to the next pending event (or the head read before) that this push
-        // leaves out are gone from the log for good: the server's position for this
-        // client moves past them, so that a late copy of an older push holding them
-        // cannot record them after a conflict took them out.
-        let last = batch.last().map_or(0, |n| n.id);
-        let through = pending.get(batch.len()).map_or(head, |next| (next.id - 1).min(head)).max(last);
-        let events = batch.iter().map(|n| PushedEvent::new(n.id, &n.stored_event())).collect();
-        let request = PushRequest { client_id: state.client_id, events, through: Some(through) };
-        let body = serde_json::to_vec(&request).map_err(|e| Error::invalid(format!("a push request: {e}")))?;
-        let response = self.send(Method::Post, format!("{}/push", self.options.url), Some(body), "pushing").await?;
-        if response.status == 409 {
-            let reply: ConflictReply = serde_json::from_slice(&response.body).map_err(|e| malformed(format!("the conflict reply: {e}")))?;
-            let first = reply.conflicts.first().ok_or_else(|| malformed("a conflict reply names no event"))?;
-            let originator_id = first.originator_id.parse().map_err(|_| malformed("a conflict names no valid aggregate"))?;
-            // Only an event of this push can conflict: another would send the round pulling and pushing again for nothing.
-            if !batch.iter().any(|n| n.originator_id == originator_id && n.originator_version == first.originator_version) {
-                return Err(malformed(format!(
-                    "a conflict names {originator_id} v{}, which this push did not hold",
-                    first.originator_version
-                )));
-            }
-            return Err(Error::Conflict { originator_id, originator_version: first.originator_version, detail: reply.message });
-        }
-        let reply: PushReply = serde_json::from_slice(&response.ok("pushing")?).map_err(|e| malformed(format!("the push reply: {e}")))?;
-        if reply.notification_ids.len() != batch.len() || reply.notification_ids.windows(2).any(|w| w[0] >= w[1]) {
-            return Err(malformed(format!("{} notification ids for {} events pushed", reply.notification_ids.len(), batch.len())));
-        }
-        // Ids count from 1: a 0 would settle an event the server has given no place;
-        // past 2^53 - 1, the local log could not hold the position it reaches.
-        if reply.notification_ids.first() == Some(&0) || reply.notification_ids.last().is_some_and(|id| *id > MAX_SAFE) {
-            return Err(malformed(format!(
-                "a pushed event was given a notification id outside 1 to 2^53 - 1: {:?}",
-                reply.notification_ids
-            )));
-        }
-        let position = self.position().await?;
-        for (notification, server_id) in batch.iter().zip(&reply.notification_ids) {
-            let at = (notification.originator_id, notification.originator_version);
-            state.settled.insert(at);
-            if *server_id > position {
-                state.returning.insert(*server_id, at);
-            }
-        }
-        // When the server gave this push the ids right after the pull position,
-        // nobody else wrote in between: the pull position moves past them at once,
-        // instead of pulling this client's own events back.
-        let first = reply.notification_ids.first().copied().unwrap_or(0);
-        let last = reply.notification_ids.last().copied().unwrap_or(0);
-        let contiguous = first == position + 1 && last - first + 1 == reply.notification_ids.len() as u64;
-        let reached = contiguous.then(|| Tracking { application_name: self.upstream(), notification_id: last });
-        if reached.is_some() {
-            state.returning.retain(|server_id| server_id > last);
-        }
-        let mut rows = RowChanges::new();
-        rows.insert("state".into(), Some(state.row()?));
-        let write = SyncWrite { tracking: reached.as_ref(), rows: &[(&self.private_view(), &rows)], ..SyncWrite::default() };
-        self.recorder.write_sync(write).await?;
-        Ok(Progress { pushed: batch.len() as u64, position: reached.map_or(position, |t| t.notification_id), ..Progress::default() })
-    }
-
     /// How many local events wait to be pushed.
     pub async fn pending_count(&self) -> Result<u64> {
         let mut state = self.state().await?;
@@ -396,88 +313,6 @@ impl SyncClient {
             futures_timer::Delay::new(std::time::Duration::from_millis(step)).await;
             waited += step;
         }
-    }
-
-    /// The conflicts held for the application, oldest first (by when their
-    /// first lost event was recorded). A conflict's
-    /// server side is what the log holds of the aggregate from its version on,
-    /// less this client's own events not yet pushed (another conflict's
-    /// rebased events, say): those are not the server's.
-    pub async fn conflicts(&self) -> Result<Vec<Conflict>> {
-        let rows = self.recorder.query_rows(&self.private_view(), &RowQuery::default()).await?;
-        let kept =
-            rows.into_iter().filter(|row| row.key.starts_with(PREFIX)).map(|row| Kept::read(row.value)).collect::<Result<Vec<_>>>()?;
-        if kept.is_empty() {
-            return Ok(Vec::new());
-        }
-        let pending = self.pending(&mut self.state().await?).await?;
-        let mut conflicts = Vec::new();
-        for kept in kept {
-            let mut server =
-                self.app.events(kept.originator_id, EventQuery { gt: kept.version.checked_sub(1), ..EventQuery::all() }).await?;
-            server.retain(|e| !pending.contains_key(&(e.originator_id, e.originator_version)));
-            conflicts.push(Conflict::decoded(&kept, self.app.mapper(), server)?);
-        }
-        // Rows come in the order of their random ids.
-        conflicts.sort_by_key(|c| (c.recorded_on(), c.originator_id, c.version));
-        Ok(conflicts)
-    }
-
-    /// Resolves a conflict: rebase its events after the server's newest version
-    /// (through the aggregate's fold: if that fails, the conflict stays), or discard them.
-    pub async fn resolve(&self, id: Uuid, resolution: Resolution) -> Result<()> {
-        let key = format!("{PREFIX}{id}");
-        let view = self.private_view();
-        let row = self.recorder.get_row(&view, &key).await?.ok_or_else(|| Error::NotFound(format!("conflict {id}")))?;
-        let kept = Kept::read(row)?;
-        let events = match resolution {
-            Resolution::Discard => Vec::new(),
-            Resolution::Rebase => self.rebased(&kept).await?,
-        };
-        let mut rows = RowChanges::new();
-        rows.insert(key, None);
-        self.recorder.write_sync(SyncWrite { events: &events, rows: &[(&view, &rows)], ..SyncWrite::default() }).await?;
-        Ok(())
-    }
-
-    /// With `rebase_conflicts`, rebases every conflict held (in version order): those
-    /// a pull just kept, and those a round cut off between its pull and their
-    /// rebase left (a page closed). One that cannot be rebased stays for the application.
-    async fn rebase_held(&self) -> Result<()> {
-        if !self.options.rebase_conflicts {
-            return Ok(());
-        }
-        let rows = self.recorder.query_rows(&self.private_view(), &RowQuery::default()).await?;
-        let mut held: Vec<Kept> =
-            rows.into_iter().filter(|row| row.key.starts_with(PREFIX)).filter_map(|row| Kept::read(row.value).ok()).collect();
-        held.sort_by_key(|kept| (kept.originator_id, kept.version));
-        for kept in held {
-            let _ = self.resolve(kept.id, Resolution::Rebase).await;
-        }
-        Ok(())
-    }
-
-    /// A conflict's lost events, recorded again after the aggregate's newest.
-    async fn rebased(&self, kept: &Kept) -> Result<Vec<StoredEvent>> {
-        let lost = kept.stored()?.iter().map(|e| self.app.mapper().to_domain_event(e)).collect::<Result<Vec<_>>>()?;
-        let current = self.app.replay(kept.originator_id, crate::application::At::Latest).await?;
-        let aggregate_type = self.app.registry().aggregate(&current.aggregate_type)?;
-        let mut version = current.version;
-        let events: Vec<DomainEvent> = lost
-            .into_iter()
-            .map(|event| {
-                version += 1;
-                DomainEvent::new(
-                    event.originator_id,
-                    version,
-                    event.topic,
-                    event.timestamp.max(current.modified_on),
-                    Value::Object(event.payload),
-                )
-            })
-            .collect::<Result<_>>()?;
-        aggregate_type.fold.apply(current.state, &events)?;
-        events.iter().map(|e| self.app.mapper().to_stored_event(e)).collect()
     }
 
     /// The sync state, made (and kept) on first use: the client's id must be
