@@ -50,10 +50,13 @@ pub(crate) async fn open(name: &str) -> Result<Rexie> {
     let blocked = futures_timer::Delay::new(std::time::Duration::from_millis(BLOCKED_AFTER_MS));
     let database = match select(Box::pin(build), blocked).await {
         Either::Left((opened, _)) => opened.map_err(|e| open_failure(name, e))?,
-        Either::Right(_) => {
+        Either::Right((_, build)) => {
+            // Not dropped while its request is out (the browser would call its dropped
+            // callbacks): left to finish, and its connection closed if it opens.
+            wasm_bindgen_futures::spawn_local(async move { build.await.map(|database| database.close()).unwrap_or(()) });
             return Err(Error::Storage(format!(
                 "opening database {name:?} is blocked: another tab holds an older version open; close or reload the other tabs"
-            )))
+            )));
         }
     };
     let stores = database.store_names();

@@ -99,7 +99,10 @@ impl ProjectionRunner {
     /// definition (0: none, or the view was built by another, to be built again).
     pub async fn position(&self) -> Result<u64> {
         let name = &self.definition.name;
-        let (built_by, position) = futures::future::try_join(self.views.get_row(name, BUILT_BY), self.views.max_tracking_id(name)).await?;
+        // Both read to the end (as in `join`, unlike `try_join`): a read dropped
+        // while its request is out leaves IndexedDB calling dropped callbacks.
+        let (built_by, position) = futures::future::join(self.views.get_row(name, BUILT_BY), self.views.max_tracking_id(name)).await;
+        let (built_by, position) = (built_by?, position?);
         Ok(if built_by.is_some_and(|stored| stored != self.definition.built_by()) { 0 } else { position.unwrap_or(0) })
     }
 
@@ -179,8 +182,8 @@ impl ProjectionRunner {
                     self.cache.set_built(); // this definition's build: if another takes it over, this runner stops
                 }
                 self.cache.set_row(BUILT_BY, built_by.clone());
-                let (cleared, position) =
-                    futures::future::try_join(self.views.get_row(name, CLEARED), self.views.max_tracking_id(name)).await?;
+                let (cleared, position) = futures::future::join(self.views.get_row(name, CLEARED), self.views.max_tracking_id(name)).await;
+                let (cleared, position) = (cleared?, position?);
                 self.cache.set_row(CLEARED, cleared);
                 position
             }

@@ -25,7 +25,7 @@ export async function launch() {
             close: () => page.close(),
             screenshot: async (path, fullPage) => writeFile(path, await page.screenshot({ fullPage })),
           };
-          page.on("pageerror", (error) => heard("pageerror", String(error)));
+          page.on("pageerror", (error) => heard("pageerror", error.stack || String(error)));
           page.on("console", (message) => message.type() === "error" && heard("console-error", message.text()));
           await page.goto(url);
           if (quota) {

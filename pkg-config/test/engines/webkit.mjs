@@ -32,8 +32,10 @@ function agent(url, id) {
       send({ n, error: String(error) });
     }
   };
-  addEventListener("error", (event) => send({ heard: "pageerror", text: String(event.error ?? event.message) }));
-  addEventListener("unhandledrejection", (event) => send({ heard: "pageerror", text: String(event.reason) }));
+  // With the stack, if any: an uncaught error from a browser callback says little else.
+  const told = (error) => (error?.stack ? `${error}\n${error.stack}` : String(error));
+  addEventListener("error", (event) => send({ heard: "pageerror", text: told(event.error ?? event.message) }));
+  addEventListener("unhandledrejection", (event) => send({ heard: "pageerror", text: told(event.reason) }));
   const error = console.error;
   console.error = (...args) => {
     send({ heard: "console-error", text: args.map(String).join(" ") });
