@@ -7,7 +7,11 @@ mod client;
 mod conflict;
 mod http;
 pub mod limits;
+pub mod live;
 pub mod protocol;
+pub mod pull;
+pub mod push;
+pub mod round;
 mod state;
 
 pub use client::{Progress, SyncClient, SyncOptions, TRACKING_PREFIX};

@@ -1,7 +1,7 @@
 // Sync with a server: a thin wrapper over the core's sync client. The core pulls
-// and pushes exactly once and keeps conflicts; this file decides when: a round
-// at a time under a Web Lock (one tab syncs at a time), and, when live, again
-// as soon as the server or this application has news, backing off while offline.
+// and pushes exactly once, keeps conflicts, and decides what live sync does next
+// (a round, a wait for the server's news, a back-off, stop); this file performs
+// it: a round at a time under a Web Lock (one tab syncs at a time), the timers.
 
 import type { CoreSync } from "../wasm/tributary.js";
 import { calling } from "./core.js";
@@ -51,6 +51,9 @@ export interface SyncConflict {
   /** The server's events of the aggregate from that version on. */
   server: EventView[];
 }
+
+/** What live sync does next, as the core decides it. */
+type LiveStep = { round: true } | { wait: number } | { sleep: number } | { stop: true };
 
 /** This application syncing with one server. */
 export class Sync {
@@ -168,24 +171,28 @@ export class Sync {
     }
   }
 
+  /** Performs what the core decides live sync does next, until it says stop or `stop` is called. */
   async #loop(loop: number): Promise<void> {
-    let attempt = 0;
+    let next: LiveStep = { round: true };
+    let woken = Promise.resolve("poked");
     while (this.#live && loop === this.#loops) {
-      const woken = new Promise<void>((done) => (this.#wake = done));
-      try {
-        await this.now();
-        attempt = 0;
-      } catch (error) {
-        if ((error as Error).name !== "SyncError") {
-          // Credentials or a bug: retrying will not help (unless this loop is an older one, which just ends).
-          if (loop === this.#loops) this.#live = false;
-          return;
-        }
-        await Promise.race([calling(() => this.#core.backoff(attempt++)), woken]);
-        continue;
+      let happened: string;
+      if ("round" in next) {
+        // A poke from here on (a record made during the round) ends the wait or back-off after it.
+        woken = new Promise((done) => (this.#wake = () => done("poked")));
+        happened = await this.now().then(() => "synced", (error: Error) => (error.name === "SyncError" ? "offline" : "failed"));
+      } else if ("wait" in next) {
+        const after = next.wait;
+        happened = await Promise.race([calling(() => this.#core.waitForServer(after, undefined)).then(() => "heard", () => "unheard"), woken]);
+      } else if ("sleep" in next) {
+        const ms = next.sleep;
+        happened = await Promise.race([new Promise<string>((done) => setTimeout(done, ms, "slept")), woken]);
+      } else {
+        // Credentials or a bug: retrying will not help (unless this loop is an older one, which just ends).
+        if (loop === this.#loops) this.#live = false;
+        return;
       }
-      const news = calling(() => this.#core.waitForServer(this.#status.position, undefined)).catch(() => calling(() => this.#core.backoff(attempt++)));
-      await Promise.race([news, woken]);
+      next = this.#core.next(happened, this.#status.position) as LiveStep;
     }
   }
 

@@ -11,12 +11,14 @@ use std::rc::Rc;
 use uuid::Uuid;
 
 mod conflicts;
-mod push;
 
 use super::conflict::Kept;
-use super::http::{Http, Method, Request};
+use super::http::{Http, Method, Request, Response};
 use super::limits::{BATCH, MAX_PAGE};
 use super::protocol::{malformed, read_notifications, WaitReply};
+use super::pull::{self, Refused, Sorted};
+use super::push::Batch;
+use super::round::{Next, Page, Round};
 use super::state::State;
 use crate::application::Application;
 use crate::error::{Error, Result};
@@ -24,13 +26,6 @@ use crate::persistence::{Notification, NotificationQuery, Removal, RowChanges, S
 
 /// How often a server with no `wait` route is asked for news.
 pub const POLL_MS: u64 = 1_000;
-
-/// What a pulled page said of the rest of the log: a full page, or one the
-/// server cut short for its size, may leave more.
-struct Page {
-    received: usize,
-    more: bool,
-}
 
 /// How a client syncs with one server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,11 +62,6 @@ pub struct Progress {
 
 /// What the tracking names of sync clients' positions start with (then the server's URL).
 pub const TRACKING_PREFIX: &str = "sync:";
-
-/// A push the server refused: another client took these versions first.
-const REFUSED_ROUNDS: usize = 8;
-/// How many times a pulled batch is decided again when a save made meanwhile refuses its write.
-const PULL_ATTEMPTS: usize = 3;
 
 pub struct SyncClient {
     app: Application,
@@ -124,60 +114,29 @@ impl SyncClient {
     }
 
     /// One round: pulls everything new, pushes every pending local event (pulling
-    /// again when the server refuses some for conflicts), then pulls what came meanwhile.
+    /// again when the server refuses some for conflicts), then pulls what came
+    /// meanwhile. The [`Round`] decides each step; this performs it.
     pub async fn round(&self, progress: &mut dyn FnMut(Progress)) -> Result<Progress> {
         self.rebase_held().await?;
-        let mut total = self.pull_all(progress).await?;
-        if self.options.push {
-            let mut refused = 0;
-            loop {
-                match self.push_all(progress).await {
-                    Ok(pushed) => {
-                        total.pushed += pushed;
-                        break;
+        let mut round = Round::new(self.options.push, self.options.batch);
+        loop {
+            match round.next() {
+                Next::Pull => {
+                    let (step, page) = self.pull_batch().await?;
+                    if page.received > 0 {
+                        progress(step);
                     }
-                    Err(Error::Conflict { .. }) if refused < REFUSED_ROUNDS => {
-                        refused += 1;
-                        let pulled = self.pull_all(progress).await?;
-                        total.pulled += pulled.pulled;
-                        total.conflicts += pulled.conflicts;
-                    }
-                    Err(error) => return Err(error),
+                    round.pulled(step, page);
                 }
+                Next::Push => {
+                    let step = self.push().await;
+                    if let Some(step) = step.as_ref().ok().filter(|step| step.pushed > 0) {
+                        progress(*step);
+                    }
+                    round.pushed(step)?;
+                }
+                Next::Done => return Ok(Progress { position: self.position().await?, ..round.total() }),
             }
-            let after = self.pull_all(progress).await?;
-            total.pulled += after.pulled;
-            total.conflicts += after.conflicts;
-        }
-        total.position = self.position().await?;
-        Ok(total)
-    }
-
-    async fn pull_all(&self, progress: &mut dyn FnMut(Progress)) -> Result<Progress> {
-        let mut total = Progress::default();
-        loop {
-            let (step, page) = self.pull_batch().await?;
-            total.pulled += step.pulled;
-            total.conflicts += step.conflicts;
-            total.position = step.position;
-            if page.received > 0 {
-                progress(step);
-            }
-            if page.received < self.options.batch && !page.more {
-                return Ok(total);
-            }
-        }
-    }
-
-    async fn push_all(&self, progress: &mut dyn FnMut(Progress)) -> Result<u64> {
-        let mut pushed = 0;
-        loop {
-            let step = self.push().await?;
-            if step.pushed == 0 {
-                return Ok(pushed);
-            }
-            pushed += step.pushed;
-            progress(step);
         }
     }
 
@@ -189,33 +148,22 @@ impl SyncClient {
     /// One batch, and what the server's page said of the rest.
     async fn pull_batch(&self) -> Result<(Progress, Page)> {
         let position = self.position().await?;
-        let url = format!("{}/notifications?start={}&limit={}", self.options.url, position + 1, self.options.batch);
-        let response = self.send(Method::Get, url, None, "pulling").await?;
-        let more = response.more;
-        let body = response.ok("pulling")?;
-        let notifications = read_notifications(&body, position + 1, self.options.batch)?;
-        let page = Page { received: notifications.len(), more };
+        let request = pull::request(&self.options.url, self.options.token.as_deref(), position, self.options.batch);
+        let (notifications, page) = pull::read(self.send(request, "pulling").await?, position, self.options.batch)?;
         let Some(last) = notifications.last().map(|n| n.id) else { return Ok((Progress { position, ..Progress::default() }, page)) };
         // State this application cannot read (another cipher key, or none) is refused before anything is written.
         for notification in &notifications {
             self.app.mapper().readable(&notification.stored_event())?;
         }
-        // A save made meanwhile on an aggregate losing events refuses the write
-        // (a conflict): what is pending is read again, and the batch decided again.
         let mut attempt = 1;
         let (pulled, kept) = loop {
             match self.record_pulled(&notifications, last).await {
-                Err(Error::Conflict { .. }) if attempt < PULL_ATTEMPTS => attempt += 1,
-                // Recorded meanwhile by another runner (tabs without Web Locks sync at once): read on from there.
-                Err(Error::DuplicateTracking { .. }) => return Ok((Progress { position: self.position().await?, ..Progress::default() }, page)),
-                // Still taken: a position the server served before, or saves racing every attempt.
-                // Not a conflict to resolve: the next round sees it.
-                Err(Error::Conflict { originator_id, originator_version, .. }) => {
-                    return Err(Error::Sync(format!(
-                        "pulling: {originator_id} v{originator_version} is in the local log already (recorded meanwhile, or served before by the server); nothing of the page was written"
-                    )))
-                }
-                written => break written?,
+                Ok(written) => break written,
+                Err(error) => match pull::refused(error, attempt) {
+                    Refused::Again => attempt += 1,
+                    Refused::ReadOn => return Ok((Progress { position: self.position().await?, ..Progress::default() }, page)),
+                    Refused::Fail(error) => return Err(error),
+                },
             }
         };
         let progress = Progress { pulled, conflicts: kept.len() as u64, position: last, ..Progress::default() };
@@ -225,45 +173,12 @@ impl SyncClient {
         Ok((progress, page))
     }
 
-    /// Records a pulled batch with the server position it reaches, in one
-    /// write: each notification is this client's own coming back, a pending
-    /// event whose acknowledgement was lost, the server's winning over local
-    /// ones (kept aside as a conflict), or new. How many were new, and the conflicts.
+    /// Records a pulled batch with the server position it reaches, in one write,
+    /// as [`pull::sort`] sorts it against what is pending now. How many were new, and the conflicts.
     async fn record_pulled(&self, notifications: &[Notification], last: u64) -> Result<(u64, Vec<Kept>)> {
         let mut state = self.state().await?;
-        let mut pending = self.pending(&mut state).await?;
-        let mut pulled = Vec::new();
-        let mut removed = Vec::new();
-        let mut kept = Vec::new();
-        for notification in notifications {
-            let (id, version) = (notification.originator_id, notification.originator_version);
-            if state.returning.remove(notification.id).is_some() {
-                continue; // this client's own event, already in the log
-            }
-            match pending.get(&(id, version)) {
-                Some(local) if local.topic == notification.topic && local.state == notification.state => {
-                    state.settled.insert((id, version)); // ours, whose acknowledgement was lost
-                    pending.remove(&(id, version));
-                    continue;
-                }
-                Some(_) => {
-                    // The server's event wins; the local ones from that version on are kept aside.
-                    let mut lost: Vec<Notification> =
-                        pending.values().filter(|n| n.originator_id == id && n.originator_version >= version).cloned().collect();
-                    lost.sort_by_key(|n| n.originator_version);
-                    for n in &lost {
-                        pending.remove(&(id, n.originator_version));
-                        removed.push(Removal { notification_id: n.id, originator_id: id, originator_version: n.originator_version });
-                    }
-                    kept.push(Kept::new(id, &lost.iter().map(Notification::stored_event).collect::<Vec<_>>()));
-                }
-                None => {}
-            }
-            // On the server already: never to be pushed.
-            state.settled.insert((id, version));
-            pulled.push(notification.stored_event());
-        }
-        state.returning.retain(|server_id| server_id > last);
+        let pending = self.pending(&mut state).await?;
+        let Sorted { pulled, removed, kept } = pull::sort(&mut state, pending, notifications, last);
         let cleared = self.views_seeing(&removed, &kept);
         let mut rows = RowChanges::new();
         rows.insert("state".into(), Some(state.row()?));
@@ -277,6 +192,30 @@ impl SyncClient {
         Ok((pulled.len() as u64, kept))
     }
 
+    /// Pushes one batch of pending local events (as [`Batch::plan`] makes it); a
+    /// refusal for conflicts is [`Error::Conflict`] (nothing was written on the
+    /// server: pull, then push again).
+    pub async fn push(&self) -> Result<Progress> {
+        let mut state = self.state().await?;
+        // Read first: every local event up to it is in the pending read after, or settled, or gone.
+        let head = self.app.max_notification_id().await?;
+        let pending = self.pending_in_order(&mut state, self.options.batch + 1).await?;
+        let Some(batch) = Batch::plan(state.client_id, &pending, head, self.options.batch) else {
+            self.save_state(&state).await?;
+            return Ok(Progress { position: self.position().await?, ..Progress::default() });
+        };
+        let request = batch.request(&self.options.url, self.options.token.as_deref())?;
+        let ids = batch.acknowledged(self.send(request, "pushing").await?)?;
+        let position = self.position().await?;
+        let reached = batch.settle(&mut state, &ids, position);
+        let tracking = reached.map(|id| Tracking { application_name: self.upstream(), notification_id: id });
+        let mut rows = RowChanges::new();
+        rows.insert("state".into(), Some(state.row()?));
+        let write = SyncWrite { tracking: tracking.as_ref(), rows: &[(&self.private_view(), &rows)], ..SyncWrite::default() };
+        self.recorder.write_sync(write).await?;
+        Ok(Progress { pushed: batch.events.len() as u64, position: reached.unwrap_or(position), ..Progress::default() })
+    }
+
     /// How many local events wait to be pushed.
     pub async fn pending_count(&self) -> Result<u64> {
         let mut state = self.state().await?;
@@ -287,7 +226,7 @@ impl SyncClient {
     /// A server with no `wait` route (a Python one) is polled instead.
     pub async fn wait_for_server(&self, after: u64, timeout_ms: u64) -> Result<u64> {
         let url = format!("{}/wait?after={after}&timeout_ms={timeout_ms}", self.options.url);
-        let response = self.send(Method::Get, url, None, "waiting for the server").await?;
+        let response = self.send(self.get(url), "waiting for the server").await?;
         if response.status == 404 {
             return self.poll_server(after, timeout_ms).await;
         }
@@ -302,7 +241,7 @@ impl SyncClient {
         let mut waited = 0;
         loop {
             let url = format!("{}/notifications?start={}&limit=1", self.options.url, after + 1);
-            let body = self.send(Method::Get, url, None, "polling the server").await?.ok("polling the server")?;
+            let body = self.send(self.get(url), "polling the server").await?.ok("polling the server")?;
             if let Some(next) = read_notifications(&body, after + 1, 1)?.first() {
                 return Ok(next.id);
             }
@@ -387,8 +326,11 @@ impl SyncClient {
         self.views.iter().filter(|v| v.topics.is_empty() || v.topics.iter().any(|t| topics.contains(t))).map(|v| v.name.clone()).collect()
     }
 
-    async fn send(&self, method: Method, url: String, body: Option<Vec<u8>>, doing: &str) -> Result<super::http::Response> {
-        let request = Request { method, url, token: self.options.token.clone(), body };
+    async fn send(&self, request: Request, doing: &str) -> Result<Response> {
         self.http.send(request).await.map_err(|why| Error::Sync(format!("{doing}: {why}")))
+    }
+
+    fn get(&self, url: String) -> Request {
+        Request { method: Method::Get, url, token: self.options.token.clone(), body: None }
     }
 }

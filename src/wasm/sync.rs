@@ -1,7 +1,7 @@
 //! `CoreSync`: this application syncing with a server, as the facade drives
-//! it. Each call is one step of the core's sync client over `fetch`; the facade
-//! decides when (a Web Lock per round, the live loop), and waits on the timers
-//! here (gloo-timers).
+//! it. Each call is one step of the core's sync client over `fetch`; the core
+//! decides what live sync does next ([`Live`]); the facade performs it (a Web
+//! Lock per round, the timers).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -14,11 +14,12 @@ use wasm_bindgen::prelude::*;
 use super::args::{name, text, whole, Options};
 use super::convert::from_json;
 use super::events::{Batch, EventJs};
-use super::failure::handler_threw;
+use super::failure::{handler_threw, js_error};
 use super::fetch::{abort_controller, unfetchable, Fetch};
 use super::shared::{promise, Shared};
 use crate::error::{Error, Result};
 use crate::sync::limits::{BATCH, MAX_PAGE, MAX_WAIT_MS, WAIT_MS};
+use crate::sync::live::{Happened, Live, Then};
 use crate::sync::{Resolution, SyncClient, SyncOptions};
 
 /// This application syncing with one server.
@@ -28,6 +29,8 @@ pub struct CoreSync {
     options: SyncOptions,
     /// The `AbortController`s of the waits for the server in flight.
     waiting: Rc<RefCell<Vec<JsValue>>>,
+    /// Live sync's decisions.
+    live: RefCell<Live>,
 }
 
 #[wasm_bindgen]
@@ -135,16 +138,28 @@ impl CoreSync {
         }))
     }
 
-    /// Waits the back-off before try `attempt` (from 0): growing, jittered, at
-    /// most 30 s; resolves to the milliseconds waited.
-    pub fn backoff(&self, attempt: JsValue) -> Promise {
-        promise(whole(&attempt, "attempt", 0).map(|attempt| async move {
-            let ceiling = 500u64.saturating_mul(1 << attempt.min(6)).min(30_000);
-            let jitter = (Uuid::new_v4().as_u128() % 1_000) as u64;
-            let delay = ceiling / 2 + ceiling / 2 * jitter / 1_000;
-            gloo_timers::future::TimeoutFuture::new(delay as u32).await;
-            Ok(JsValue::from_f64(delay as f64))
-        }))
+    /// What live sync does after `happened` (`"synced"`, at `position`;
+    /// `"offline"`, `"failed"`, `"heard"`, `"unheard"`, `"slept"` or `"poked"`):
+    /// `{ round: true }`, `{ wait: after }`, `{ sleep: ms }` or `{ stop: true }`.
+    pub fn next(&self, happened: JsValue, position: JsValue) -> Result<JsValue, JsValue> {
+        let happened = match name(&happened, "what happened").map_err(js_error)?.as_str() {
+            "synced" => Happened::Synced { position: whole(&position, "position", 0).map_err(js_error)? },
+            "offline" => Happened::Offline,
+            "failed" => Happened::Failed,
+            "heard" => Happened::Heard,
+            "unheard" => Happened::Unheard,
+            "slept" => Happened::Slept,
+            "poked" => Happened::Poked,
+            other => return Err(js_error(Error::invalid(format!("live sync cannot have {other:?} happen")))),
+        };
+        let jitter = (Uuid::new_v4().as_u128() % 1_000) as f64 / 1_000.0;
+        from_json(&match self.live.borrow_mut().next(happened, jitter) {
+            Then::Round => json!({ "round": true }),
+            Then::Wait { after } => json!({ "wait": after }),
+            Then::Sleep { ms } => json!({ "sleep": ms }),
+            Then::Stop => json!({ "stop": true }),
+        })
+        .map_err(js_error)
     }
 }
 
@@ -164,7 +179,7 @@ impl CoreSync {
         };
         options.done()?;
         let options = SyncOptions { url, token, push, batch: batch.min(MAX_PAGE as u64 + 1) as usize, rebase_conflicts: rebase };
-        let mut sync = CoreSync { shared, options, waiting: Rc::default() };
+        let mut sync = CoreSync { shared, options, waiting: Rc::default(), live: RefCell::default() };
         // The URL as the client uses it (no trailing slash): one server, one name (and one Web Lock).
         sync.options.url = sync.client()?.options().url.clone();
         if let Some(why) = unfetchable(&sync.options.url) {
