@@ -45,6 +45,7 @@ pub mod domain;
 mod error;
 pub mod persistence;
 pub mod projection;
+pub mod runtime;
 pub mod sync;
 pub mod system;
 pub mod workflow;

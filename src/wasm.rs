@@ -13,6 +13,7 @@ mod events;
 mod failure;
 mod fetch;
 mod follower;
+mod runner;
 mod shared;
 mod sync;
 mod view;

@@ -112,6 +112,11 @@ export function guarded<T extends object>(core: T, what: string): T {
   });
 }
 
+/** The core instance now: handles made under another are dead. */
+export function current(): number {
+  return instance;
+}
+
 /** Throws unless handles made under `made` are still alive. */
 export function alive(made: number, what: string): void {
   if (made !== instance) throw new StorageError(`${what} was closed when tributary was reset after an internal error; open it again`);

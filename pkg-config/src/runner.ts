@@ -1,9 +1,11 @@
-// The one runner of the facade: it decides when a view, a follower or a sync
-// steps in the core. It coalesces pokes into at most one queued run, holds a Web
-// Lock per runner so that one tab at a time runs it, stops at a failure until
-// `start()`, and settles waiters. What a step does is the core's business.
+// The one runner of the facade: it performs what the core's runner rules decide
+// for a view or a follower (src/runtime/runner.rs: pokes coalesced into one
+// queued turn, a failure stops it until `start()`, waiters settled once), holding
+// a Web Lock per runner so that one tab at a time runs it. What a step does is
+// the core's business too.
 
-import { calling, callingSync } from "./core.js";
+import { CoreRunner } from "../wasm/tributary.js";
+import { alive, calling, callingSync, current } from "./core.js";
 import { typed, type TributaryError } from "./errors.js";
 
 /** What the core says of one step. */
@@ -22,10 +24,8 @@ export interface RunnerStatus {
   failedAt?: number;
 }
 
-interface Failure {
-  error: TributaryError;
-  at: number;
-}
+/** What the core's rules ask of the runner. */
+type Effect = { queue: true } | { settle: number; error?: TributaryError } | { failed: number; error: TributaryError };
 
 /**
  * Tasks that take turns: in this tab one after another, across the origin's tabs
@@ -56,15 +56,11 @@ export class Runner {
   /** Called at the start of each locked session (another tab may have run it since). */
   readonly #session: () => void;
   readonly #onStep: (step: Step) => void;
-  #position = 0;
-  #state: "idle" | "running" = "idle";
-  #failure?: Failure;
-  #wanted = false;
-  /** Why it stopped for good (its application closed, or its leader was opened again). */
-  #stopped?: TributaryError;
-  /** Bumped by `start()`: a failure of a run begun before does not count. */
-  #generation = 0;
-  readonly #waiters = new Set<{ at: number; settle: (failure?: Failure) => void }>();
+  readonly #rules = new CoreRunner();
+  /** The core instance the rules live in: after a reset (a panic), they are gone. */
+  readonly #made = current();
+  #last: RunnerStatus = { position: 0, state: "idle" };
+  readonly #waiters = new Map<number, (error?: TributaryError) => void>();
 
   constructor(label: string, lock: string | null, step: () => Promise<Step>, session: () => void, onStep: (step: Step) => void) {
     this.#label = label;
@@ -75,55 +71,40 @@ export class Runner {
   }
 
   status(): RunnerStatus {
-    const failure = this.#failure;
-    return failure
-      ? { position: this.#position, state: "failed", error: failure.error, failedAt: failure.at }
-      : { position: this.#position, state: this.#state };
+    return this.#alive() ? (this.#last = this.#rules.status()) : this.#last;
   }
 
   /** Catches up soon, unless failed or stopped (at most one run queued). */
   poke(): void {
-    if (this.#wanted || this.#failure || this.#stopped) return;
-    this.#wanted = true;
-    void this.exclusive(async () => {
-      this.#wanted = false;
-      if (!this.#failure && !this.#stopped) await this.catchUp();
-    }).catch(() => {});
+    if (this.#alive()) this.#perform(this.#rules.poke());
   }
 
   /** Tries again from the last good position (after a fix); once stopped, throws why (nothing here would step). */
   start(): void {
-    if (this.#stopped) throw this.#stopped;
-    this.#generation++;
-    this.#failure = undefined;
-    this.poke();
+    alive(this.#made, this.#label);
+    this.#perform(this.#rules.start());
   }
 
   /** Stops stepping for good; its waiters get `why`, as nothing here will get them there. */
   stop(why: TributaryError): void {
-    this.#stopped = why;
-    for (const waiter of this.#waiters) waiter.settle({ error: why, at: 0 });
+    if (this.#alive()) return this.#perform(this.#rules.stop(why));
+    for (const settle of this.#waiters.values()) settle(why);
+    this.#waiters.clear();
   }
 
   /** Another tab moved the position on. */
   heard(position: number): void {
-    this.#moved(position);
+    if (this.#alive()) this.#perform(this.#rules.heard(position));
   }
 
-  /**
-   * Another tab cleared what this runs (to build it again): its position is 0 again.
-   * This tab queues for the lock at once, so that if that tab closes mid-build,
-   * this one carries the build on then, not at the next event.
-   */
+  /** Another tab cleared what this runs (to build it again): see the core's rules. */
   cleared(): void {
-    this.#position = 0;
-    this.poke();
+    if (this.#alive()) this.#perform(this.#rules.cleared());
   }
 
   /** Clears a failure and the position (before a rebuild). */
   reset(): void {
-    this.#failure = undefined;
-    this.#position = 0;
+    if (this.#alive()) this.#rules.reset();
   }
 
   /**
@@ -131,57 +112,54 @@ export class Runner {
    * meanwhile, it throws why, so that a rebuild cut short is not taken for done.
    */
   async catchUp(onStep?: (step: Step) => void): Promise<void> {
-    const generation = this.#generation;
-    this.#state = "running";
+    alive(this.#made, this.#label);
+    const generation = this.#rules.began();
     try {
       for (;;) {
         const step = await calling(() => this.#step());
-        this.#moved(step.position);
+        const failed = step.failed;
+        const { done, effects } = this.#rules.stepped(generation, step.position, step.head, failed?.notificationId, failed && typed(failed.error));
         this.#onStep(step);
         onStep?.(step);
-        if (step.failed) {
-          if (generation !== this.#generation) return this.poke(); // a run from before a restart: try again
-          this.#fail({ error: typed(step.failed.error) as TributaryError, at: step.failed.notificationId });
-          return;
-        }
-        if (step.position >= step.head) return;
+        this.#perform(effects);
+        if (done) return;
       }
     } catch (error) {
-      if (this.#stopped) throw this.#stopped;
-      if (generation === this.#generation) this.#fail({ error: error as TributaryError, at: this.#position + 1 });
-    } finally {
-      this.#state = "idle";
+      if (!this.#alive()) throw error;
+      this.#perform(this.#rules.threw(generation, error));
     }
   }
 
   /**
    * Resolves once the position reaches `at`; rejects on a failure at or before it.
    * `polled` is the core's wait: it throws at once for wrong arguments (checked
-   * before anything here compares `at`), sees positions that other tabs commit,
-   * and fails with a TimeoutError when its time is up; it asks `wanted()` at each
-   * turn and ends once this wait is decided.
+   * before the rules see `at`), sees positions that other tabs commit, and fails
+   * with a TimeoutError when its time is up; it asks `wanted()` at each turn and
+   * ends once this wait is decided.
    */
   async wait(at: number, polled: (wanted: () => boolean) => Promise<void>): Promise<void> {
     // Once this wait is decided, the core's polling ends at its next turn (it read on to its timeout).
     let decided = false;
     const polling = callingSync(() => polled(() => !decided));
     polling.catch(() => {}); // when the runner settles first, nobody needs to hear how polling ended
-    if (this.#failure && at >= this.#failure.at) {
-      decided = true;
-      throw this.#failure.error;
-    }
-    let waiter!: { at: number; settle: (failure?: Failure) => void };
-    const settled = new Promise<void>((resolve, reject) => {
-      waiter = { at, settle: (failure) => (failure ? reject(failure.error) : resolve()) };
-    });
-    settled.catch(() => {}); // settled after the race was decided: nobody needs to hear
-    this.#waiters.add(waiter);
+    let waiter: number;
+    let effects: Effect[];
     try {
-      this.poke();
+      alive(this.#made, this.#label);
+      [waiter, ...effects] = this.#rules.wait(at);
+    } catch (error) {
+      decided = true;
+      throw error;
+    }
+    const settled = new Promise<void>((resolve, reject) => this.#waiters.set(waiter, (error) => (error ? reject(error) : resolve())));
+    settled.catch(() => {}); // settled after the race was decided: nobody needs to hear
+    this.#perform(effects);
+    try {
       await Promise.race([calling(() => polling), settled]);
     } finally {
       decided = true;
       this.#waiters.delete(waiter);
+      if (this.#alive()) this.#rules.unwait(waiter);
     }
   }
 
@@ -193,14 +171,23 @@ export class Runner {
     });
   }
 
-  #moved(position: number): void {
-    if (position > this.#position) this.#position = position;
-    for (const waiter of this.#waiters) if (this.#position >= waiter.at) waiter.settle();
+  #perform(effects: Effect[]): void {
+    for (const effect of effects) {
+      if ("queue" in effect) {
+        void this.exclusive(async () => {
+          if (this.#alive() && this.#rules.turn()) await this.catchUp();
+        }).catch(() => {});
+      } else if ("settle" in effect) {
+        this.#waiters.get(effect.settle)?.(effect.error);
+        this.#waiters.delete(effect.settle);
+      } else {
+        console.error(`tributary: ${this.#label} stopped at notification ${effect.failed}:`, effect.error.message);
+      }
+    }
   }
 
-  #fail(failure: Failure): void {
-    this.#failure = failure;
-    for (const waiter of this.#waiters) if (waiter.at >= failure.at) waiter.settle(failure);
-    console.error(`tributary: ${this.#label} stopped at notification ${failure.at}:`, failure.error.message);
+  /** Whether the rules' core instance is still the current one. */
+  #alive(): boolean {
+    return this.#made === current();
   }
 }

@@ -29,8 +29,12 @@ pub enum Happened {
 pub enum Then {
     Round,
     /// Wait on the server until its log has more than `after`.
-    Wait { after: u64 },
-    Sleep { ms: u64 },
+    Wait {
+        after: u64,
+    },
+    Sleep {
+        ms: u64,
+    },
     /// Live sync ends.
     Stop,
 }
