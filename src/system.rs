@@ -3,7 +3,7 @@
 //! notification's new events are saved with its tracking record, atomically,
 //! so it is processed exactly once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
 use async_trait::async_trait;
@@ -13,6 +13,7 @@ use crate::domain::DomainEvent;
 use crate::error::{Error, Result};
 use crate::persistence::{Notification, NotificationQuery, Tracking};
 use crate::projection::{Failure, Notified, Step};
+use crate::runtime::{Effect, Failure as RunFailure, Runner, Stepped, Then};
 
 /// What a follower does about one of its leader's events: the new events it
 /// records (of its own aggregates, which it may read through `follower`).
@@ -132,22 +133,50 @@ impl System {
 
     /// Runs every pipe until every follower has caught up with its leader;
     /// returns how many notifications were processed. A failure is an error.
+    /// Each pipe is driven by the runtime's [`Runner`] rules, as the browser's
+    /// followers are: a follower that recorded events pokes its own followers.
     pub async fn run(&self) -> Result<usize> {
+        let mut runners: Vec<Runner<Error>> = vec![Runner::default(); self.edges.len()];
+        let mut due = VecDeque::new();
+        for (pipe, runner) in runners.iter_mut().enumerate() {
+            queue(&mut due, pipe, runner.poke())?;
+        }
         let mut total = 0;
-        loop {
-            let mut behind = false;
-            for (leader, follower) in &self.edges {
-                let process = self.followers.get(follower).ok_or_else(|| Error::invalid(format!("{follower:?} is not a follower")))?;
-                let step = process.step(self.get(leader)?, PULL_SIZE).await?;
-                if let Some(failure) = step.failed {
-                    return Err(failure.error);
-                }
-                total += step.applied;
-                behind |= !step.caught_up();
+        while let Some(pipe) = due.pop_front() {
+            let (leader, follower) = &self.edges[pipe];
+            let process = self.followers.get(follower).ok_or_else(|| Error::invalid(format!("{follower:?} is not a follower")))?;
+            if !runners[pipe].turn() {
+                continue;
             }
-            if !behind {
-                return Ok(total);
+            let generation = runners[pipe].began();
+            loop {
+                let step = process.step(self.get(leader)?, PULL_SIZE).await?;
+                total += step.applied;
+                if step.applied > 0 {
+                    for next in (0..self.edges.len()).filter(|next| self.edges[*next].0 == *follower) {
+                        queue(&mut due, next, runners[next].poke())?;
+                    }
+                }
+                let failed = step.failed.map(|f| RunFailure { error: f.error, at: f.notification_id });
+                let (then, effects) = runners[pipe].stepped(generation, Stepped { position: step.position, head: step.head, failed });
+                queue(&mut due, pipe, effects)?;
+                if then == Then::Done {
+                    break;
+                }
             }
         }
+        Ok(total)
     }
+}
+
+/// Performs a runner's effects here: a turn is queued; a failure ends the run.
+fn queue(due: &mut VecDeque<usize>, pipe: usize, effects: Vec<Effect<Error>>) -> Result<()> {
+    for effect in effects {
+        match effect {
+            Effect::Queue => due.push_back(pipe),
+            Effect::Failed(failure) => return Err(failure.error),
+            Effect::Settle { .. } => {}
+        }
+    }
+    Ok(())
 }

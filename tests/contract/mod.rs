@@ -63,6 +63,7 @@ macro_rules! contract_suite {
             of_two_live_definitions_of_a_view_the_newer_keeps_it_and_the_older_stops,
             wait_resolves_once_a_view_reaches_a_position_and_times_out_otherwise,
             a_process_application_counts_tricks_exactly_once,
+            a_system_runs_a_follower_of_a_follower_until_the_whole_pipe_caught_up,
             a_tracked_notification_is_never_processed_again,
             a_process_application_saves_a_notifications_events_and_tracking_whole_or_not_at_all,
             a_view_of_a_renamed_topic_takes_in_the_events_stored_under_its_old_name,

@@ -313,6 +313,41 @@ pub async fn a_process_application_counts_tricks_exactly_once(stores: Projection
     assert_eq!(counted, 14);
 }
 
+/// Counts every counter's increments in one counter, "all": a follower of a follower.
+struct CountAll;
+
+#[async_trait(?Send)]
+impl Policy for CountAll {
+    async fn process(&self, _event: &Notified, totals: &Application) -> Result<Vec<DomainEvent>> {
+        let id = Counter::create_id("all");
+        let mut total = match totals.get::<Counter>(id).await {
+            Ok(total) => total,
+            Err(Error::NotFound(_)) => Root::create_with_id(id, "Started", json!({ "name": "all" }))?,
+            Err(error) => return Err(error),
+        };
+        total.trigger("Incremented", json!({}))?;
+        Ok(tributary::domain::Pending::pending_events(&total).to_vec())
+    }
+}
+
+pub async fn a_system_runs_a_follower_of_a_follower_until_the_whole_pipe_caught_up(stores: ProjectionStores) {
+    let mut dogschool = Application::new("DogSchool", Rc::new(MemoryApplicationRecorder::new()));
+    dogschool.register::<Dog>();
+    let mut counters = Application::new("Counters", Rc::new(MemoryApplicationRecorder::new()));
+    counters.register::<Counter>();
+    let mut totals = Application::new("Totals", stores.events.clone());
+    totals.register::<Counter>();
+    // The totals' pipe first: it runs before the counters have anything, and again once they do.
+    let system = System::new(&[&["Counters", "Totals"], &["DogSchool", "Counters"]])
+        .leader(dogschool.clone())
+        .follower(ProcessApplication::new(totals.clone(), Rc::new(CountAll), &["Counter.Incremented"]))
+        .follower(ProcessApplication::new(counters.clone(), Rc::new(CountTricks), &["Dog.TrickAdded"]));
+    school(&dogschool, 2, 3, &["sit", "beg"]).await;
+    assert_eq!(system.run().await.unwrap(), 6 + 6, "six tricks counted, then six increments totalled");
+    assert_eq!(counter(&totals, "all").await, 6);
+    assert_eq!(system.run().await.unwrap(), 0);
+}
+
 pub async fn a_tracked_notification_is_never_processed_again(stores: ProjectionStores) {
     let mut dogschool = Application::new("DogSchool", Rc::new(MemoryApplicationRecorder::new()));
     dogschool.register::<Dog>();
