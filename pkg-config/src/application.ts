@@ -51,6 +51,8 @@ export class Application<T extends Types = {}> {
   #told = -Infinity;
   /** Closed: nothing more goes to other tabs (the channel is closed). */
   #closed = false;
+  /** Listeners to the log's growth (`subscribe`). */
+  readonly #listeners = new Set<() => void>();
 
   /** @internal use `openApplication`. */
   constructor(core: CoreApplication, instance: number) {
@@ -126,6 +128,16 @@ export class Application<T extends Types = {}> {
   /** The id of the newest notification (0 while the log is empty). */
   maxNotificationId(): Promise<number> {
     return this.#callAsync(() => this.#core.maxNotificationId());
+  }
+
+  /**
+   * Calls `listener` when the log may have grown: a save in this tab or another,
+   * or a sync's pull. Returns an unsubscribe function. (For live reads: see `liveAggregate`.)
+   */
+  subscribe(listener: () => void): () => void {
+    if (typeof listener !== "function") throw new ValidationError("subscribe takes a listener function");
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
   }
 
   /** The id derived from a name (uuid v5, as Python's `create_id`): the same name, the same aggregate. */
@@ -259,6 +271,7 @@ export class Application<T extends Types = {}> {
     for (const view of this.#views.values()) view.poke();
     for (const follower of this.#followers) follower.poke();
     for (const sync of this.#syncs) if (sync !== pulledBy) sync.poke();
+    this.#grew();
     if (this.#channel && !this.#telling) {
       this.#telling = true;
       const wait = Math.max(0, this.#told + TELL_EVERY_MS - performance.now());
@@ -299,8 +312,19 @@ export class Application<T extends Types = {}> {
       for (const view of this.#views.values()) view.poke();
       for (const follower of this.#followers) follower.poke();
       for (const sync of this.#syncs) sync.poke();
+      this.#grew();
     }
     if (message?.type === "view") this.#views.get(message.view)?.heard(message);
+  }
+
+  #grew(): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener();
+      } catch (error) {
+        console.error(`tributary: a subscriber of ${this.name} threw`, error);
+      }
+    }
   }
 
   #closedError(): StorageError {

@@ -5,6 +5,8 @@ export type { WasmSource } from "./core.js";
 export { View } from "./views.js";
 export { Follower } from "./follow.js";
 export { Sync } from "./sync.js";
+export { Live, liveView, liveAggregate, liveSyncStatus } from "./live.js";
+export type { LiveState } from "./live.js";
 export type { SyncOptions, SyncStatus, SyncProgress, SyncChange, SyncConflict } from "./sync.js";
 export type { FollowDefinition, FollowerStatus, PolicyRequest } from "./follow.js";
 export type { ViewDefinition, ViewEvent, ViewWriter, ViewChange, ViewStatus, RowQuery } from "./views.js";

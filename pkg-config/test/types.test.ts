@@ -43,3 +43,23 @@ export async function dogSchool() {
   (await app.get("Dog", created.id)).state.lives;
   return { tricks, lives };
 }
+
+/** The hooks and live queries are typed by the definitions (never rendered: only type-checked). */
+export async function hooks() {
+  const { useAggregate, useView } = await import("tributary/react");
+  const { liveView } = await import("tributary");
+  const app = (await openApplication("dogschool", { storage: "memory" })).defineAggregate("Dog", {
+    initial: (): DogState => ({ name: "", tricks: [] }),
+    apply: { Registered: (state, e: { name: string }) => ({ ...state, name: e.name }) },
+  });
+  const counts = app.defineView<{ count: number }>("counts", { handle: () => {} });
+  const row: number | undefined = useView(counts, { key: "sit" }).value?.count;
+  const rows: { key: string; value: { count: number } }[] | undefined = useView(counts, { query: { index: "count" } }).value;
+  const name: string | undefined = useAggregate(app, "Dog", "id").value?.state.name;
+  const live: number | undefined = liveView(counts, { key: "sit" }).current.value?.count;
+  // @ts-expect-error: no such aggregate type
+  useAggregate(app, "Horse", "id");
+  // @ts-expect-error: a row is { count: number }
+  const wrong: string | undefined = useView(counts, { key: "sit" }).value?.count;
+  return { row, rows, name, live, wrong };
+}
