@@ -6,7 +6,8 @@
 #      is too old: its output fails to load) into pkg-config/wasm,
 #   2. the TypeScript facade into pkg-config/dist,
 #   3. `npm pack` into target/npm/tributary-<version>.tgz,
-#   4. that tarball into www/node_modules, as any app would install it.
+#   4. that tarball into www/node_modules, as any app would install it,
+#   5. the dashboard's service worker (www/sw.js), which keeps its files for offline use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/pkg-config/node_modules/.bin:$PATH"
@@ -21,3 +22,4 @@ tarball=$(cd pkg-config && npm pack --pack-destination ../target/npm --silent --
 echo "[build] packed target/npm/$tarball"
 rm -rf www/node_modules/tributary
 (cd www && npm install --no-audit --no-fund --no-package-lock --loglevel=error)
+node scripts/offline.mjs

@@ -10,7 +10,7 @@ const www = resolve(fileURLToPath(import.meta.url), "../../www");
 const types = {
   ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8",
   ".css": "text/css; charset=utf-8", ".json": "application/json", ".wasm": "application/wasm", ".svg": "image/svg+xml",
-  ".map": "application/json", ".ts": "text/plain; charset=utf-8",
+  ".map": "application/json", ".ts": "text/plain; charset=utf-8", ".webmanifest": "application/manifest+json",
 };
 
 /** Serves www/ at "/", and each `mounts` entry ("/test/": folder) at its prefix. */

@@ -5,6 +5,9 @@ import { workflows } from "./workflows.js";
 import { syncPanel } from "./sync.js";
 import { biomeroPanel } from "./biomero.js";
 
+// Offline: a service worker keeps the page's files (scripts/offline.mjs writes it at build).
+navigator.serviceWorker?.register("./sw.js").catch((error) => console.warn("tributary demo: no offline copy:", error.message));
+
 const $ = (id) => document.getElementById(id);
 const short = (id) => id.slice(0, 8);
 let selected = null;

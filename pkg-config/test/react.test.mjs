@@ -52,7 +52,8 @@ async function opened(count, sync) {
 
 /** Waits until probe `id`'s last render passes `check` (run in the page as its source). */
 async function rendered(page, id, check) {
-  await page.waitForFunction(([id, check]) => (0, eval)(check)(harness.last(id)), [id, check], { timeout: 10_000 });
+  // Nothing rendered yet (React renders after the mount returns) passes no check.
+  await page.waitForFunction(([id, check]) => harness.last(id) !== undefined && (0, eval)(check)(harness.last(id)), [id, check], { timeout: 10_000 });
   return page.evaluate((id) => harness.renders(id), id);
 }
 
