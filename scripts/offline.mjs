@@ -11,10 +11,10 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const www = process.argv[2] ?? fileURLToPath(new URL("../www/", import.meta.url));
-/** What the page loads; the package only as the page uses it (no types, no sources for tools). */
+/** What the page loads; the packages only as the page uses them (no types, no sources for tools). */
 const kept = (path) =>
   !path.startsWith("node_modules/") ? !/^(sw\.js|package\.json|package-lock\.json|sync\.json|biomero\.json)$/.test(path)
-    : /^node_modules\/tributary\/(dist\/[^/]+\.js|wasm\/tributary(_bg\.wasm|\.js)|wasm\/snippets\/.+\.js)$/.test(path);
+    : /^node_modules\/(tributary\/(dist\/[^/]+\.js|wasm\/tributary(_bg\.wasm|\.js)|wasm\/snippets\/.+\.js)|uplot\/dist\/uPlot\.(esm\.js|min\.css))$/.test(path);
 
 function files(folder) {
   return readdirSync(folder).flatMap((name) => {

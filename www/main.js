@@ -4,6 +4,7 @@ import { openApplication } from "tributary";
 import { workflows } from "./workflows.js";
 import { syncPanel } from "./sync.js";
 import { biomeroPanel } from "./biomero.js";
+import { csv } from "./csv.js";
 
 // Offline: a service worker keeps the page's files (scripts/offline.mjs writes it at build).
 navigator.serviceWorker?.register("./sw.js").catch((error) => console.warn("tributary demo: no offline copy:", error.message));
@@ -110,6 +111,8 @@ $("version-slider").oninput = () => renderDog(Number($("version-slider").value))
 window.addEventListener("focus", () => render()); // pick up what other tabs recorded
 
 const renderWorkflows = workflows(app, act);
+/** For scripts and tests: a view's CSV, as the export downloads it. */
+globalThis.dashboard = { csv: (name) => csv(app.view(name)) };
 syncPanel(app, act, render);
 biomeroPanel();
 await Promise.all([render(), renderWorkflows()]);

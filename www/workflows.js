@@ -1,6 +1,9 @@
 // The workflow part of the dashboard: starts and advances BIOMERO workflow runs
 // (its events and fields, as its WorkflowTracker records them) and renders
-// BIOMERO's four views live (they re-render on each committed change).
+// BIOMERO's four views live (they re-render on each committed change), with
+// plots of them and any of them as CSV.
+import { compute, draw, failureRate, runsPerDay, taskDurations } from "./charts.js";
+import { download } from "./csv.js";
 
 const $ = (id) => document.getElementById(id);
 const TASKS = {
@@ -93,6 +96,12 @@ export function workflows(app, act) {
     $("jobs").replaceChildren(...jobs.slice(-12).map(({ key, value }) => cells(document.createElement("tr"), [key, owners.get(key)?.user, value.status, value.progress ?? ""])));
     const stats = await app.taskStatistics();
     $("stats").replaceChildren(...stats.map((s) => cells(document.createElement("tr"), [s.name, s.finished, `${Math.round(s.failureRate * 100)}%`, s.meanDurationMs === null ? "" : `${(s.meanDurationMs / 1000).toFixed(1)} s`])));
+    const tasks = await app.view("taskAnalytics").all();
+    const accounting = await app.view("jobAccounting").all();
+    draw($("chart-runs"), runsPerDay(rows.map((r) => r.value)), { title: "Runs per day, by final status", y: "runs", bars: true });
+    draw($("chart-durations"), taskDurations(tasks.map((t) => t.value)), { title: "Task durations (up to s), per task", y: "tasks", bars: true });
+    draw($("chart-failures"), failureRate(tasks.map((t) => t.value)), { title: "Failure rate per task, by day", y: "failed share", max: 1 });
+    draw($("chart-compute"), compute(accounting, tasks), { title: "Compute per user (x) and group", y: "task seconds", bars: true });
   }
 
   let pending = false;
@@ -108,6 +117,11 @@ export function workflows(app, act) {
     act(() => start(event.target), "Started a workflow: its run and tasks were recorded in one atomic save.");
   };
   $("advance").onclick = () => act(advance, "Advanced every running workflow by one step.");
+  $("export").onsubmit = (event) => {
+    event.preventDefault();
+    const name = event.target.view.value;
+    act(() => download(app.view(name)), `Exported ${name} as ${name}.csv.`);
+  };
   let timer;
   $("auto").onchange = (event) => {
     clearInterval(timer);

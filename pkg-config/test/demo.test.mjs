@@ -64,6 +64,75 @@ test("the demo dashboard starts and advances workflows, shows their views live, 
   await close();
 });
 
+/** Rows of CSV text (RFC 4180) as objects by its header. */
+function parseCsv(text) {
+  const rows = [];
+  let row = [], cell = "", quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") row.push(cell), (cell = "");
+    else if (c === "\r" && text[i + 1] === "\n") row.push(cell), rows.push(row), (row = []), (cell = ""), i++;
+    else cell += c;
+  }
+  const [header, ...body] = rows;
+  return body.map((cells) => Object.fromEntries(header.map((name, i) => [name, cells[i]])));
+}
+
+test("the dashboard's plots hold what BIOMERO's views hold, and each view exports as CSV", async () => {
+  const { pages: [page], close } = await tabs(1, "/");
+  await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("Ready"));
+  for (const name of ["segment cells", "classify tissue", "segment cells"]) {
+    await page.selectOption("#start-workflow select", name);
+    await page.click("#start-workflow button:not([type])");
+    await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("Started a workflow"));
+    await page.evaluate(() => { document.getElementById("status").textContent = ""; });
+  }
+  for (let i = 0; i < 16; i++) {
+    await page.click("#advance");
+    await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("Advanced"));
+    await page.evaluate(() => { document.getElementById("status").textContent = ""; });
+  }
+  await page.waitForFunction(() => [...document.querySelectorAll("#workflows tr")].every((r) => r.className !== "running"), null, { timeout: 10000 });
+  const views = {};
+  for (const name of ["workflowProgress", "taskAnalytics", "jobAccounting"]) views[name] = parseCsv(await page.evaluate((name) => dashboard.csv(name), name));
+  assert.equal(views.workflowProgress.length, 3);
+  const ended = (status) => views.workflowProgress.filter((r) => r.status === status).length;
+  const seconds = (task) => (task.endTime ? (Date.parse(task.endTime) - Date.parse(task.startTime)) / 1000 : null);
+  const finished = views.taskAnalytics.filter((t) => seconds(t) !== null);
+  const byTask = new Map(views.taskAnalytics.map((t) => [t.key, t]));
+  const computed = views.jobAccounting.reduce((sum, job) => sum + (seconds(byTask.get(job.taskId)) ?? 0), 0);
+  const failedShare = (name) => {
+    const those = views.taskAnalytics.filter((t) => t.taskName === name && (t.status === "COMPLETED" || t.status === "FAILED"));
+    return those.filter((t) => t.status === "FAILED").length / those.length;
+  };
+  // The plots, once drawn from the views as they are now.
+  await page.waitForFunction(([done, failed]) => {
+    const data = document.getElementById("chart-runs").chart?.data;
+    const total = (i) => (data?.[i] ?? []).reduce((a, b) => a + b, 0);
+    return total(1) === done && total(2) === failed;
+  }, [ended("DONE"), ended("FAILED")], { timeout: 10000 });
+  const plots = await page.evaluate(() => Object.fromEntries(["runs", "durations", "failures", "compute"].map((id) => {
+    const chart = document.getElementById(`chart-${id}`).chart;
+    return [id, { labels: chart.series.slice(1).map((s) => s.label), data: chart.data }];
+  })));
+  const sum = (plot) => plot.data.slice(1).flat().reduce((a, b) => a + (b ?? 0), 0);
+  assert.deepEqual(plots.runs.labels, ["DONE", "FAILED"]);
+  assert.equal(sum(plots.durations), finished.length, "every finished task in one duration bucket");
+  assert.deepEqual(plots.durations.labels, [...new Set(finished.map((t) => t.taskName))].sort());
+  for (const [i, name] of plots.failures.labels.entries()) {
+    assert.equal(plots.failures.data[i + 1].at(-1), failedShare(name), `failure rate of ${name}`);
+  }
+  assert.ok(Math.abs(sum(plots.compute) - computed) < 1e-6, `compute: ${sum(plots.compute)} s plotted, ${computed} s in the views`);
+  assert.deepEqual(plots.compute.data[0], [...new Set(views.jobAccounting.map((j) => Number(j.user)))].sort((a, b) => a - b));
+  await page.screenshot({ path: process.env.DEMO_SCREENSHOT ?? "/dev/null", fullPage: true }).catch(() => {});
+  await close();
+});
+
 test("two browser profiles connected to the server see each other's dogs and workflows, through the sync panel", async () => {
   const server = await startServer();
   const profiles = [await tabs(1, "/"), await tabs(1, "/")];
