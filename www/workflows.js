@@ -4,6 +4,7 @@
 // plots of them and any of them as CSV.
 import { compute, draw, failureRate, runsPerDay, taskDurations } from "./charts.js";
 import { download } from "./csv.js";
+import { runDetail } from "./run.js";
 
 const $ = (id) => document.getElementById(id);
 const TASKS = {
@@ -33,7 +34,7 @@ function bar(percent) {
   return outer;
 }
 
-const time = (iso) => (iso ? new Date(iso).toLocaleTimeString() : "");
+const time = (iso) => (iso ? new Date(iso).toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" }) : "");
 
 export function workflows(app, act) {
   const progress = app.view("workflowProgress");
@@ -84,11 +85,30 @@ export function workflows(app, act) {
     }
   }
 
+  const detail = runDetail(app);
+
+  /** The runs the filter lets through, in its order (status RUNNING: any not ended). */
+  function filtered(rows) {
+    const f = $("filter");
+    const number = (text) => (text.trim() === "" ? null : Number(text));
+    const [user, group] = [number(f.user.value), number(f.group.value)];
+    const by = f.sort.value;
+    const key = (w) => (by === "progress" ? Number.parseFloat(w.progress) : w[by]);
+    return rows
+      .filter(({ value: w }) => w.name.toLowerCase().includes(f.name.value.trim().toLowerCase()))
+      .filter(({ value: w }) => (user === null || w.user === user) && (group === null || w.group === group))
+      .filter(({ value: w }) => !f.status.value || (f.status.value === "RUNNING" ? !ENDED.has(w.status) : w.status === f.status.value))
+      .sort((a, b) => (key(a.value) < key(b.value) ? -1 : key(a.value) > key(b.value) ? 1 : 0) * (by === "startTime" || by === "progress" ? -1 : 1));
+  }
+
   async function render() {
     const rows = await progress.all();
-    $("workflows").replaceChildren(...rows.map(({ value: w }) => {
-      const row = cells(document.createElement("tr"), [w.name, w.user, w.status, bar(Number.parseFloat(w.progress)), w.task, w.mainTaskName, time(w.startTime)]);
+    $("workflows").replaceChildren(...filtered(rows).map(({ key: id, value: w }) => {
+      const open = Object.assign(document.createElement("button"), { type: "button", className: "link", textContent: w.name, title: "Show this run" });
+      open.onclick = () => act(() => detail.show(id), `Showing run ${id.slice(0, 8)}.`);
+      const row = cells(document.createElement("tr"), [open, w.user, w.group, w.status, bar(Number.parseFloat(w.progress)), w.task, w.mainTaskName, time(w.startTime)]);
       row.className = w.status === "DONE" ? "completed" : w.status === "FAILED" ? "failed" : "running";
+      row.dataset.id = id;
       return row;
     }));
     const jobs = await app.view("jobProgress").all();
@@ -102,6 +122,7 @@ export function workflows(app, act) {
     draw($("chart-durations"), taskDurations(tasks.map((t) => t.value)), { title: "Task durations (up to s), per task", y: "tasks", bars: true });
     draw($("chart-failures"), failureRate(tasks.map((t) => t.value)), { title: "Failure rate per task, by day", y: "failed share", max: 1 });
     draw($("chart-compute"), compute(accounting, tasks), { title: "Compute per user (x) and group", y: "task seconds", bars: true });
+    await detail.refresh();
   }
 
   let pending = false;
@@ -117,6 +138,8 @@ export function workflows(app, act) {
     act(() => start(event.target), "Started a workflow: its run and tasks were recorded in one atomic save.");
   };
   $("advance").onclick = () => act(advance, "Advanced every running workflow by one step.");
+  $("filter").oninput = () => rerender();
+  $("filter").onsubmit = (event) => event.preventDefault();
   $("export").onsubmit = (event) => {
     event.preventDefault();
     const name = event.target.view.value;

@@ -133,6 +133,51 @@ test("the dashboard's plots hold what BIOMERO's views hold, and each view export
   await close();
 });
 
+test("the runs filter and sort; a run's detail shows its tasks, jobs and history, and the run as it was", async () => {
+  const { pages: [page], close } = await tabs(1, "/");
+  await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("Ready"));
+  for (const [name, user] of [["classify tissue", "7"], ["segment cells", "5"]]) {
+    await page.selectOption("#start-workflow select", name);
+    await page.fill("#start-workflow input[name=user]", user);
+    await page.click("#start-workflow button:not([type])");
+    await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("Started a workflow"));
+    await page.evaluate(() => { document.getElementById("status").textContent = ""; });
+  }
+  for (let i = 0; i < 16; i++) {
+    await page.click("#advance");
+    await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("Advanced"));
+    await page.evaluate(() => { document.getElementById("status").textContent = ""; });
+  }
+  await page.waitForFunction(() => [...document.querySelectorAll("#workflows tr")].every((r) => r.className !== "running"), null, { timeout: 10000 });
+  const names = () => page.$$eval("#workflows tr", (rows) => rows.map((r) => r.querySelector("button").textContent));
+  await page.fill("#filter input[name=user]", "7");
+  await page.waitForFunction(() => document.querySelectorAll("#workflows tr").length === 1);
+  assert.deepEqual(await names(), ["classify tissue"]);
+  await page.fill("#filter input[name=user]", "");
+  await page.selectOption("#filter select[name=sort]", "name");
+  await page.waitForFunction(() => document.querySelectorAll("#workflows tr").length === 2);
+  assert.deepEqual(await names(), ["classify tissue", "segment cells"]);
+  await page.fill("#filter input[name=name]", "SEGMENT");
+  await page.waitForFunction(() => document.querySelectorAll("#workflows tr").length === 1);
+  assert.deepEqual(await names(), ["segment cells"]);
+
+  await page.click("#workflows tr button");
+  await page.waitForFunction(() => document.querySelectorAll("#run-tasks tr").length === 3);
+  const end = await page.evaluate(() => ({
+    state: document.getElementById("run-state").textContent,
+    jobs: [...document.querySelectorAll("#run-tasks tr")].map((r) => r.children[1].textContent),
+    timeline: document.querySelectorAll("#run-timeline li").length,
+  }));
+  assert.match(end.state, /^segment cells · user 5, group 1 · (DONE|FAILED)/);
+  assert.ok(end.jobs.some((jobs) => /^\d+$/.test(jobs)), `job ids: ${end.jobs}`);
+  assert.ok(end.timeline >= 5, `${end.timeline} entries in the status history`);
+  await page.locator("#run-slider").fill("0");
+  await page.waitForFunction(() => !/DONE|FAILED/.test(document.getElementById("run-state").textContent));
+  const start = await page.evaluate(() => [...document.querySelectorAll("#run-tasks tr")].map((r) => [r.children[1].textContent, r.children[2].textContent]));
+  assert.ok(start.every(([jobs, status]) => jobs === "" && status === "created"), `at its first moment no task had started: ${JSON.stringify(start)}`);
+  await close();
+});
+
 test("two browser profiles connected to the server see each other's dogs and workflows, through the sync panel", async () => {
   const server = await startServer();
   const profiles = [await tabs(1, "/"), await tabs(1, "/")];
