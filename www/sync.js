@@ -41,7 +41,10 @@ export async function syncPanel(app, act, render) {
     sync.subscribe(async (change) => {
       if (change.type === "progress") progress = ` · moved ${change.pushed + change.pulled} of ${change.total}`;
       const { state, pending, position, lastError } = sync.status();
-      $("sync-status").textContent = `${state} · ${pending} pending · server position ${position}${progress}${lastError ? ` · ${lastError.name}: ${lastError.message}` : ""}`;
+      if (change.type === "status" && state === "idle") localStorage.setItem("tributary-demo-synced", new Date().toISOString());
+      const synced = localStorage.getItem("tributary-demo-synced");
+      const last = synced ? ` · last synced ${new Date(synced).toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" })}` : "";
+      $("sync-status").textContent = `${state} · ${pending} pending · server position ${position}${progress}${last}${lastError ? ` · ${lastError.name}: ${lastError.message}` : ""}`;
       $("sync-status").className = state === "failed" ? "error" : state;
       if (change.type === "status" && state === "idle") {
         progress = "";

@@ -67,6 +67,8 @@ export class Sync {
   /** Loops started: only the newest may go on (a stop and a start in one turn end the older). */
   #loops = 0;
   #wake: () => void = () => {};
+  /** Rounds begun: the first status read is dropped once one has. */
+  #rounds = 0;
 
   /** @internal made by `Application.sync`. */
   constructor(core: CoreSync, turns: Turns, changed: (conflicts: boolean) => void) {
@@ -74,6 +76,10 @@ export class Sync {
     this.#core = core;
     this.#changed = changed;
     this.#turns = turns;
+    // Where an earlier session left it (the position, what waits to be pushed), unless a round tells first.
+    void Promise.all([calling(() => core.position()), calling(() => core.pending())]).then(([position, pending]) => {
+      if (this.#rounds === 0) this.#set({ position, pending });
+    }, () => {});
   }
 
   /** One round: pull every new server event, push every pending local event, then pull what came meanwhile. */
@@ -133,6 +139,7 @@ export class Sync {
   }
 
   async #round(): Promise<{ pushed: number; pulled: number }> {
+    this.#rounds++;
     this.#set({ state: "syncing" });
     let pulled = 0;
     let conflicts = 0;

@@ -64,6 +64,7 @@ test("the dashboard reloads with its data with the network and the server gone, 
   assert.deepEqual(await dogs(page), ["Fido"], "the page and its data, with nothing to serve them");
   await register(page, "Rex");
   await page.waitForFunction(() => /^offline · 1 pending/.test(document.getElementById("sync-status").textContent), null, { timeout: 30_000 });
+  assert.match(await page.textContent("#sync-status"), /^offline · 1 pending · server position 1 · last synced /, "where the last sync left it, and when");
   await page.screenshot({ path: `${shots}${engine}-dashboard-offline.png`, fullPage: true });
 
   const again = await server.restart();
