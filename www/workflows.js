@@ -1,7 +1,8 @@
 // The workflow part of the dashboard: starts and advances BIOMERO workflow runs
 // (its events and fields, as its WorkflowTracker records them) and renders
-// BIOMERO's four views live (they re-render on each committed change), with
-// plots of them and any of them as CSV.
+// BIOMERO's four views live (live queries of the package: each re-renders the
+// part when its rows changed), with plots of them and any of them as CSV.
+import { liveView } from "tributary";
 import { compute, draw, failureRate, runsPerDay, taskDurations } from "./charts.js";
 import { download } from "./csv.js";
 import { runDetail } from "./run.js";
@@ -101,8 +102,12 @@ export function workflows(app, act) {
       .sort((a, b) => (key(a.value) < key(b.value) ? -1 : key(a.value) > key(b.value) ? 1 : 0) * (by === "startTime" || by === "progress" ? -1 : 1));
   }
 
+  /** The four views' rows, kept current by the package's live queries. */
+  const live = Object.fromEntries(["workflowProgress", "jobProgress", "jobAccounting", "taskAnalytics"].map((name) => [name, liveView(app.view(name), { query: {} })]));
+  const rowsOf = (name) => live[name].current.value ?? [];
+
   async function render() {
-    const rows = await progress.all();
+    const rows = rowsOf("workflowProgress");
     $("workflows").replaceChildren(...filtered(rows).map(({ key: id, value: w }) => {
       const open = Object.assign(document.createElement("button"), { type: "button", className: "link", textContent: w.name, title: "Show this run" });
       open.onclick = () => act(() => detail.show(id), `Showing run ${id.slice(0, 8)}.`);
@@ -111,13 +116,13 @@ export function workflows(app, act) {
       row.dataset.id = id;
       return row;
     }));
-    const jobs = await app.view("jobProgress").all();
-    const owners = new Map((await app.view("jobAccounting").all()).map((r) => [r.key, r.value]));
+    const jobs = rowsOf("jobProgress");
+    const owners = new Map(rowsOf("jobAccounting").map((r) => [r.key, r.value]));
     $("jobs").replaceChildren(...jobs.slice(-12).map(({ key, value }) => cells(document.createElement("tr"), [key, owners.get(key)?.user, value.status, value.progress ?? ""])));
     const stats = await app.taskStatistics();
     $("stats").replaceChildren(...stats.map((s) => cells(document.createElement("tr"), [s.name, s.finished, `${Math.round(s.failureRate * 100)}%`, s.meanDurationMs === null ? "" : `${(s.meanDurationMs / 1000).toFixed(1)} s`])));
-    const tasks = await app.view("taskAnalytics").all();
-    const accounting = await app.view("jobAccounting").all();
+    const tasks = rowsOf("taskAnalytics");
+    const accounting = rowsOf("jobAccounting");
     draw($("chart-runs"), runsPerDay(rows.map((r) => r.value)), { title: "Runs per day, by final status", y: "runs", bars: true });
     draw($("chart-durations"), taskDurations(tasks.map((t) => t.value)), { title: "Task durations (up to s), per task", y: "tasks", bars: true });
     draw($("chart-failures"), failureRate(tasks.map((t) => t.value)), { title: "Failure rate per task, by day", y: "failed share", max: 1 });
@@ -131,7 +136,7 @@ export function workflows(app, act) {
     pending = true;
     requestAnimationFrame(() => { pending = false; render(); });
   };
-  for (const name of ["workflowProgress", "jobProgress", "jobAccounting", "taskAnalytics"]) app.view(name).subscribe(rerender);
+  for (const query of Object.values(live)) query.subscribe(rerender);
 
   $("start-workflow").onsubmit = (event) => {
     event.preventDefault();
