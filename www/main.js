@@ -50,9 +50,12 @@ async function render() {
   const dogs = log.filter((n) => n.topic === "Dog.Registered");
   // (the log also holds the workflows' events: the river has many tributaries)
   $("dogs").replaceChildren(...dogs.map((n) => {
-    const li = item("li", `${n.data.name} (${short(n.originatorId)})`, { className: n.originatorId === selected ? "selected" : "" });
+    // A button: reachable and pressed from the keyboard too.
+    const pick = item("button", `${n.data.name} (${short(n.originatorId)})`, { type: "button", className: "link" });
+    pick.onclick = () => { selected = n.originatorId; render(); };
+    const li = item("li", "", { className: n.originatorId === selected ? "selected" : "" });
     li.dataset.id = n.originatorId;
-    li.onclick = () => { selected = n.originatorId; render(); };
+    li.append(pick);
     return li;
   }));
   $("log").replaceChildren(...log.slice(-20).reverse().map((n) => {

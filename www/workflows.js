@@ -120,7 +120,9 @@ export function workflows(app, act) {
     const owners = new Map(rowsOf("jobAccounting").map((r) => [r.key, r.value]));
     $("jobs").replaceChildren(...jobs.slice(-12).map(({ key, value }) => cells(document.createElement("tr"), [key, owners.get(key)?.user, value.status, value.progress ?? ""])));
     const stats = await app.taskStatistics();
-    $("stats").replaceChildren(...stats.map((s) => cells(document.createElement("tr"), [s.name, s.finished, `${Math.round(s.failureRate * 100)}%`, s.meanDurationMs === null ? "" : `${(s.meanDurationMs / 1000).toFixed(1)} s`])));
+    const percent = (share) => share.toLocaleString(undefined, { style: "percent" });
+    const seconds = (ms) => (ms / 1000).toLocaleString(undefined, { style: "unit", unit: "second", maximumFractionDigits: 1 });
+    $("stats").replaceChildren(...stats.map((s) => cells(document.createElement("tr"), [s.name, s.finished.toLocaleString(), percent(s.failureRate), s.meanDurationMs === null ? "" : seconds(s.meanDurationMs)])));
     const tasks = rowsOf("taskAnalytics");
     const accounting = rowsOf("jobAccounting");
     draw($("chart-runs"), runsPerDay(rows.map((r) => r.value)), { title: "Runs per day, by final status", y: "runs", bars: true });

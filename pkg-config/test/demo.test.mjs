@@ -25,7 +25,7 @@ test("the demo dashboard registers dogs, teaches tricks, time-travels, and keeps
 
   await page.reload();
   await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("Ready"));
-  await page.click("#dogs li");
+  await page.click("#dogs li button");
   await page.waitForSelector("#history li:nth-child(3)");
   assert.match(await page.textContent("#history li:first-child"), /^v1 Registered \{"name":"Fido"\}/);
   await page.locator("#version-slider").fill("2");
@@ -178,6 +178,39 @@ test("the runs filter and sort; a run's detail shows its tasks, jobs and history
   await close();
 });
 
+test("every control of the dashboard has a name and takes the keyboard, and the layout fits a tablet and a laptop", async () => {
+  const { pages: [page], close } = await tabs(1, "/");
+  await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("Ready"));
+  await page.fill("#register input[name=name]", "Fido");
+  await page.click("#register button");
+  await page.waitForSelector("#dogs li.selected");
+  const out = await page.evaluate(async () => {
+    const unnamed = [...document.querySelectorAll("input, select, button")]
+      .filter((e) => !e.labels?.length && !e.getAttribute("aria-label") && !(e.tagName === "BUTTON" && e.textContent.trim()))
+      .map((e) => e.outerHTML.slice(0, 80));
+    // A dog is picked with a button, so from the keyboard too.
+    const pick = document.querySelector("#dogs li button");
+    pick.focus();
+    const focused = document.activeElement === pick;
+    // The page in frames as wide as a tablet and a laptop: nothing wider than the frame.
+    const overflow = {};
+    for (const width of [768, 1280]) {
+      const frame = Object.assign(document.createElement("iframe"), { src: "/", width: String(width), height: "900" });
+      document.body.append(frame);
+      await new Promise((done) => frame.addEventListener("load", done, { once: true }));
+      const until = performance.now() + 20_000;
+      while (!frame.contentDocument.getElementById("status")?.textContent.startsWith("Ready") && performance.now() < until) await new Promise((done) => setTimeout(done, 50));
+      overflow[width] = frame.contentDocument.documentElement.scrollWidth - width;
+      frame.remove();
+    }
+    return { unnamed, focused, overflow };
+  });
+  assert.deepEqual(out.unnamed, [], "controls without a label");
+  assert.ok(out.focused, "the dog's button takes the focus");
+  assert.ok(out.overflow[768] <= 0 && out.overflow[1280] <= 0, `pixels wider than the frame: ${JSON.stringify(out.overflow)}`);
+  await close();
+});
+
 test("two browser profiles connected to the server see each other's dogs and workflows, through the sync panel", async () => {
   const server = await startServer();
   const profiles = [await tabs(1, "/"), await tabs(1, "/")];
@@ -204,7 +237,10 @@ test("two browser profiles connected to the server see each other's dogs and wor
   await one.waitForFunction(() => /^idle · 0 pending/.test(document.getElementById("sync-status").textContent));
   await two.waitForFunction(() => /^idle · 0 pending/.test(document.getElementById("sync-status").textContent));
   const rows = (page) => page.$$eval("#workflows tr, #jobs tr", (trs) => trs.map((tr) => [...tr.cells].slice(0, 4).map((td) => td.textContent).join("|")));
+  // Each page re-renders once its views caught up with what sync brought: the two agree within moments.
+  for (let tries = 0; JSON.stringify(await rows(one)) !== JSON.stringify(await rows(two)) && tries < 100; tries++) await new Promise((done) => setTimeout(done, 100));
   assert.deepEqual(await rows(one), await rows(two));
+  assert.match((await rows(one))[0], /^track nuclei\|5\|1\|TRANSFERRING$/);
   for (const profile of profiles) await profile.close();
   await server.stop();
 });
