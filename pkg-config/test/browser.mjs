@@ -53,5 +53,7 @@ export async function tabs(count = 1, path = "/test/", { quota } = {}) {
     await context.close();
     assert.deepEqual(uncaught.filter((error) => !expected?.test(error)), [], "no error the pages left uncaught");
   };
-  return { pages, open, close };
+  /** Takes the profile off the network, or back on, where the engine can (Chromium); else undefined. */
+  const offline = context.offline && ((on) => context.offline(on));
+  return { pages, open, close, offline };
 }

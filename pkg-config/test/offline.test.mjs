@@ -1,7 +1,8 @@
 // The dashboard offline, as a person lives it: loaded once, it reloads with its
-// data when the network and the sync server are gone (its service worker keeps
-// the page, scripts, styles and the WebAssembly), records there, and syncs once
-// the server is back: a second browser profile then sees what was recorded.
+// data when the network (the profile offline, in Chromium) and the servers are
+// gone (its service worker keeps the page, scripts, styles and the WebAssembly),
+// records there, and syncs once the server is back: a second browser profile
+// then sees what was recorded.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -50,13 +51,15 @@ test("the dashboard reloads with its data with the network and the server gone, 
   mkdirSync(shots, { recursive: true });
   const server = await startServer();
   const first = await site();
-  const { pages: [page], close } = await tabs(1, first.url);
+  const { pages: [page], close, offline } = await tabs(1, first.url);
   await ready(page);
   await page.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 30_000 });
   await connect(page, server.app("dogschool"));
   await register(page, "Fido");
   await synced(page);
 
+  // The network gone: the profile offline where the engine allows it (Chromium), and the servers stopped.
+  await offline?.(true);
   await first.stop();
   await server.kill();
   await page.reload();
@@ -68,6 +71,7 @@ test("the dashboard reloads with its data with the network and the server gone, 
   await page.screenshot({ path: `${shots}${engine}-dashboard-offline.png`, fullPage: true });
 
   const again = await server.restart();
+  await offline?.(false);
   await page.click("#sync-now");
   await synced(page);
   const other = await site();

@@ -34,6 +34,8 @@ export async function launch() {
           }
           return raw;
         },
+        /** Takes the whole profile off the network, or back on (Chromium only). */
+        offline: (on) => context.setOffline(on),
         close: () => context.close(),
       };
     },
