@@ -54,6 +54,9 @@ test("the dashboard reloads with its data with the network and the server gone, 
   const { pages: [page], close, offline } = await tabs(1, first.url);
   await ready(page);
   await page.waitForFunction(() => navigator.serviceWorker?.controller != null, null, { timeout: 30_000 });
+  // (The test's profile is an incognito one, which Chromium never installs apps from: that says nothing of the app.)
+  const refusals = (await page.installability() ?? []).filter(({ errorId }) => errorId !== "in-incognito");
+  assert.deepEqual(refusals, [], "Chromium would offer to install it as an app");
   await connect(page, server.app("dogschool"));
   await register(page, "Fido");
   await synced(page);

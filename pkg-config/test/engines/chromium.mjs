@@ -24,6 +24,8 @@ export async function launch() {
             url: () => page.url(),
             close: () => page.close(),
             screenshot: async (path, fullPage) => writeFile(path, await page.screenshot({ fullPage })),
+            /** Why Chromium would not offer to install the page as an app (none: installable). */
+            installability: async () => (await (await context.newCDPSession(page)).send("Page.getInstallabilityErrors")).installabilityErrors,
           };
           page.on("pageerror", (error) => heard("pageerror", error.stack || String(error)));
           page.on("console", (message) => message.type() === "error" && heard("console-error", message.text()));

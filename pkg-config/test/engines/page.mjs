@@ -111,6 +111,8 @@ export class Page {
   url() { return this.#raw.url(); }
   close() { return this.#raw.close(); }
   screenshot({ path, fullPage = false }) { return this.#raw.screenshot(path, fullPage); }
+  /** Why the engine would not offer to install the page as an app; undefined where it cannot say (only Chromium can). */
+  installability() { return this.#raw.installability?.(); }
   /** The engine's name: chromium, firefox or webkit. */
   get engine() { return this.#raw.engine; }
 }
