@@ -58,3 +58,8 @@ mod wasm;
 pub use application::{Application, At, NewEvent, NotificationLog, Recorded, Replayed, Section, SectionId};
 pub use domain::{Aggregate, DomainEvent, EventType, Payload, Registry, Root, Snapshot, Timestamp};
 pub use error::{Error, Kind, Result, Side, KINDS};
+
+/// The Rust guide's examples (`docs/rust.md`), compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/rust.md")]
+pub struct RustGuide;
