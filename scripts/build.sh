@@ -16,6 +16,7 @@ cargo build --release -p tributary-server
 rm -rf pkg-config/wasm/snippets   # wasm-pack leaves snippets of earlier builds there, and npm would pack them
 CARGO_PROFILE_RELEASE_OPT_LEVEL=z wasm-pack build --release --target web --out-dir pkg-config/wasm --out-name tributary --no-pack
 rm -f pkg-config/wasm/.gitignore
+node scripts/size.mjs
 (cd pkg-config && rm -rf dist && tsc -p tsconfig.json)
 mkdir -p target/npm
 tarball=$(cd pkg-config && npm pack --pack-destination ../target/npm --silent --loglevel=error | tail -n 1)
