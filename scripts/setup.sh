@@ -65,3 +65,10 @@ if ! .venv-peers/bin/python -c 'import eventsourcing, cryptography, biomero.view
     biomero-schema==0.1 psycopg2-binary "psycopg[binary,pool]==3.3.9" requests requests-cache pyyaml importlib_resources
   "${pip[@]}" --no-deps biomero==2.8.3
 fi
+
+# The HTTP API tester, in an environment of its own (its dependencies are not the peers').
+if ! [ -x .venv-tools/bin/st ] || ! .venv-tools/bin/st --version 2>/dev/null | grep -q 4.32.5; then
+  say "installing schemathesis (.venv-tools)"
+  [ -x .venv-tools/bin/python ] || python3 -m venv .venv-tools
+  .venv-tools/bin/pip install --quiet --disable-pip-version-check schemathesis==4.32.5
+fi

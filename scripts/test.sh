@@ -59,6 +59,7 @@ background core-firefox browser_tests firefox
 joined core-chrome core-firefox
 step "release package: build";   bash scripts/build.sh
 step "release wasm: within its size budget"; node scripts/size.mjs --check
+step "HTTP API against its OpenAPI description (schemathesis)"; bash scripts/openapi.sh
 step "release package: its types and the README's examples"; (cd pkg-config && npm run test:types)
 step "release package in Node";  (cd pkg-config && npm run test:node)
 # The page tests, in each engine the package is for (test/browser.mjs): Chromium

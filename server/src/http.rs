@@ -7,6 +7,7 @@
 mod authorized;
 pub mod error;
 mod linger;
+mod openapi;
 mod routes;
 
 use std::sync::Arc;
@@ -67,6 +68,7 @@ pub fn router(config: &Config, server: Arc<Server>) -> Router {
         .route("/{tenant}/{app}/notifications", get(routes::notifications))
         .route("/{tenant}/{app}/push", post(routes::push))
         .route("/{tenant}/{app}/wait", get(routes::wait))
+        .route("/openapi.json", get(openapi::served))
         .fallback(|| async { ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async { ApiError::new(Kind::MethodNotAllowed, "that method is not served here") })
         .with_state(server)

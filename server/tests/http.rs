@@ -454,3 +454,31 @@ fn a_late_copy_of_a_refused_push_records_nothing_once_the_client_pushed_past_it(
     let wrong = json!({ "client_id": CLIENT, "events": [event(20, cat, 2, "Cat.Fed", b"{}")], "through": 19 });
     assert_eq!(post(&format!("{app}/push"), Some(TOKEN), &serde_json::to_vec(&wrong).unwrap()).status, 400);
 }
+
+#[test]
+fn the_server_describes_every_route_it_serves_at_openapi_json_without_a_token() {
+    let server = Server::start(&data_folder("openapi"), &[]);
+    let reply = get(&format!("{}/openapi.json", server.base), None);
+    assert_eq!((reply.status, reply.content_type.as_str()), (200, "application/json"));
+    let api: Value = reply.json();
+    assert!(api["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{}", api["openapi"]);
+    let mut paths: Vec<String> = api["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, ops)| ops.as_object().unwrap().keys().map(move |m| format!("{m} {path}")))
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        ["get /{tenant}/{app}/log/{section}", "get /{tenant}/{app}/notifications", "get /{tenant}/{app}/wait", "post /{tenant}/{app}/push"]
+    );
+    assert_eq!(api["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    // The limits it states are the ones it holds to.
+    let notifications = &api["paths"]["/{tenant}/{app}/notifications"]["get"]["parameters"];
+    let limit = notifications.as_array().unwrap().iter().find(|p| p["name"] == "limit").unwrap();
+    assert_eq!(limit["schema"]["maximum"], json!(tributary::sync::limits::MAX_PAGE));
+    let over =
+        get(&format!("{}/notifications?start=1&limit={}", server.app("acme", "dogs"), tributary::sync::limits::MAX_PAGE + 1), Some(TOKEN));
+    assert_eq!(over.status, 400);
+}

@@ -12,13 +12,20 @@ use crate::error::{Error, Result};
 use crate::persistence::{Notification, StoredEvent, MAX_SAFE};
 
 /// One event a client pushes: a stored event and its place in the client's log.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PushedEvent {
     /// The client's own notification id: increasing, so a retried push is recognised.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 9_007_199_254_740_991_f64))]
     pub position: u64,
     /// Hyphenated or 32 hex digits.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^([0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")
+    )]
     pub originator_id: String,
+    #[cfg_attr(feature = "openapi", schema(maximum = 9_007_199_254_740_991_f64))]
     pub originator_version: u64,
     pub topic: String,
     /// Standard base64 of the stored bytes (compressed or encrypted as the client stores them).
@@ -26,6 +33,7 @@ pub struct PushedEvent {
 }
 
 /// `POST {base}/push`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PushRequest {
@@ -35,6 +43,7 @@ pub struct PushRequest {
     /// out (it took those events out of its log): the server moves the client's
     /// position here, so that a late copy of an older push cannot record them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 9_007_199_254_740_991_f64))]
     pub through: Option<u64>,
 }
 
@@ -67,8 +76,11 @@ impl PushRequest {
         let mut last = 0;
         let mut events = Vec::with_capacity(self.events.len());
         for (i, pushed) in self.events.into_iter().enumerate() {
-            if pushed.position <= last {
-                return Err(Error::invalid(format!("event {i}: positions must increase from 1 ({} after {last})", pushed.position)));
+            if pushed.position <= last || pushed.position > MAX_SAFE {
+                return Err(Error::invalid(format!(
+                    "event {i}: positions must increase from 1 to 2^53 - 1 ({} after {last})",
+                    pushed.position
+                )));
             }
             last = pushed.position;
             let event = stored(&pushed.originator_id, pushed.originator_version, pushed.topic, &pushed.state)
@@ -87,6 +99,7 @@ impl PushRequest {
 }
 
 /// The reply to a push that was recorded (now or by an earlier, identical push).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushReply {
     /// The server's notification id of each pushed event, in order.
@@ -96,6 +109,7 @@ pub struct PushReply {
 }
 
 /// An event of a push whose aggregate version another client took first.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushConflict {
     pub position: u64,
@@ -105,6 +119,7 @@ pub struct PushConflict {
 }
 
 /// The reply to a push refused for conflicts (HTTP 409): nothing of it was written.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConflictReply {
     pub error: String,
@@ -113,6 +128,7 @@ pub struct ConflictReply {
 }
 
 /// The reply of `GET {base}/wait`: the newest notification id.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WaitReply {
     pub max_notification_id: u64,
@@ -166,8 +182,11 @@ fn stored(originator_id: &str, originator_version: u64, topic: String, state: &s
     if originator_version > MAX_SAFE {
         return Err(Error::invalid(format!("originator_version {originator_version} is past 2^53 - 1")));
     }
-    let originator_id: Uuid =
-        originator_id.parse().map_err(|_| Error::invalid(format!("originator_id {originator_id:?} is not a UUID")))?;
+    // 32 hex digits, or hyphenated (36): not the braced or URN forms the uuid crate also reads.
+    let originator_id: Uuid = Some(originator_id)
+        .filter(|id| id.len() == 32 || id.len() == 36)
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| Error::invalid(format!("originator_id {originator_id:?} is not a UUID (32 hex digits, or hyphenated)")))?;
     let state = STANDARD.decode(state).map_err(|e| Error::invalid(format!("state is not standard base64: {e}")))?;
     let event = StoredEvent { originator_id, originator_version, topic, state };
     event.validate()?;
