@@ -7,7 +7,7 @@ use axum::Json;
 use serde::Serialize;
 use tributary::sync::protocol::{ConflictReply, PushConflict, PushReply, PushRequest, PushedEvent, WaitReply};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
 use super::routes;
 
@@ -37,6 +37,22 @@ impl Modify for Bearer {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
     }
+}
+
+/// The errors every route may answer with, described once.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum Refusals {
+    #[response(status = 400, description = "a wrong parameter")]
+    Invalid(Problem),
+    #[response(status = 401, description = "no token, or a wrong one")]
+    Unauthorised(Problem),
+    #[response(status = 403, description = "the token of another tenant")]
+    Forbidden(Problem),
+    #[response(status = 404, description = "no such tenant or route")]
+    NotFound(Problem),
+    #[response(status = 503, description = "the store cannot answer now (a database down): try again")]
+    Unavailable(Problem),
 }
 
 /// Every error: its kind's name (`ValidationError`, `AuthError`, ...: see docs/errors.md) and what to do.

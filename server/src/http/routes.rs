@@ -19,7 +19,7 @@ use tributary::Kind;
 
 use super::authorized::Authorized;
 use super::error::ApiError;
-use super::openapi::{NotificationItem, Problem, Section};
+use super::openapi::{NotificationItem, Problem, Refusals, Section};
 use super::Server;
 use crate::page::MORE;
 use crate::push::Accepted;
@@ -33,11 +33,7 @@ fn json_text(body: String) -> Response {
     params(LogPath),
     responses(
         (status = 200, description = "the section", body = Section),
-        (status = 400, description = "a wrong parameter", body = Problem),
-        (status = 401, description = "no token, or a wrong one", body = Problem),
-        (status = 403, description = "the token of another tenant", body = Problem),
-        (status = 404, description = "no such tenant or route", body = Problem),
-        (status = 503, description = "the store cannot answer now (a database down): try again", body = Problem),
+        Refusals,
     ))]
 pub async fn log(Authorized(store): Authorized, path: Result<Path<(String, String, String)>, PathRejection>) -> Result<Response, ApiError> {
     let Path((_, _, section)) = path.map_err(|e| ApiError::invalid(e.body_text()))?;
@@ -88,11 +84,7 @@ pub struct NotificationsQuery {
     responses(
         (status = 200, description = "the notifications, in id order", body = Vec<NotificationItem>,
             headers(("tributary-more" = String, description = "`true` when the page was cut short for its bytes: read on"))),
-        (status = 400, description = "a wrong parameter", body = Problem),
-        (status = 401, description = "no token, or a wrong one", body = Problem),
-        (status = 403, description = "the token of another tenant", body = Problem),
-        (status = 404, description = "no such tenant or route", body = Problem),
-        (status = 503, description = "the store cannot answer now (a database down): try again", body = Problem),
+        Refusals,
     ))]
 pub async fn notifications(
     Authorized(store): Authorized,
@@ -127,11 +119,7 @@ pub async fn notifications(
         (status = 408, description = "the body stopped coming", body = Problem),
         (status = 409, description = "versions another client took first: nothing was written", body = ConflictReply),
         (status = 413, description = "a body over the server's limit", body = Problem),
-        (status = 400, description = "a wrong parameter", body = Problem),
-        (status = 401, description = "no token, or a wrong one", body = Problem),
-        (status = 403, description = "the token of another tenant", body = Problem),
-        (status = 404, description = "no such tenant or route", body = Problem),
-        (status = 503, description = "the store cannot answer now (a database down): try again", body = Problem),
+        Refusals,
     ))]
 pub async fn push(
     State(server): State<Arc<Server>>,
@@ -183,11 +171,7 @@ pub struct WaitQuery {
     ),
     responses(
         (status = 200, description = "the log's newest id", body = WaitReply),
-        (status = 400, description = "a wrong parameter", body = Problem),
-        (status = 401, description = "no token, or a wrong one", body = Problem),
-        (status = 403, description = "the token of another tenant", body = Problem),
-        (status = 404, description = "no such tenant or route", body = Problem),
-        (status = 503, description = "the store cannot answer now (a database down): try again", body = Problem),
+        Refusals,
     ))]
 pub async fn wait(
     State(server): State<Arc<Server>>,
