@@ -154,8 +154,10 @@ test("the runs filter and sort; a run's detail shows its tasks, jobs and history
   await page.waitForFunction(() => document.querySelectorAll("#workflows tr").length === 1);
   assert.deepEqual(await names(), ["classify tissue"]);
   await page.fill("#filter input[name=user]", "");
-  await page.selectOption("#filter select[name=sort]", "name");
   await page.waitForFunction(() => document.querySelectorAll("#workflows tr").length === 2);
+  await page.selectOption("#filter select[name=sort]", "name");
+  // (the table re-renders on the next frame: wait for the order, not just the rows)
+  await page.waitForFunction(() => [...document.querySelectorAll("#workflows tr button")].map((b) => b.textContent).join() === "classify tissue,segment cells");
   assert.deepEqual(await names(), ["classify tissue", "segment cells"]);
   await page.fill("#filter input[name=name]", "SEGMENT");
   await page.waitForFunction(() => document.querySelectorAll("#workflows tr").length === 1);
