@@ -1,4 +1,4 @@
-// The demo dashboard: a dog school kept by tributary in IndexedDB. Everything
+// The dashboard: BIOMERO workflow runs (and a dog school, a tutorial) kept by tributary in IndexedDB. Everything
 // on the page is read back from the event log, so a reload shows the same.
 import { openApplication } from "tributary";
 import { workflows } from "./workflows.js";
@@ -119,4 +119,4 @@ globalThis.dashboard = { csv: (name) => csv(app.view(name)) };
 syncPanel(app, act, render);
 biomeroPanel();
 await Promise.all([render(), renderWorkflows()]);
-say("Ready. Register a dog, teach it tricks, then reload: it is all still here.");
+say("Ready. Start a workflow, or follow a BIOMERO server; reload: it is all still here.");
