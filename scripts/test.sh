@@ -42,6 +42,9 @@ source scripts/postgres.sh
 cargo test -p tributary-server --features postgres-tests --lib --test postgres_contract --test postgres_server --test postgres_kill \
   --test postgres_sync --test postgres_tenants --test push_groups --test postgres_connections
 step "wasm32 build";             cargo check --target wasm32-unknown-unknown
+step "cargo doc, without a warning (native and wasm32)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p tributary -p tributary-server
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p tributary --target wasm32-unknown-unknown
 step "browser tests: the core's suites in headless Chromium and Firefox, at once"
 # wasm-bindgen-test-runner serves the test page with tiny_http, which has left a
 # page at "Loading scripts..." by never answering one of its module requests (no

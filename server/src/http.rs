@@ -1,7 +1,7 @@
 //! The HTTP surface: routes over one application's base URL, and the layers
 //! around them (CORS, the body's size and time limits, early answers held
 //! until the body is read, a line of log per request, panics as JSON 500s).
-//! Handlers are small functions in [`routes`]; errors turn into responses
+//! Handlers are small functions in `routes`; errors turn into responses
 //! once, in [`error`].
 
 mod authorized;

@@ -8,7 +8,7 @@
 //!   [`recorder`]: what the server needs of a recorder beyond the core's ports;
 //! - [`backend`]: where the databases live, [`placement`]: which tenant is in
 //!   which; [`sqlite`] and [`postgres`]: the
-//!   adapters of the core's ports; [`integers`]: versions and ids in SQL.
+//!   adapters of the core's ports; [`sql`]: versions, ids and migrations in SQL.
 
 pub mod backend;
 pub mod config;

@@ -51,7 +51,7 @@ pub trait Folding {
     fn apply(&mut self, events: &[DomainEvent]) -> Result<()>;
     /// Whether each call of `apply` passes over the whole state (a state kept
     /// as JSON): such a fold gets events gathered across pages, up to
-    /// [`CHUNK_BYTES`] a call; others get each page as it is read.
+    /// 4 MiB (`CHUNK_BYTES`) a call; others get each page as it is read.
     fn whole_state_per_call(&self) -> bool {
         false
     }

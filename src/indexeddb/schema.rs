@@ -10,8 +10,8 @@ use crate::error::{Error, Result};
 
 /// The schema version this release writes (the IndexedDB database version).
 /// 1: events, snapshots, tracking. 2: adds `rows`, for views. 3: the same
-/// stores, with sync's removals counted in `tracking` (see
-/// [`removal_row`](super::newest::removal_row)): a release before it would
+/// stores, with sync's removals counted in `tracking` (see `removal_row` in
+/// `newest.rs`): a release before it would
 /// remove events without counting them, so it must not open such a database.
 pub const SCHEMA_VERSION: u32 = 3;
 
