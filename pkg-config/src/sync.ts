@@ -169,9 +169,9 @@ export class Sync {
       // What was pulled (and conflicts kept) before the failure is in the log: views and other tabs must hear of it.
       if (pulled > 0 || conflicts > 0) this.#changed(conflicts > 0);
       const failure = typed(error) as TributaryError;
-      // Pages pulled before the failure moved the position: the status says where the round got to,
-      // and what is still to push (a first round that failed has never counted it).
-      const position = pulled > 0 ? await calling(() => this.#core.position()).catch(() => this.#status.position) : this.#status.position;
+      // The status says where the round got to (pages pulled before the failure moved it; a first
+      // round may fail before the status ever read it), and what is still to push.
+      const position = await calling(() => this.#core.position()).catch(() => this.#status.position);
       const pending = await calling(() => this.#core.pending()).catch(() => this.#status.pending);
       this.#set({ state: failure.name === "SyncError" ? "offline" : "failed", position, pending, lastError: failure });
       throw failure;
