@@ -83,11 +83,11 @@ function parseCsv(text) {
   return body.map((cells) => Object.fromEntries(header.map((name, i) => [name, cells[i]])));
 }
 
-test("the dashboard's plots hold what BIOMERO's views hold, and each view exports as CSV", async () => {
-  const { pages: [page], close } = await tabs(1, "/");
-  await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("Ready"));
-  for (const name of ["segment cells", "classify tissue", "segment cells"]) {
+/** Starts each workflow `[name, user]` from the form, then advances them all until every one has ended. */
+async function runWorkflows(page, workflows) {
+  for (const [name, user] of workflows) {
     await page.selectOption("#start-workflow select", name);
+    await page.fill("#start-workflow input[name=user]", user);
     await page.click("#start-workflow button:not([type])");
     await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("Started a workflow"));
     await page.evaluate(() => { document.getElementById("status").textContent = ""; });
@@ -98,6 +98,12 @@ test("the dashboard's plots hold what BIOMERO's views hold, and each view export
     await page.evaluate(() => { document.getElementById("status").textContent = ""; });
   }
   await page.waitForFunction(() => [...document.querySelectorAll("#workflows tr")].every((r) => r.className !== "running"), null, { timeout: 10000 });
+}
+
+test("the dashboard's plots hold what BIOMERO's views hold, and each view exports as CSV", async () => {
+  const { pages: [page], close } = await tabs(1, "/");
+  await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("Ready"));
+  await runWorkflows(page, [["segment cells", "5"], ["classify tissue", "5"], ["segment cells", "5"]]);
   const views = {};
   for (const name of ["workflowProgress", "taskAnalytics", "jobAccounting"]) views[name] = parseCsv(await page.evaluate((name) => dashboard.csv(name), name));
   assert.equal(views.workflowProgress.length, 3);
@@ -136,19 +142,7 @@ test("the dashboard's plots hold what BIOMERO's views hold, and each view export
 test("the runs filter and sort; a run's detail shows its tasks, jobs and history, and the run as it was", async () => {
   const { pages: [page], close } = await tabs(1, "/");
   await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("Ready"));
-  for (const [name, user] of [["classify tissue", "7"], ["segment cells", "5"]]) {
-    await page.selectOption("#start-workflow select", name);
-    await page.fill("#start-workflow input[name=user]", user);
-    await page.click("#start-workflow button:not([type])");
-    await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("Started a workflow"));
-    await page.evaluate(() => { document.getElementById("status").textContent = ""; });
-  }
-  for (let i = 0; i < 16; i++) {
-    await page.click("#advance");
-    await page.waitForFunction(() => document.getElementById("status").textContent.startsWith("Advanced"));
-    await page.evaluate(() => { document.getElementById("status").textContent = ""; });
-  }
-  await page.waitForFunction(() => [...document.querySelectorAll("#workflows tr")].every((r) => r.className !== "running"), null, { timeout: 10000 });
+  await runWorkflows(page, [["classify tissue", "7"], ["segment cells", "5"]]);
   const names = () => page.$$eval("#workflows tr", (rows) => rows.map((r) => r.querySelector("button").textContent));
   await page.fill("#filter input[name=user]", "7");
   await page.waitForFunction(() => document.querySelectorAll("#workflows tr").length === 1);

@@ -42,6 +42,17 @@ pub async fn log(Authorized(store): Authorized, path: Result<Path<(String, Strin
     Ok(json_text(json))
 }
 
+/// The base of an application's routes (for the description: the extractor reads it).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+struct AppPath {
+    /// A tenant the server was started with.
+    tenant: String,
+    /// The application's name.
+    app: String,
+}
+
 /// The path of a section (for the description: the handler reads it as a tuple).
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Path)]
@@ -77,8 +88,7 @@ pub struct NotificationsQuery {
 /// short for its bytes says so in the `tributary-more` header (see [`crate::page`]).
 #[utoipa::path(get, path = "/{tenant}/{app}/notifications",
     params(
-        ("tenant" = String, Path, description = "a tenant the server was started with"),
-        ("app" = String, Path, description = "the application's name"),
+        AppPath,
         NotificationsQuery,
     ),
     responses(
@@ -109,10 +119,7 @@ pub async fn notifications(
 
 /// `POST /{tenant}/{app}/push`: a client's events, recorded once with its position.
 #[utoipa::path(post, path = "/{tenant}/{app}/push",
-    params(
-        ("tenant" = String, Path, description = "a tenant the server was started with"),
-        ("app" = String, Path, description = "the application's name"),
-    ),
+    params(AppPath),
     request_body = PushRequest,
     responses(
         (status = 200, description = "recorded (now, or by an identical push before)", body = PushReply),
@@ -165,8 +172,7 @@ pub struct WaitQuery {
 /// holds more than `after`, or at the timeout, with its newest id.
 #[utoipa::path(get, path = "/{tenant}/{app}/wait",
     params(
-        ("tenant" = String, Path, description = "a tenant the server was started with"),
-        ("app" = String, Path, description = "the application's name"),
+        AppPath,
         WaitQuery,
     ),
     responses(
