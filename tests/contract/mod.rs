@@ -8,6 +8,7 @@
 pub mod aggregate_recorder;
 pub mod application;
 pub mod application_recorder;
+pub mod application_snapshots;
 pub mod dog;
 pub mod evolution;
 pub mod projection;
@@ -140,19 +141,24 @@ macro_rules! contract_suite {
             save_returns_notification_ids_and_get_returns_the_latest_state,
             save_at_a_taken_version_raises_conflict_and_writes_nothing,
             a_two_aggregate_save_where_one_conflicts_writes_neither,
-            replay_from_snapshots_equals_full_replay_at_every_version_of_1000,
-            due_snapshots_commit_with_their_events_or_not_at_all,
             state_at_a_version_and_at_a_time,
             state_at_a_time_far_into_a_long_history,
-            get_starts_from_the_latest_snapshot_at_or_below_the_version,
-            snapshots_are_pruned_to_the_newest_k,
             bad_input_gives_clear_errors_and_writes_nothing,
             a_corrupt_stored_record_is_a_typed_error,
             sections_follow_the_python_rules,
             record_by_name_creates_appends_and_checks_expected_versions,
             record_by_name_refuses_bad_requests_and_writes_nothing,
+            a_batch_past_the_last_version_is_a_typed_error_not_an_overflow
+        );
+        $run!(
+            application_snapshots,
+            application_snapshots,
+            $app,
+            replay_from_snapshots_equals_full_replay_at_every_version_of_1000,
+            due_snapshots_commit_with_their_events_or_not_at_all,
+            get_starts_from_the_latest_snapshot_at_or_below_the_version,
+            snapshots_are_pruned_to_the_newest_k,
             a_type_counting_from_0_is_snapshotted_from_its_first_event,
-            a_batch_past_the_last_version_is_a_typed_error_not_an_overflow,
             a_state_holding_a_reserved_key_is_a_handler_error_when_snapshotted_and_writes_nothing
         );
         $run!(
